@@ -1,0 +1,75 @@
+/* nestwarden: entry point and subcommand dispatch. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nestwarden.h"
+
+static void usage(FILE *f) {
+        fprintf(f,
+                "Usage: nestwarden COMMAND [OPTIONS]\n"
+                "Keeps nested Hyper-V hosts on vSphere working: nestedHVEnabled on the tagged VMs,\n"
+                "MAC learning or promiscuous + forged transmits on their portgroups.\n\n"
+                "Commands:\n"
+                "  check      read vCenter once, report drift, exit 0 (compliant), 1 (drift) or 3 (could not check)\n\n"
+                "Options:\n"
+                "  -c, --config FILE  configuration file (default %s)\n"
+                "      --json         one JSON document instead of the table\n"
+                "      --stats        print HTTP requests and wall time to stderr\n"
+                "  -h, --help         this text\n"
+                "      --version      version\n",
+                NW_CONFIG_DEFAULT_PATH);
+}
+
+int main(int argc, char **argv) {
+        enum { OPT_JSON = 256, OPT_STATS, OPT_VERSION };
+        static const struct option longopts[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "json", no_argument, NULL, OPT_JSON },
+                { "stats", no_argument, NULL, OPT_STATS },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, OPT_VERSION },
+                {},
+        };
+        check_opts o = { .config = NW_CONFIG_DEFAULT_PATH };
+        const char *cmd;
+        int c;
+
+        /* GNU getopt permutes: options may stand before or after the command. */
+        while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) >= 0) {
+                switch (c) {
+                case 'c':
+                        o.config = optarg;
+                        break;
+                case OPT_JSON:
+                        o.json = true;
+                        break;
+                case OPT_STATS:
+                        o.stats = true;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return 0;
+                case OPT_VERSION:
+                        printf("nestwarden %s\n", NW_VERSION);
+                        return 0;
+                default:
+                        usage(stderr);
+                        return EXIT_UNKNOWN;
+                }
+        }
+        if (optind >= argc) {
+                usage(stderr);
+                return EXIT_UNKNOWN;
+        }
+        cmd = argv[optind++];
+        if (optind < argc) {
+                fprintf(stderr, "nestwarden: unexpected argument '%s'\n", argv[optind]);
+                return EXIT_UNKNOWN;
+        }
+
+        if (strcmp(cmd, "check") == 0)
+                return cmd_check(&o);
+        fprintf(stderr, "nestwarden: unknown command '%s' (try --help)\n", cmd);
+        return EXIT_UNKNOWN;
+}

@@ -1,0 +1,18 @@
+/* Glue shared by the subcommands. */
+#pragma once
+
+#include "config.h"
+
+enum {
+        EXIT_COMPLIANT = 0,
+        EXIT_DRIFT = 1,
+        EXIT_UNKNOWN = 3, /* could not check: config, TLS, auth, network (Nagios UNKNOWN) */
+};
+
+typedef struct check_opts {
+        const char *config;
+        bool json;
+        bool stats;
+} check_opts;
+
+int cmd_check(const check_opts *o);

@@ -1,0 +1,35 @@
+/* Configuration: parse (inih), validate every key, defaults, FILE:LINE errors. */
+#pragma once
+
+#include "policy.h"
+#include "util.h"
+
+#define NW_CONFIG_DEFAULT_PATH "/etc/nestwarden/nestwarden.conf"
+
+typedef struct nw_config {
+        char *path;
+        struct {
+                char *url;            /* required: https://vcenter.example.com/sdk */
+                char *user;           /* required */
+                char *password_file;  /* NULL: use $CREDENTIALS_DIRECTORY/vcenter-password */
+                bool insecure;        /* skip TLS verification */
+                char *ca_file;        /* NULL: system trust store */
+                int64_t timeout;      /* seconds per HTTP request */
+                int64_t page_size;    /* RetrievePropertiesEx maxObjects */
+        } vcenter;
+        struct {
+                char *tag_category;
+                char *tag;
+        } selection;
+        nw_policy_cfg policy;
+        char limit_policy_buf[8]; /* storage behind policy.mac_learning_limit_policy */
+} nw_config;
+
+/* Loads and validates path. On error ret is untouched and err->msg reads "PATH:LINE: key 'x': why"
+ * (code -NW_ECONFIG, or a negative errno when the file cannot be read). */
+int cfg_load(const char *path, nw_config **ret, nw_err *err);
+void cfg_free(nw_config *cfg);
+static inline void cfg_freep(nw_config **cfg) {
+        cfg_free(*cfg);
+}
+#define _cleanup_config_ _cleanup_(cfg_freep)

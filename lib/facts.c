@@ -1,0 +1,81 @@
+/* The facts model's destructor and local lookups; inventory fills the model, policy reads it. */
+#include "facts.h"
+
+#include <string.h>
+
+static void vm_done(nw_vm *vm) {
+        free(vm->moref);
+        free(vm->name);
+        free(vm->power_state);
+        free(vm->host);
+        nw_strv_free(&vm->networks);
+}
+
+static void network_done(nw_network *n) {
+        free(n->moref);
+        free(n->name);
+}
+
+static void switch_done(nw_switch *sw) {
+        free(sw->moref);
+        free(sw->name);
+        free(sw->version);
+}
+
+static void dvpg_done(nw_dvpg *pg) {
+        free(pg->moref);
+        free(pg->name);
+        free(pg->switch_moref);
+        free(pg->config_version);
+        free(pg->backing_type);
+        free(pg->mac.limit_policy);
+}
+
+static void stdpg_done(nw_stdpg *pg) {
+        free(pg->id);
+        free(pg->host);
+        free(pg->name);
+        free(pg->vswitch);
+        free(pg->spec_xml);
+}
+
+void nw_inventory_free(nw_inventory *inv) {
+        if (!inv)
+                return;
+
+        for (size_t i = 0; i < inv->n_vms; i++)
+                vm_done(&inv->vms[i]);
+        for (size_t i = 0; i < inv->n_networks; i++)
+                network_done(&inv->networks[i]);
+        for (size_t i = 0; i < inv->n_switches; i++)
+                switch_done(&inv->switches[i]);
+        for (size_t i = 0; i < inv->n_dvpgs; i++)
+                dvpg_done(&inv->dvpgs[i]);
+        for (size_t i = 0; i < inv->n_stdpgs; i++)
+                stdpg_done(&inv->stdpgs[i]);
+
+        free(inv->vms);
+        free(inv->networks);
+        free(inv->switches);
+        free(inv->dvpgs);
+        free(inv->stdpgs);
+        *inv = (nw_inventory) {};
+}
+
+const nw_switch *nw_inventory_get_switch(const nw_inventory *inv, const char *moref) {
+        if (!inv || !moref)
+                return NULL;
+        for (size_t i = 0; i < inv->n_switches; i++)
+                if (inv->switches[i].moref && strcmp(inv->switches[i].moref, moref) == 0)
+                        return &inv->switches[i];
+        return NULL;
+}
+
+const nw_network *nw_inventory_get_network(const nw_inventory *inv, const char *moref) {
+        if (!inv || !moref)
+                return NULL;
+        for (size_t i = 0; i < inv->n_networks; i++)
+                if (inv->networks[i].moref && strcmp(inv->networks[i].moref, moref) == 0)
+                        return &inv->networks[i];
+        return NULL;
+}

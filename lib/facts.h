@@ -1,0 +1,104 @@
+/* The facts model: what nestwarden knows about the tagged VMs and the portgroups they sit on.
+ * Plain structs filled by inventory (from vCenter) or by tests; read by policy. */
+#pragma once
+
+#include "util.h"
+
+typedef enum nw_tri {
+        NW_UNSET = -1, /* the property was absent from vCenter's reply */
+        NW_FALSE = 0,
+        NW_TRUE = 1,
+} nw_tri;
+
+typedef struct nw_vm {
+        char *moref;       /* "vm-42" */
+        char *name;
+        char *power_state; /* runtime.powerState: poweredOn, poweredOff, suspended */
+        char *host;        /* runtime.host moref; NULL when vCenter gave none */
+        bool template;     /* config.template */
+        nw_tri nested_hv;  /* config.nestedHVEnabled */
+        nw_tri nested_hv_supported; /* capability.nestedHVSupported */
+        int hw_version;    /* from config.version "vmx-NN"; 0 when unknown */
+        nw_strv networks;  /* morefs from VirtualMachine.network */
+} nw_vm;
+
+typedef enum nw_net_kind {
+        NW_NET_STANDARD, /* Network: a standard vSwitch portgroup, resolved per host by name */
+        NW_NET_DVPG,     /* DistributedVirtualPortgroup */
+        NW_NET_OTHER,    /* OpaqueNetwork (NSX-T) and anything else: not ours to judge */
+} nw_net_kind;
+
+typedef struct nw_network {
+        char *moref;
+        char *name;
+        nw_net_kind kind;
+} nw_network;
+
+typedef struct nw_switch {
+        char *moref;
+        char *name;
+        char *version;               /* config.productInfo.version, "6.6.0"; NULL if unknown */
+        nw_tri mac_learning_supported; /* capability.featuresSupported.macLearningSupported */
+} nw_switch;
+
+/* Effective values as vCenter reports them in config info; `inherited` only says where they came from. */
+typedef struct nw_mac_policy {
+        bool present;           /* macManagementPolicy was in the reply (API 6.7+) */
+        bool inherited;
+        nw_tri promiscuous, mac_changes, forged_transmits;
+        bool learning_inherited;
+        nw_tri learning_enabled;
+        nw_tri unicast_flooding;
+        int64_t limit;          /* -1 when absent */
+        char *limit_policy;     /* "allow" / "drop"; NULL when absent */
+} nw_mac_policy;
+
+typedef struct nw_sec_policy {
+        bool present;           /* the deprecated DVSSecurityPolicy, for pre-6.7 vCenter */
+        nw_tri promiscuous, mac_changes, forged_transmits;
+} nw_sec_policy;
+
+typedef struct nw_dvpg {
+        char *moref;            /* "dvportgroup-23" */
+        char *name;
+        char *switch_moref;     /* config.distributedVirtualSwitch */
+        char *config_version;   /* config.configVersion, needed to reconfigure */
+        char *backing_type;     /* config.backingType: "standard", "nsx"; NULL when absent */
+        bool uplink;            /* config.uplink */
+        nw_mac_policy mac;
+        nw_sec_policy sec;
+} nw_dvpg;
+
+/* A standard vSwitch portgroup as one host sees it. */
+typedef struct nw_stdpg {
+        char *id;               /* "host-21/VM Network": the object name in findings */
+        char *host;             /* host moref */
+        char *name;
+        char *vswitch;
+        /* computedPolicy.security: vCenter has applied vSwitch inheritance already */
+        nw_tri promiscuous, mac_changes, forged_transmits;
+        char *spec_xml;         /* the HostPortGroupSpec as vCenter sent it, kept for remediation */
+} nw_stdpg;
+
+typedef struct nw_inventory {
+        nw_vm *vms;
+        size_t n_vms;
+        nw_network *networks;
+        size_t n_networks;
+        nw_switch *switches;
+        size_t n_switches;
+        nw_dvpg *dvpgs;
+        size_t n_dvpgs;
+        nw_stdpg *stdpgs;
+        size_t n_stdpgs;
+} nw_inventory;
+
+void nw_inventory_free(nw_inventory *inv);
+static inline void nw_inventory_freep(nw_inventory *inv) {
+        nw_inventory_free(inv);
+}
+#define _cleanup_inventory_ _cleanup_(nw_inventory_freep)
+
+/* get_* read local state only. NULL when absent. */
+const nw_switch *nw_inventory_get_switch(const nw_inventory *inv, const char *moref);
+const nw_network *nw_inventory_get_network(const nw_inventory *inv, const char *moref);

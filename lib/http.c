@@ -1,0 +1,211 @@
+/* Transport: libcurl locked down the way libvirt's esx driver does it: verification on by default,
+ * no redirects, no signals, no 100-continue stall, timeouts and a cap on what a server may send. */
+#include "http.h"
+
+#include <curl/curl.h>
+#include <string.h>
+
+#define DEFAULT_MAX_BODY (256u * 1024 * 1024)
+
+struct nw_http {
+        CURL *curl;
+        nw_http_opts opts;
+        nw_buf *sink;
+        bool too_big;
+        unsigned long requests;
+        nw_http_trace_fn trace;
+        void *trace_userdata;
+        char errbuf[CURL_ERROR_SIZE];
+};
+
+static size_t write_cb(char *p, size_t size, size_t n, void *ud) {
+        nw_http *h = ud;
+        size_t len = size * n;
+
+        if (h->sink->len + len > h->opts.max_body) {
+                h->too_big = true;
+                return 0;
+        }
+        if (nw_buf_append(h->sink, p, len) < 0)
+                return 0;
+        return len;
+}
+
+static int progress_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow) {
+        nw_http *h = ud;
+
+        /* Non-zero aborts the transfer: how a long-poll yields to SIGTERM without waiting it out. */
+        return h->opts.abort_flag && *h->opts.abort_flag;
+}
+
+static void curl_global_once(void) {
+        static bool done;
+
+        if (!done) {
+                curl_global_init(CURL_GLOBAL_DEFAULT);
+                done = true;
+        }
+}
+
+int nw_http_new(const nw_http_opts *opts, nw_http **ret, nw_err *err) {
+        nw_http *h;
+        CURL *c;
+
+        curl_global_once();
+        h = calloc(1, sizeof(*h));
+        if (!h)
+                return nw_errf(err, -ENOMEM, "out of memory");
+        h->opts = *opts;
+        if (!h->opts.max_body)
+                h->opts.max_body = DEFAULT_MAX_BODY;
+        if (h->opts.timeout <= 0)
+                h->opts.timeout = 60;
+
+        c = h->curl = curl_easy_init();
+        if (!c) {
+                free(h);
+                return nw_errf(err, -ENOMEM, "curl_easy_init failed");
+        }
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, h->opts.timeout < 15 ? h->opts.timeout : 15L);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, h->opts.timeout);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, opts->insecure ? 0L : 1L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, opts->insecure ? 0L : 2L);
+        if (opts->ca_file)
+                curl_easy_setopt(c, CURLOPT_CAINFO, opts->ca_file);
+        curl_easy_setopt(c, CURLOPT_SSLVERSION, (long) CURL_SSLVERSION_TLSv1_2);
+        /* In-memory cookie engine: carries vmware_soap_session for the life of the handle. */
+        curl_easy_setopt(c, CURLOPT_COOKIEFILE, "");
+        curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+        curl_easy_setopt(c, CURLOPT_USERAGENT, "nestwarden/" NW_VERSION);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+        curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+
+        *ret = h;
+        return 0;
+}
+
+void nw_http_free(nw_http *h) {
+        if (!h)
+                return;
+        curl_easy_cleanup(h->curl);
+        free(h);
+}
+
+void nw_http_set_trace(nw_http *h, nw_http_trace_fn fn, void *userdata) {
+        h->trace = fn;
+        h->trace_userdata = userdata;
+}
+
+unsigned long nw_http_requests(const nw_http *h) {
+        return h->requests;
+}
+
+static int map_curl_error(CURLcode cc) {
+        switch (cc) {
+        case CURLE_COULDNT_CONNECT:
+                return -ECONNREFUSED;
+        case CURLE_COULDNT_RESOLVE_HOST:
+        case CURLE_COULDNT_RESOLVE_PROXY:
+                return -EHOSTUNREACH;
+        case CURLE_OPERATION_TIMEDOUT:
+                return -ETIMEDOUT;
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_ISSUER_ERROR:
+        case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+                return -NW_ETLS;
+        case CURLE_ABORTED_BY_CALLBACK:
+                return -ECANCELED;
+        default:
+                return -EIO;
+        }
+}
+
+int nw_http_do(nw_http *h, const nw_http_req *req, long *ret_status, nw_buf *ret_body, nw_err *err) {
+        _cleanup_buf_ nw_buf body = {};
+        struct curl_slist *hdrs = NULL, *t;
+        CURL *c = h->curl;
+        CURLcode cc;
+        long status = 0;
+        int r = 0;
+
+        /* An empty Expect: avoids curl waiting ~1 s for "100 Continue" on every POST. */
+        t = curl_slist_append(hdrs, "Expect:");
+        if (!t)
+                return nw_errf(err, -ENOMEM, "out of memory");
+        hdrs = t;
+        for (const char *const *p = req->headers; p && *p; p++) {
+                t = curl_slist_append(hdrs, *p);
+                if (!t) {
+                        curl_slist_free_all(hdrs);
+                        return nw_errf(err, -ENOMEM, "out of memory");
+                }
+                hdrs = t;
+        }
+
+        curl_easy_setopt(c, CURLOPT_URL, req->url);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, NULL);
+        if (strcmp(req->method, "GET") == 0)
+                curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+        else {
+                curl_easy_setopt(c, CURLOPT_POST, 1L);
+                curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+                curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, req->body ? (long) req->body_len : 0L);
+                if (strcmp(req->method, "POST") != 0)
+                        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+        }
+        if (req->user) {
+                curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
+                curl_easy_setopt(c, CURLOPT_USERNAME, req->user);
+                curl_easy_setopt(c, CURLOPT_PASSWORD, req->password ? req->password : "");
+        }
+
+        if (h->trace)
+                h->trace(h->trace_userdata, req);
+        h->sink = &body;
+        h->too_big = false;
+        h->errbuf[0] = '\0';
+        h->requests++;
+        cc = curl_easy_perform(c);
+        h->sink = NULL;
+
+        if (req->user) {
+                /* Credentials stay on the handle otherwise; the next request must not carry them. */
+                curl_easy_setopt(c, CURLOPT_USERNAME, NULL);
+                curl_easy_setopt(c, CURLOPT_PASSWORD, NULL);
+                curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long) CURLAUTH_NONE);
+        }
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+        curl_slist_free_all(hdrs);
+
+        if (cc != CURLE_OK) {
+                if (h->too_big)
+                        return nw_errf(err, -EFBIG, "%s: reply larger than %zu bytes", req->url, h->opts.max_body);
+                r = map_curl_error(cc);
+                if (r == -ECANCELED)
+                        return nw_errf(err, r, "%s: request aborted", req->url);
+                return nw_errf(err, r, "%s: %s", req->url, h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc));
+        }
+        if (body.oom)
+                return nw_errf(err, -ENOMEM, "out of memory");
+
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        *ret_status = status;
+        if (ret_body) {
+                nw_buf_free(ret_body);
+                *ret_body = body;
+                body = (nw_buf) {};
+        }
+        return 0;
+}

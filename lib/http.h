@@ -1,0 +1,46 @@
+/* Transport: one locked-down curl handle per vCenter, reused for every SOAP and REST request. */
+#pragma once
+
+#include <signal.h>
+
+#include "util.h"
+
+typedef struct nw_http_opts {
+        bool insecure;          /* skip peer and host verification */
+        const char *ca_file;    /* PEM bundle; NULL: the system store */
+        long timeout;           /* seconds for a whole request */
+        size_t max_body;        /* reply size cap; 0: 256 MiB */
+        /* Set (by a signal handler) to abort the request in flight within ~100 ms. */
+        const volatile sig_atomic_t *abort_flag;
+} nw_http_opts;
+
+typedef struct nw_http nw_http;
+
+typedef struct nw_http_req {
+        const char *method;     /* "GET", "POST", "DELETE" */
+        const char *url;
+        const char *const *headers; /* NULL-terminated, may be NULL */
+        const char *body;       /* NULL: none */
+        size_t body_len;
+        const char *user;       /* HTTP Basic auth for this request only; NULL: none */
+        const char *password;
+} nw_http_req;
+
+int nw_http_new(const nw_http_opts *opts, nw_http **ret, nw_err *err);
+void nw_http_free(nw_http *h);
+static inline void nw_http_freep(nw_http **h) {
+        nw_http_free(*h);
+}
+#define _cleanup_http_ _cleanup_(nw_http_freep)
+
+/* Performs req. Any HTTP status is success here (the caller judges it); transport failures are
+ * -ECONNREFUSED, -EHOSTUNREACH, -ETIMEDOUT, -NW_ETLS, -ECANCELED (abort flag), -EFBIG (cap), -EIO. */
+int nw_http_do(nw_http *h, const nw_http_req *req, long *ret_status, nw_buf *ret_body, nw_err *err);
+
+/* Test hook: called with every request before it goes out (the wire-fidelity tests record bodies).
+ * Never set in production code paths: bodies carry the password at login. */
+typedef void (*nw_http_trace_fn)(void *userdata, const nw_http_req *req);
+void nw_http_set_trace(nw_http *h, nw_http_trace_fn fn, void *userdata);
+
+/* How many requests went out on this handle, for benchmarks and --stats. */
+unsigned long nw_http_requests(const nw_http *h);

@@ -1,0 +1,414 @@
+/* The policy: judges the facts about VMs and portgroups against the configured expectations and lists
+ * what differs. Pure: no I/O, no globals, so the unit tests can cover every rule. */
+#include "policy.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+void nw_policy_cfg_defaults(nw_policy_cfg *cfg) {
+        *cfg = (nw_policy_cfg) {
+                .nested_hv = true,
+                .forged_transmits = true,
+                .mac_learning = true,
+                .mac_changes = false,
+                .mac_learning_limit = 4096,
+                .mac_learning_limit_policy = "drop",
+                .standard_portgroups = true,
+        };
+}
+
+static const char *const check_names[_NW_CHECK_MAX] = {
+        [NW_CHECK_NESTED_HV] = "nested_hv",
+        [NW_CHECK_NESTED_HV_SUPPORTED] = "nested_hv_supported",
+        [NW_CHECK_MAC_LEARNING] = "mac_learning",
+        [NW_CHECK_PROMISCUOUS] = "promiscuous",
+        [NW_CHECK_FORGED_TRANSMITS] = "forged_transmits",
+        [NW_CHECK_MAC_CHANGES] = "mac_changes",
+        [NW_CHECK_MAC_LEARNING_LIMIT] = "mac_learning_limit",
+};
+
+const char *nw_check_to_string(nw_check c) {
+        if ((unsigned) c >= ELEMENTSOF(check_names))
+                return NULL;
+        return check_names[c];
+}
+
+const char *nw_kind_to_string(nw_kind k) {
+        switch (k) {
+        case NW_KIND_VM:
+                return "vm";
+        case NW_KIND_DVPG:
+                return "dvportgroup";
+        case NW_KIND_PG:
+                return "portgroup";
+        }
+        return NULL;
+}
+
+void nw_findings_free(nw_findings *f) {
+        if (!f)
+                return;
+        free(f->v);
+        *f = (nw_findings) {};
+}
+
+/* Digits and dots only, no empty component: anything else is a version we cannot order. */
+static bool version_valid(const char *v) {
+        const char *p = v;
+
+        if (!p)
+                return false;
+        for (;;) {
+                if (!isdigit((unsigned char) *p))
+                        return false;
+                while (isdigit((unsigned char) *p))
+                        p++;
+                if (*p == '\0')
+                        return true;
+                if (*p != '.')
+                        return false;
+                p++;
+        }
+}
+
+/* Components are compared as digit strings (leading zeros dropped, longer wins) so no value overflows. */
+static const char *version_component(const char *p, const char **ret_digits, size_t *ret_len) {
+        const char *d;
+
+        while (*p == '0')
+                p++;
+        d = p;
+        while (isdigit((unsigned char) *p))
+                p++;
+        *ret_digits = d;
+        *ret_len = (size_t) (p - d);
+        return *p == '.' ? p + 1 : p;
+}
+
+int policy_version_cmp(const char *a, const char *b) {
+        bool va = version_valid(a), vb = version_valid(b);
+
+        if (!va || !vb)
+                return (int) va - (int) vb;
+
+        while (*a || *b) {
+                const char *da, *db;
+                size_t la, lb;
+                int c;
+
+                a = version_component(a, &da, &la);
+                b = version_component(b, &db, &lb);
+                if (la != lb)
+                        return la < lb ? -1 : 1;
+                c = memcmp(da, db, la);
+                if (c != 0)
+                        return c < 0 ? -1 : 1;
+        }
+        return 0;
+}
+
+bool policy_mac_learning_available(const nw_switch *sw, const nw_dvpg *pg, const char **why) {
+        const char *w;
+        bool ok = false;
+
+        /* MacLearn.ps1 gates on the version; the capability flag's first API version is unverified, so an
+         * explicit "false" vetoes while an absent flag defers to the version. */
+        if (!sw)
+                w = "switch not in inventory";
+        else if (sw->mac_learning_supported == NW_FALSE)
+                w = "switch reports macLearningSupported=false";
+        else if (!version_valid(sw->version))
+                w = "switch version unknown";
+        else if (policy_version_cmp(sw->version, "6.6.0") < 0)
+                w = "switch version below 6.6.0";
+        else if (!pg || !pg->mac.present)
+                w = "vCenter sent no macManagementPolicy (API before 6.7)";
+        else {
+                ok = true;
+                w = sw->mac_learning_supported == NW_TRUE ?
+                        "switch version 6.6.0+ and macLearningSupported" :
+                        "switch version 6.6.0+ (macLearningSupported not reported)";
+        }
+
+        if (why)
+                *why = w;
+        return ok;
+}
+
+static nw_value val_bool(bool b) {
+        return (nw_value) { .type = NW_VAL_BOOL, .b = b, .limit = -1 };
+}
+
+/* An absent property is its own value: it never complies, and the report says "unset". */
+static nw_value val_tri(nw_tri t) {
+        if (t == NW_UNSET)
+                return (nw_value) { .type = NW_VAL_UNSET, .limit = -1 };
+        return val_bool(t == NW_TRUE);
+}
+
+static nw_value val_limit(int64_t limit, const char *limit_policy) {
+        return (nw_value) { .type = NW_VAL_LIMIT, .limit = limit, .limit_policy = limit_policy };
+}
+
+static bool value_complies(const nw_value *expected, const nw_value *actual) {
+        if (expected->type != actual->type)
+                return false;
+        switch (expected->type) {
+        case NW_VAL_BOOL:
+                return expected->b == actual->b;
+        case NW_VAL_UNSET:
+                return false;
+        case NW_VAL_LIMIT:
+                /* Case-sensitive: the API's enum is lowercase, and a fix must write exactly the configured value. */
+                return actual->limit >= 0 && expected->limit == actual->limit &&
+                        expected->limit_policy && actual->limit_policy &&
+                        strcmp(expected->limit_policy, actual->limit_policy) == 0;
+        }
+        return false;
+}
+
+static int findings_push(nw_findings *f, const nw_finding *x) {
+        if (f->n == f->cap) {
+                size_t cap = f->cap ? f->cap * 2 : 16;
+                nw_finding *v;
+
+                v = reallocarray(f->v, cap, sizeof(*v));
+                if (!v)
+                        return -ENOMEM;
+                f->v = v;
+                f->cap = cap;
+        }
+        f->v[f->n++] = *x;
+        return 0;
+}
+
+/* snprintf cuts at a byte: drop a trailing partial UTF-8 character (names are UTF-8) so the hint
+ * stays valid text in the JSON document. */
+static void utf8_trim_partial(char *s) {
+        size_t len = strlen(s), start = len, need;
+        unsigned char lead;
+
+        while (start > 0 && ((unsigned char) s[start - 1] & 0xc0) == 0x80)
+                start--;
+        if (start == 0)
+                return;
+        lead = (unsigned char) s[start - 1];
+        if (lead < 0xc0)
+                return;
+        need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+        if (len - (start - 1) < need)
+                s[start - 1] = '\0';
+}
+
+/* Adds a finding shaped like proto when actual differs from expected. */
+_printf_(6, 7)
+static int finding_add(nw_findings *f, const nw_finding *proto, nw_check check,
+                       nw_value expected, nw_value actual, const char *hint_fmt, ...) {
+        nw_finding x;
+        va_list ap;
+        int n;
+
+        if (value_complies(&expected, &actual))
+                return 0;
+
+        x = *proto;
+        x.check = check;
+        x.expected = expected;
+        x.actual = actual;
+        va_start(ap, hint_fmt);
+        n = vsnprintf(x.hint, sizeof(x.hint), hint_fmt, ap);
+        va_end(ap);
+        if (n >= (int) sizeof(x.hint))
+                utf8_trim_partial(x.hint);
+        return findings_push(f, &x);
+}
+
+static int judge_vm(nw_findings *f, const nw_policy_cfg *cfg, const nw_vm *vm) {
+        nw_finding proto = {
+                .kind = NW_KIND_VM,
+                .object = vm->moref,
+                .name = vm->name,
+                .template = vm->template,
+                .powered_on = vm->power_state && strcmp(vm->power_state, "poweredOn") == 0,
+        };
+        bool old_hw = vm->hw_version > 0 && vm->hw_version < 9;
+        bool unsupported = vm->nested_hv_supported == NW_FALSE;
+        const char *action;
+        char hw_cause[96] = "";
+        int r;
+
+        if (vm->template)
+                f->templates++;
+        else
+                f->vms++;
+
+        if (!cfg->nested_hv)
+                return 0;
+
+        if (proto.powered_on)
+                action = "VM is powered on: the change needs a power-off";
+        else if (vm->template)
+                action = "template: fix it so new clones inherit nestedHVEnabled";
+        else
+                action = "set 'Expose hardware assisted virtualization to the guest OS' (config.nestedHVEnabled)";
+
+        r = finding_add(f, &proto, NW_CHECK_NESTED_HV, val_bool(true), val_tri(vm->nested_hv), "%s%s",
+                        vm->nested_hv == NW_UNSET ? "nestedHVEnabled was never set; " : "", action);
+        if (r < 0)
+                return r;
+
+        /* Not fixable by nestwarden, but it explains why setting nestedHVEnabled alone will not help. */
+        if (!old_hw && !unsupported)
+                return 0;
+        if (old_hw)
+                snprintf(hw_cause, sizeof(hw_cause),
+                         "hardware version vmx-%02d is below vmx-09: upgrade the VM compatibility", vm->hw_version);
+        return finding_add(f, &proto, NW_CHECK_NESTED_HV_SUPPORTED, val_bool(true), val_bool(false), "%s%s%s",
+                           hw_cause, old_hw && unsupported ? "; " : "",
+                           unsupported ? "capability.nestedHVSupported is false: the VM or its host cannot "
+                                         "expose hardware virtualization" : "");
+}
+
+static int judge_forged(nw_findings *f, const nw_policy_cfg *cfg, const nw_finding *proto, nw_tri actual,
+                        const char *switch_kind, const char *sw, const char *why) {
+        if (!cfg->forged_transmits)
+                return 0;
+        return finding_add(f, proto, NW_CHECK_FORGED_TRANSMITS, val_bool(true), val_tri(actual),
+                           "accept forged transmits: nested guests send from their own MACs (%s '%s': %s)",
+                           switch_kind, sw, why);
+}
+
+static int judge_promiscuous_flood(nw_findings *f, const nw_finding *proto, nw_tri actual,
+                                   const char *switch_kind, const char *sw, const char *why) {
+        return finding_add(f, proto, NW_CHECK_PROMISCUOUS, val_bool(true), val_tri(actual),
+                           "accept promiscuous mode; it floods every VM on this portgroup (the secure "
+                           "alternative is a 6.6+ vDS with MAC learning) (%s '%s': %s)",
+                           switch_kind, sw, why);
+}
+
+static int judge_mac_learning(nw_findings *f, const nw_policy_cfg *cfg, const nw_finding *proto,
+                              const nw_mac_policy *m, const char *sw, const char *why) {
+        int r;
+
+        r = finding_add(f, proto, NW_CHECK_MAC_LEARNING, val_bool(true), val_tri(m->learning_enabled),
+                        "enable MAC learning so the switch learns nested guests' MACs (vDS '%s': %s)", sw, why);
+        if (r < 0)
+                return r;
+        r = finding_add(f, proto, NW_CHECK_PROMISCUOUS, val_bool(false), val_tri(m->promiscuous),
+                        "reject promiscuous mode: MAC learning delivers nested guests' frames without "
+                        "flooding (vDS '%s': %s)", sw, why);
+        if (r < 0)
+                return r;
+        r = judge_forged(f, cfg, proto, m->forged_transmits, "vDS", sw, why);
+        if (r < 0)
+                return r;
+        r = finding_add(f, proto, NW_CHECK_MAC_CHANGES, val_bool(cfg->mac_changes), val_tri(m->mac_changes),
+                        "%s MAC address changes as the config says (mac_changes = %s) (vDS '%s': %s)",
+                        cfg->mac_changes ? "accept" : "reject", cfg->mac_changes ? "yes" : "no", sw, why);
+        if (r < 0)
+                return r;
+        /* Checked even while learning is off: enabling it later should not bring a wrong limit along. */
+        return finding_add(f, proto, NW_CHECK_MAC_LEARNING_LIMIT,
+                           val_limit(cfg->mac_learning_limit, cfg->mac_learning_limit_policy),
+                           val_limit(m->limit, m->limit_policy),
+                           "set the MAC learning limit to %lld with limit policy %s (vDS '%s': %s)",
+                           (long long) cfg->mac_learning_limit,
+                           cfg->mac_learning_limit_policy ? cfg->mac_learning_limit_policy : "unset", sw, why);
+}
+
+static int judge_dvpg(nw_findings *f, const nw_inventory *inv, const nw_policy_cfg *cfg, const nw_dvpg *pg) {
+        nw_finding proto = { .kind = NW_KIND_DVPG, .object = pg->moref, .name = pg->name };
+        const nw_switch *sw;
+        const char *why, *swname;
+        nw_tri prom = NW_UNSET, forged = NW_UNSET;
+        bool available;
+        int r;
+
+        /* Uplinks carry no VMs; NSX owns its portgroups' policy and overwrites changes made here. */
+        if (pg->uplink || (pg->backing_type && strcasecmp(pg->backing_type, "nsx") == 0))
+                return 0;
+        f->portgroups++;
+
+        sw = nw_inventory_get_switch(inv, pg->switch_moref);
+        if (cfg->mac_learning)
+                available = policy_mac_learning_available(sw, pg, &why);
+        else {
+                available = false;
+                why = "mac_learning = no in the config";
+        }
+        swname = sw && sw->name ? sw->name : pg->switch_moref ? pg->switch_moref : "unknown";
+
+        if (available)
+                return judge_mac_learning(f, cfg, &proto, &pg->mac, swname, why);
+
+        /* Config info holds effective values whichever policy carries them; the deprecated
+         * securityPolicy only stands in when macManagementPolicy is missing (vCenter before 6.7). */
+        if (pg->mac.present) {
+                prom = pg->mac.promiscuous;
+                forged = pg->mac.forged_transmits;
+        } else if (pg->sec.present) {
+                prom = pg->sec.promiscuous;
+                forged = pg->sec.forged_transmits;
+        }
+
+        r = judge_promiscuous_flood(f, &proto, prom, "vDS", swname, why);
+        if (r < 0)
+                return r;
+        return judge_forged(f, cfg, &proto, forged, "vDS", swname, why);
+}
+
+static int judge_stdpg(nw_findings *f, const nw_policy_cfg *cfg, const nw_stdpg *pg) {
+        nw_finding proto = { .kind = NW_KIND_PG, .object = pg->id, .name = pg->name };
+        const char *why = "standard switches have no MAC learning";
+        const char *vswitch = pg->vswitch ? pg->vswitch : "unknown";
+        int r;
+
+        f->portgroups++;
+        r = judge_promiscuous_flood(f, &proto, pg->promiscuous, "vSwitch", vswitch, why);
+        if (r < 0)
+                return r;
+        return judge_forged(f, cfg, &proto, pg->forged_transmits, "vSwitch", vswitch, why);
+}
+
+static int finding_cmp(const void *a, const void *b) {
+        const nw_finding *x = a, *y = b;
+        int c;
+
+        c = strcmp(x->object ? x->object : "", y->object ? y->object : "");
+        if (c != 0)
+                return c;
+        if (x->check != y->check)
+                return x->check < y->check ? -1 : 1;
+        /* qsort is not stable: order the remaining ties so the output never depends on it. */
+        if (x->kind != y->kind)
+                return x->kind < y->kind ? -1 : 1;
+        return strcmp(x->name ? x->name : "", y->name ? y->name : "");
+}
+
+int policy_evaluate(const nw_inventory *inv, const nw_policy_cfg *cfg, nw_findings *out) {
+        _cleanup_findings_ nw_findings f = {};
+        int r = 0;
+
+        if (!out)
+                return -EINVAL;
+        *out = (nw_findings) {};
+        if (!inv || !cfg)
+                return -EINVAL;
+
+        for (size_t i = 0; i < inv->n_vms && r >= 0; i++)
+                r = judge_vm(&f, cfg, &inv->vms[i]);
+        for (size_t i = 0; i < inv->n_dvpgs && r >= 0; i++)
+                r = judge_dvpg(&f, inv, cfg, &inv->dvpgs[i]);
+        for (size_t i = 0; cfg->standard_portgroups && i < inv->n_stdpgs && r >= 0; i++)
+                r = judge_stdpg(&f, cfg, &inv->stdpgs[i]);
+        if (r < 0)
+                return r;
+
+        if (f.n > 1)
+                qsort(f.v, f.n, sizeof(f.v[0]), finding_cmp);
+
+        *out = f;
+        f = (nw_findings) {};
+        return 0;
+}

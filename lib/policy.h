@@ -1,0 +1,82 @@
+/* The policy: facts + settings in, findings out. Pure: no I/O, no globals, no clock. */
+#pragma once
+
+#include "facts.h"
+
+typedef struct nw_policy_cfg {
+        bool nested_hv;           /* check config.nestedHVEnabled */
+        bool forged_transmits;
+        bool mac_learning;        /* prefer MAC learning where the switch has it */
+        bool mac_changes;         /* expected "MAC address changes" where MAC learning applies */
+        int64_t mac_learning_limit;
+        const char *mac_learning_limit_policy; /* "allow" or "drop" */
+        bool standard_portgroups;
+} nw_policy_cfg;
+
+void nw_policy_cfg_defaults(nw_policy_cfg *cfg);
+
+typedef enum nw_kind {
+        NW_KIND_VM,
+        NW_KIND_DVPG,
+        NW_KIND_PG,
+} nw_kind;
+
+typedef enum nw_check {
+        NW_CHECK_NESTED_HV,
+        NW_CHECK_NESTED_HV_SUPPORTED,
+        NW_CHECK_MAC_LEARNING,
+        NW_CHECK_PROMISCUOUS,
+        NW_CHECK_FORGED_TRANSMITS,
+        NW_CHECK_MAC_CHANGES,
+        NW_CHECK_MAC_LEARNING_LIMIT,
+        _NW_CHECK_MAX,
+} nw_check;
+
+typedef enum nw_value_type {
+        NW_VAL_BOOL,
+        NW_VAL_UNSET,  /* the property was absent */
+        NW_VAL_LIMIT,  /* MAC learning limit + limit policy */
+} nw_value_type;
+
+typedef struct nw_value {
+        nw_value_type type;
+        bool b;
+        int64_t limit;            /* -1: absent */
+        const char *limit_policy; /* borrowed; NULL: absent */
+} nw_value;
+
+typedef struct nw_finding {
+        nw_kind kind;
+        const char *object;       /* borrowed from the inventory: moref, or HOST/PG for standard */
+        const char *name;         /* borrowed */
+        nw_check check;
+        nw_value expected, actual;
+        bool template;            /* a finding on a template: reported apart */
+        bool powered_on;          /* VM findings: fixing needs a power-off */
+        char hint[256];
+} nw_finding;
+
+typedef struct nw_findings {
+        nw_finding *v;
+        size_t n, cap;
+        size_t vms, templates, portgroups; /* what was checked */
+} nw_findings;
+
+void nw_findings_free(nw_findings *f);
+static inline void nw_findings_freep(nw_findings *f) {
+        nw_findings_free(f);
+}
+#define _cleanup_findings_ _cleanup_(nw_findings_freep)
+
+/* Judges every VM, DV portgroup and standard portgroup in inv. Findings borrow strings from inv, so
+ * inv must outlive out. Sorted by (object, check). 0 or -ENOMEM; out is empty on failure. */
+int policy_evaluate(const nw_inventory *inv, const nw_policy_cfg *cfg, nw_findings *out);
+
+/* Whether MAC learning applies on a DV portgroup; why (static text) says what decided it. */
+bool policy_mac_learning_available(const nw_switch *sw, const nw_dvpg *pg, const char **why);
+
+/* "6.6.0" vs "6.5.0": <0, 0, >0. Missing components count as 0; garbage sorts lowest. */
+int policy_version_cmp(const char *a, const char *b);
+
+const char *nw_check_to_string(nw_check c);
+const char *nw_kind_to_string(nw_kind k);

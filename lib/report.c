@@ -1,0 +1,435 @@
+/* Findings as people and scripts read them: the aligned table and the --json document. */
+#include "report.h"
+
+#include <json.h>
+#include <string.h>
+
+static void json_object_putp(json_object **o) {
+        if (*o)
+                json_object_put(*o);
+}
+#define _cleanup_json_ _cleanup_(json_object_putp)
+
+int report_value_string(const nw_value *v, char *buf, size_t size) {
+        int n;
+
+        if (!v || !buf || size == 0)
+                return -EINVAL;
+
+        switch (v->type) {
+        case NW_VAL_BOOL:
+                n = snprintf(buf, size, "%s", v->b ? "true" : "false");
+                break;
+        case NW_VAL_UNSET:
+                n = snprintf(buf, size, "unset");
+                break;
+        case NW_VAL_LIMIT:
+                if (v->limit >= 0)
+                        n = snprintf(buf, size, "%lld/%s", (long long) v->limit,
+                                     v->limit_policy ? v->limit_policy : "unset");
+                else
+                        n = snprintf(buf, size, "unset/%s", v->limit_policy ? v->limit_policy : "unset");
+                break;
+        default:
+                buf[0] = '\0';
+                return -EINVAL;
+        }
+        if (n < 0)
+                return -EINVAL;
+        return (size_t) n < size ? 0 : -ENOBUFS;
+}
+
+/* --- JSON --- */
+
+/* Takes ownership of v; a NULL v is a failed allocation, not a JSON null. */
+static int json_add(json_object *o, const char *key, json_object *v) {
+        if (!v)
+                return -ENOMEM;
+        if (json_object_object_add(o, key, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static int json_add_null(json_object *o, const char *key) {
+        return json_object_object_add(o, key, NULL) < 0 ? -ENOMEM : 0;
+}
+
+static int json_add_string(json_object *o, const char *key, const char *s) {
+        return s ? json_add(o, key, json_object_new_string(s)) : json_add_null(o, key);
+}
+
+static int json_add_value(json_object *o, const char *key, const nw_value *v) {
+        _cleanup_json_ json_object *l = NULL;
+        int r;
+
+        switch (v->type) {
+        case NW_VAL_BOOL:
+                return json_add(o, key, json_object_new_boolean(v->b));
+        case NW_VAL_UNSET:
+                return json_add(o, key, json_object_new_string("unset"));
+        case NW_VAL_LIMIT:
+                break;
+        default:
+                return -EINVAL;
+        }
+
+        l = json_object_new_object();
+        if (!l)
+                return -ENOMEM;
+        r = v->limit >= 0 ? json_add(l, "limit", json_object_new_int64(v->limit)) : json_add_null(l, "limit");
+        if (r < 0)
+                return r;
+        r = json_add_string(l, "limit_policy", v->limit_policy);
+        if (r < 0)
+                return r;
+        r = json_add(o, key, l);
+        l = NULL;
+        return r;
+}
+
+static int finding_json(const nw_finding *x, json_object **ret) {
+        _cleanup_json_ json_object *o = NULL;
+        int r;
+
+        o = json_object_new_object();
+        if (!o)
+                return -ENOMEM;
+        r = json_add_string(o, "object", x->object);
+        if (r >= 0)
+                r = json_add_string(o, "kind", nw_kind_to_string(x->kind));
+        if (r >= 0)
+                r = json_add_string(o, "name", x->name);
+        if (r >= 0)
+                r = json_add_string(o, "check", nw_check_to_string(x->check));
+        if (r >= 0)
+                r = json_add_value(o, "expected", &x->expected);
+        if (r >= 0)
+                r = json_add_value(o, "actual", &x->actual);
+        if (r >= 0)
+                r = json_add_string(o, "hint", x->hint);
+        if (r < 0)
+                return r;
+
+        *ret = o;
+        o = NULL;
+        return 0;
+}
+
+static int findings_json(const nw_findings *f, bool templates, json_object **ret) {
+        _cleanup_json_ json_object *a = NULL;
+        int r;
+
+        a = json_object_new_array();
+        if (!a)
+                return -ENOMEM;
+        for (size_t i = 0; i < f->n; i++) {
+                json_object *o;
+
+                if (f->v[i].template != templates)
+                        continue;
+                r = finding_json(&f->v[i], &o);
+                if (r < 0)
+                        return r;
+                if (json_object_array_add(a, o) < 0) {
+                        json_object_put(o);
+                        return -ENOMEM;
+                }
+        }
+
+        *ret = a;
+        a = NULL;
+        return 0;
+}
+
+static int checked_json(const nw_findings *f, json_object **ret) {
+        _cleanup_json_ json_object *o = NULL;
+        int r;
+
+        o = json_object_new_object();
+        if (!o)
+                return -ENOMEM;
+        r = json_add(o, "vms", json_object_new_int64((int64_t) f->vms));
+        if (r >= 0)
+                r = json_add(o, "templates", json_object_new_int64((int64_t) f->templates));
+        if (r >= 0)
+                r = json_add(o, "portgroups", json_object_new_int64((int64_t) f->portgroups));
+        if (r < 0)
+                return r;
+
+        *ret = o;
+        o = NULL;
+        return 0;
+}
+
+int report_json(const char *vcenter, const nw_findings *f, char **ret) {
+        _cleanup_json_ json_object *root = NULL;
+        json_object *o = NULL;
+        const char *s;
+        char *out;
+        size_t n;
+        int r;
+
+        if (!f || !ret)
+                return -EINVAL;
+
+        root = json_object_new_object();
+        if (!root)
+                return -ENOMEM;
+        r = json_add_string(root, "vcenter", vcenter);
+        if (r < 0)
+                return r;
+
+        /* Each helper's object is handed to json_add at once, which owns it from then on. */
+        r = checked_json(f, &o);
+        if (r < 0 || (r = json_add(root, "checked", o)) < 0)
+                return r;
+        r = findings_json(f, false, &o);
+        if (r < 0 || (r = json_add(root, "findings", o)) < 0)
+                return r;
+        r = findings_json(f, true, &o);
+        if (r < 0 || (r = json_add(root, "template_findings", o)) < 0)
+                return r;
+
+        s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (!s)
+                return -ENOMEM;
+        n = strlen(s);
+        out = malloc(n + 2);
+        if (!out)
+                return -ENOMEM;
+        memcpy(out, s, n);
+        out[n] = '\n';
+        out[n + 1] = '\0';
+
+        *ret = out;
+        return 0;
+}
+
+/* --- Table --- */
+
+/* Bytes of the printable UTF-8 character at p, or 0 for a control byte or broken sequence: names come
+ * from vCenter and may hold anything, including escape sequences we must not send to a terminal. */
+static size_t glyph_len(const char *p) {
+        const unsigned char *u = (const unsigned char *) p;
+        size_t n;
+
+        if (u[0] < 0x20 || u[0] == 0x7f)
+                return 0;
+        if (u[0] < 0x80)
+                return 1;
+        if (u[0] >= 0xc2 && u[0] <= 0xdf)
+                n = 2;
+        else if (u[0] >= 0xe0 && u[0] <= 0xef)
+                n = 3;
+        else if (u[0] >= 0xf0 && u[0] <= 0xf4)
+                n = 4;
+        else
+                return 0;
+        for (size_t i = 1; i < n; i++)
+                if ((u[i] & 0xc0) != 0x80)
+                        return 0;
+        if (u[0] == 0xc2 && u[1] < 0xa0) /* C1 controls, e.g. the 8-bit CSI */
+                return 0;
+        return n;
+}
+
+/* Columns taken on a terminal, one per character: wide (CJK) characters will misalign, which is
+ * cosmetic; asking wcwidth() would make the library depend on the caller's locale. */
+static size_t text_width(const char *s) {
+        size_t w = 0;
+
+        for (const char *p = s; *p; w++) {
+                size_t n = glyph_len(p);
+                p += n ? n : 1;
+        }
+        return w;
+}
+
+/* Writes s in at most width columns, cut with "…" when longer, padded when pad is set. */
+static void put_cell(nw_buf *b, const char *s, size_t width, bool pad) {
+        bool cut = text_width(s) > width;
+        size_t keep = cut ? width - 1 : width, used = 0;
+
+        for (const char *p = s; *p && used < keep; used++) {
+                size_t n = glyph_len(p);
+
+                if (n == 0) {
+                        nw_buf_puts(b, "?");
+                        p++;
+                } else {
+                        nw_buf_append(b, p, n);
+                        p += n;
+                }
+        }
+        if (cut) {
+                nw_buf_puts(b, "…");
+                used++;
+        }
+        for (; pad && used < width; used++)
+                nw_buf_puts(b, " ");
+}
+
+enum {
+        COL_KIND,
+        COL_OBJECT,
+        COL_NAME,
+        COL_CHECK,
+        COL_EXPECTED,
+        COL_ACTUAL,
+        COL_HINT,
+        _COL_MAX,
+};
+
+/* Caps keep the hint column within 110 columns of a 120-column terminal; cut cells end in "…", and
+ * the JSON document always has the full text. The hint itself is never wrapped: one finding stays one
+ * line, so grep keeps working, and the terminal wraps the tail. */
+static const struct {
+        const char *title;
+        size_t max;
+} columns[_COL_MAX] = {
+        [COL_KIND] = { "KIND", 11 },
+        [COL_OBJECT] = { "OBJECT", 24 },
+        [COL_NAME] = { "NAME", 20 },
+        [COL_CHECK] = { "CHECK", 19 },
+        [COL_EXPECTED] = { "EXPECTED", 11 },
+        [COL_ACTUAL] = { "ACTUAL", 11 },
+        [COL_HINT] = { "HINT", SIZE_MAX },
+};
+
+typedef struct row {
+        const char *cell[_COL_MAX];
+        char expected[64], actual[64];
+} row;
+
+static void row_fill(row *r, const nw_finding *x) {
+        const char *kind = nw_kind_to_string(x->kind), *check = nw_check_to_string(x->check);
+
+        /* Truncation only shortens a cell that the column cap would cut anyway. */
+        (void) report_value_string(&x->expected, r->expected, sizeof(r->expected));
+        (void) report_value_string(&x->actual, r->actual, sizeof(r->actual));
+        r->cell[COL_KIND] = kind ? kind : "?";
+        r->cell[COL_OBJECT] = x->object ? x->object : "";
+        r->cell[COL_NAME] = x->name ? x->name : "";
+        r->cell[COL_CHECK] = check ? check : "?";
+        r->cell[COL_EXPECTED] = r->expected;
+        r->cell[COL_ACTUAL] = r->actual;
+        r->cell[COL_HINT] = x->hint;
+}
+
+static void put_row(nw_buf *b, const char *const *cells, const size_t *width) {
+        for (size_t c = 0; c < COL_HINT; c++) {
+                put_cell(b, cells[c], width[c], true);
+                nw_buf_puts(b, "  ");
+        }
+        put_cell(b, cells[COL_HINT], SIZE_MAX, false);
+        /* An empty hint would leave the padding of the other cells dangling. */
+        while (!b->oom && b->len > 0 && b->data[b->len - 1] == ' ')
+                b->data[--b->len] = '\0';
+        nw_buf_puts(b, "\n");
+}
+
+static void put_section(nw_buf *b, const nw_findings *f, bool templates, const size_t *width) {
+        const char *titles[_COL_MAX];
+
+        for (size_t c = 0; c < _COL_MAX; c++)
+                titles[c] = columns[c].title;
+        put_row(b, titles, width);
+
+        for (size_t i = 0; i < f->n; i++) {
+                row r;
+
+                if (f->v[i].template != templates)
+                        continue;
+                row_fill(&r, &f->v[i]);
+                put_row(b, r.cell, width);
+        }
+}
+
+static int object_cmp(const void *a, const void *b) {
+        return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+static int count_objects(const nw_findings *f, size_t *ret) {
+        _cleanup_free_ const char **v = NULL;
+        size_t n = 0;
+
+        if (f->n == 0) {
+                *ret = 0;
+                return 0;
+        }
+        v = calloc(f->n, sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < f->n; i++)
+                v[i] = f->v[i].object ? f->v[i].object : "";
+        qsort(v, f->n, sizeof(*v), object_cmp);
+        for (size_t i = 0; i < f->n; i++)
+                if (i == 0 || strcmp(v[i - 1], v[i]) != 0)
+                        n++;
+
+        *ret = n;
+        return 0;
+}
+
+static const char *plural(size_t n) {
+        return n == 1 ? "" : "s";
+}
+
+/* vcenter is not repeated here: the JSON document names it for scripts, and a person knows which
+ * vCenter they asked. */
+int report_table(const char *vcenter, const nw_findings *f, char **ret) {
+        _cleanup_buf_ nw_buf b = {};
+        size_t width[_COL_MAX], n_templates = 0, n_objects;
+        char *out;
+        int r;
+
+        if (!f || !ret)
+                return -EINVAL;
+
+        for (size_t c = 0; c < _COL_MAX; c++)
+                width[c] = text_width(columns[c].title);
+        for (size_t i = 0; i < f->n; i++) {
+                row rw;
+
+                row_fill(&rw, &f->v[i]);
+                for (size_t c = 0; c < _COL_MAX; c++) {
+                        size_t w = text_width(rw.cell[c]);
+                        if (w > width[c])
+                                width[c] = w < columns[c].max ? w : columns[c].max;
+                }
+                if (f->v[i].template)
+                        n_templates++;
+        }
+
+        if (f->n > n_templates)
+                put_section(&b, f, false, width);
+        if (n_templates > 0) {
+                if (f->n > n_templates)
+                        nw_buf_puts(&b, "\n");
+                nw_buf_puts(&b, "Templates:\n");
+                put_section(&b, f, true, width);
+        }
+        if (f->n > 0)
+                nw_buf_puts(&b, "\n");
+
+        r = count_objects(f, &n_objects);
+        if (r < 0)
+                return r;
+        nw_buf_printf(&b, "checked %zu VM%s, %zu template%s, %zu portgroup%s: ",
+                      f->vms, plural(f->vms), f->templates, plural(f->templates),
+                      f->portgroups, plural(f->portgroups));
+        if (f->n > 0)
+                nw_buf_printf(&b, "%zu finding%s on %zu object%s\n",
+                              f->n, plural(f->n), n_objects, plural(n_objects));
+        else
+                nw_buf_puts(&b, "compliant\n");
+
+        /* Appends latch their failure in b.oom, so one check covers them all. */
+        out = nw_buf_steal(&b);
+        if (!out)
+                return -ENOMEM;
+        *ret = out;
+        return 0;
+}

@@ -1,0 +1,11 @@
+/* Turning findings into what people and scripts read: the table and the JSON document. */
+#pragma once
+
+#include "policy.h"
+
+/* The --json document (schema in README.md), newline-terminated. 0 or -ENOMEM. */
+int report_json(const char *vcenter, const nw_findings *f, char **ret);
+/* The human table: one line per finding, templates apart, then the summary line. */
+int report_table(const char *vcenter, const nw_findings *f, char **ret);
+/* The expected/actual value as people read it: "true", "unset", "4096/drop". */
+int report_value_string(const nw_value *v, char *buf, size_t size);

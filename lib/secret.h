@@ -1,0 +1,15 @@
+/* The vCenter password: read from password_file or the systemd credential, kept out of logs, wiped. */
+#pragma once
+
+#include "config.h"
+
+#define NW_CREDENTIAL_NAME "vcenter-password"
+
+/* Reads the password named by cfg (password_file, else $CREDENTIALS_DIRECTORY/vcenter-password).
+ * One trailing newline is stripped. The result must be released with secret_free(). */
+int secret_read(const nw_config *cfg, char **ret, nw_err *err);
+void secret_free(char *s);
+static inline void secret_freep(char **s) {
+        secret_free(*s);
+}
+#define _cleanup_secret_ _cleanup_(secret_freep)

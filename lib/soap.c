@@ -1,0 +1,182 @@
+/* SOAP for vim25: the envelope, the POST, the reply and its faults, parsed in one place. */
+#include "soap.h"
+
+#include <libxml/parser.h>
+#include <string.h>
+
+#define ENVELOPE_HEAD                                                                              \
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"                                             \
+        "<soapenv:Envelope xmlns:soapenc=\"http://schemas.xmlsoap.org/soap/encoding/\" "           \
+        "xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" "                             \
+        "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "                                 \
+        "xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\">\n<soapenv:Body>"
+#define ENVELOPE_TAIL "</soapenv:Body>\n</soapenv:Envelope>"
+
+int soap_envelope(nw_buf *out, const char *method_xml) {
+        nw_buf_puts(out, ENVELOPE_HEAD);
+        nw_buf_puts(out, method_xml);
+        nw_buf_puts(out, ENVELOPE_TAIL);
+        return out->oom ? -ENOMEM : 0;
+}
+
+static bool is_element(const xmlNode *n, const char *name) {
+        return n->type == XML_ELEMENT_NODE && (!name || strcmp((const char *) n->name, name) == 0);
+}
+
+xmlNode *soap_child(const xmlNode *parent, const char *name) {
+        if (!parent)
+                return NULL;
+        for (xmlNode *n = parent->children; n; n = n->next)
+                if (is_element(n, name))
+                        return n;
+        return NULL;
+}
+
+xmlNode *soap_next(const xmlNode *prev, const char *name) {
+        for (xmlNode *n = prev->next; n; n = n->next)
+                if (is_element(n, name))
+                        return n;
+        return NULL;
+}
+
+const char *soap_text(const xmlNode *n) {
+        if (!n)
+                return NULL;
+        for (xmlNode *c = n->children; c; c = c->next)
+                if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE)
+                        return (const char *) c->content;
+        return NULL;
+}
+
+const char *soap_child_text(const xmlNode *parent, const char *name) {
+        return soap_text(soap_child(parent, name));
+}
+
+const char *soap_xsi_type(const xmlNode *n, char *buf, size_t size) {
+        xmlChar *v;
+        const char *colon;
+
+        if (!n)
+                return NULL;
+        v = xmlGetNsProp(n, (const xmlChar *) "type", (const xmlChar *) "http://www.w3.org/2001/XMLSchema-instance");
+        if (!v)
+                return NULL;
+        colon = strchr((const char *) v, ':');
+        snprintf(buf, size, "%s", colon ? colon + 1 : (const char *) v);
+        xmlFree(v);
+        return buf;
+}
+
+int soap_bool(const char *s) {
+        if (!s)
+                return -1;
+        if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0)
+                return 1;
+        if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0)
+                return 0;
+        return -1;
+}
+
+static int fault_code(const char *type) {
+        if (strcmp(type, "InvalidLogin") == 0)
+                return -NW_ELOGIN;
+        if (strcmp(type, "NotAuthenticated") == 0)
+                return -NW_ENOTAUTH;
+        return -NW_EFAULT;
+}
+
+static int decode_fault(xmlNode *fault, const char *method, nw_err *err) {
+        const char *string = soap_child_text(fault, "faultstring");
+        xmlNode *detail = soap_child(fault, "detail");
+        xmlNode *what = soap_child(detail, NULL);
+        char type[64] = "", tbuf[64];
+        int r;
+
+        if (what) {
+                /* vCenter: <InvalidLoginFault xsi:type="InvalidLogin">; the xsi:type is the precise one. */
+                const char *t = soap_xsi_type(what, tbuf, sizeof(tbuf));
+                size_t len;
+
+                snprintf(type, sizeof(type), "%s", t ? t : (const char *) what->name);
+                len = strlen(type);
+                if (!t && len > 5 && strcmp(type + len - 5, "Fault") == 0)
+                        type[len - 5] = '\0';
+        } else
+                snprintf(type, sizeof(type), "%s", soap_child_text(fault, "faultcode") ?: "UnknownFault");
+
+        r = nw_errf(err, fault_code(type), "%s: %s: %s", method, type,
+                    string && *string ? string : "(no message)");
+        if (err)
+                snprintf(err->fault, sizeof(err->fault), "%s", type);
+        return r;
+}
+
+int soap_parse_reply(const char *body, size_t len, long status, const char *method, xmlDoc **ret_doc,
+                     xmlNode **ret_result, nw_err *err) {
+        _cleanup_xmldoc_ xmlDoc *doc = NULL;
+        xmlNode *env, *b, *first;
+        char want[128];
+
+        if (len > INT32_MAX)
+                return nw_errf(err, -EFBIG, "%s: reply too large", method);
+        /* No NOENT (entity expansion) and no network: a reply cannot pull in anything else. */
+        doc = xmlReadMemory(body, (int) len, NULL, "UTF-8", XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
+                                                            XML_PARSE_NOWARNING | XML_PARSE_HUGE);
+        if (!doc)
+                return nw_errf(err, -NW_EREPLY, "%s: HTTP %ld with a reply that is not XML", method, status);
+
+        env = xmlDocGetRootElement(doc);
+        if (!env || !is_element(env, "Envelope"))
+                return nw_errf(err, -NW_EREPLY, "%s: HTTP %ld: reply is not a SOAP envelope", method, status);
+        b = soap_child(env, "Body");
+        first = soap_child(b, NULL);
+        if (first && is_element(first, "Fault"))
+                return decode_fault(first, method, err);
+        if (status != 200)
+                return nw_errf(err, -NW_EREPLY, "%s: HTTP %ld without a SOAP fault", method, status);
+
+        snprintf(want, sizeof(want), "%sResponse", method);
+        if (!first || !is_element(first, want))
+                return nw_errf(err, -NW_EREPLY, "%s: reply has no <%s>", method, want);
+
+        *ret_result = first;
+        *ret_doc = doc;
+        doc = NULL;
+        return 0;
+}
+
+int soap_call(nw_http *h, const char *url, const char *version, const char *method, const char *method_xml,
+              xmlDoc **ret_doc, xmlNode **ret_result, nw_err *err) {
+        _cleanup_buf_ nw_buf req = {}, reply = {};
+        char action[64];
+        const char *headers[] = {
+                "Content-Type: text/xml; charset=utf-8",
+                action,
+                NULL,
+        };
+        long status = 0;
+        int r;
+
+        snprintf(action, sizeof(action), "SOAPAction: \"urn:vim25/%s\"", version);
+        r = soap_envelope(&req, method_xml);
+        if (r < 0)
+                return nw_errf(err, r, "out of memory");
+
+        r = nw_http_do(h,
+                       &(nw_http_req) {
+                               .method = "POST",
+                               .url = url,
+                               .headers = headers,
+                               .body = req.data,
+                               .body_len = req.len,
+                       },
+                       &status, &reply, err);
+        /* The Login envelope carries the password: do not leave it in freed heap. */
+        nw_wipe(req.data, req.len);
+        if (r < 0)
+                return nw_err_prefix(err, r, "%s", method);
+        if (status == 401 || status == 403)
+                return nw_errf(err, -NW_ENOTAUTH, "%s: HTTP %ld", method, status);
+
+        return soap_parse_reply(reply.data ? reply.data : "", reply.len, status, method, ret_doc, ret_result, err);
+}

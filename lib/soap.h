@@ -1,0 +1,40 @@
+/* SOAP for vim25: envelopes with escaping on the way out, replies and faults parsed on the way in. */
+#pragma once
+
+#include <libxml/tree.h>
+
+#include "http.h"
+
+/* Wraps a method element in the envelope pyVmomi sends (same prefixes and declarations). */
+int soap_envelope(nw_buf *out, const char *method_xml);
+
+/* POSTs the envelope around method_xml to url with SOAPAction "urn:vim25/<version>". On success
+ * *ret_doc owns the reply and *ret_result points at the method's response element (<XResponse>).
+ * A SOAP fault becomes -NW_ELOGIN (InvalidLogin), -NW_ENOTAUTH (NotAuthenticated) or -NW_EFAULT,
+ * with err->fault set to the fault type and err->msg "METHOD: TYPE: faultstring". */
+int soap_call(nw_http *h, const char *url, const char *version, const char *method, const char *method_xml,
+              xmlDoc **ret_doc, xmlNode **ret_result, nw_err *err);
+
+/* Parses a reply body; exposed for the unit tests. Same results as soap_call after the transfer. */
+int soap_parse_reply(const char *body, size_t len, long status, const char *method, xmlDoc **ret_doc,
+                     xmlNode **ret_result, nw_err *err);
+
+/* Tree walking by local name (vCenter and the simulator differ in prefixes, never in names). */
+xmlNode *soap_child(const xmlNode *parent, const char *name);
+xmlNode *soap_next(const xmlNode *prev, const char *name);
+#define SOAP_FOREACH(n, parent, name) \
+        for (xmlNode *n = soap_child((parent), (name)); n; n = soap_next(n, (name)))
+/* The node's text, or NULL; the pointer is owned by the document (no copy). */
+const char *soap_text(const xmlNode *n);
+/* Text of the named child, or NULL. */
+const char *soap_child_text(const xmlNode *parent, const char *name);
+/* xsi:type without its prefix, or NULL. */
+const char *soap_xsi_type(const xmlNode *n, char *buf, size_t size);
+/* "true"/"false" → NW_TRUE/NW_FALSE, anything else or NULL → -1 (unset). */
+int soap_bool(const char *s);
+
+static inline void xmlFreeDocp(xmlDoc **d) {
+        if (*d)
+                xmlFreeDoc(*d);
+}
+#define _cleanup_xmldoc_ _cleanup_(xmlFreeDocp)

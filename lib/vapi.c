@@ -1,0 +1,277 @@
+/* vAPI REST for tagging. Tags have no SOAP API worth using, and no change feed: callers poll. */
+#include "vapi.h"
+
+#include <curl/curl.h>
+#include <json-c/json.h>
+#include <string.h>
+
+static inline void json_putp(json_object **o) {
+        if (*o)
+                json_object_put(*o);
+}
+#define _cleanup_json_ _cleanup_(json_putp)
+
+static inline void curl_freep(char **p) {
+        curl_free(*p);
+}
+
+typedef struct vapi_paths {
+        const char *session;
+        const char *categories;
+        const char *category;          /* + escaped id */
+        const char *tags_for_category; /* legacy: + escaped category id + tags_for_category_action */
+        const char *tags_for_category_action;
+        const char *tag;               /* + escaped id */
+        const char *attached;
+} vapi_paths;
+
+static const vapi_paths paths_api = {
+        .session = "/api/session",
+        .categories = "/api/cis/tagging/category",
+        .category = "/api/cis/tagging/category/",
+        .tags_for_category = "/api/cis/tagging/tag?action=list-tags-for-category",
+        .tag = "/api/cis/tagging/tag/",
+        .attached = "/api/cis/tagging/tag-association?action=list-attached-objects-on-tags",
+};
+
+static const vapi_paths paths_rest = {
+        .session = "/rest/com/vmware/cis/session",
+        .categories = "/rest/com/vmware/cis/tagging/category",
+        .category = "/rest/com/vmware/cis/tagging/category/id:",
+        .tags_for_category = "/rest/com/vmware/cis/tagging/tag/id:",
+        .tags_for_category_action = "?~action=list-tags-for-category",
+        .tag = "/rest/com/vmware/cis/tagging/tag/id:",
+        .attached = "/rest/com/vmware/cis/tagging/tag-association?~action=list-attached-objects-on-tags",
+};
+
+static const vapi_paths *paths(const nw_vapi *v) {
+        return v->legacy ? &paths_rest : &paths_api;
+}
+
+/* One REST call. *ret gets the payload, unwrapped from /rest's {"value": ...}. */
+static int vapi_call(nw_vapi *v, const char *method, const char *path, const char *body, const char *user,
+                     const char *password, json_object **ret, nw_err *err) {
+        _cleanup_buf_ nw_buf url = {}, reply = {}, hdr = {};
+        _cleanup_json_ json_object *doc = NULL;
+        json_object *value;
+        const char *headers[4] = { "Content-Type: application/json", "Accept: application/json", NULL, NULL };
+        enum json_tokener_error jerr;
+        long status = 0;
+        int r;
+
+        nw_buf_printf(&url, "%s%s", v->base, path);
+        if (v->token) {
+                nw_buf_printf(&hdr, "vmware-api-session-id: %s", v->token);
+                headers[2] = hdr.data;
+        }
+        if (url.oom || hdr.oom)
+                return nw_errf(err, -ENOMEM, "out of memory");
+
+        r = nw_http_do(v->http,
+                       &(nw_http_req) {
+                               .method = method,
+                               .url = url.data,
+                               .headers = headers,
+                               .body = body,
+                               .body_len = body ? strlen(body) : 0,
+                               .user = user,
+                               .password = password,
+                       },
+                       &status, &reply, err);
+        if (r < 0)
+                return r;
+        if (status == 401 || status == 403)
+                return nw_errf(err, -NW_ENOTAUTH, "%s %s: HTTP %ld (not authorised)", method, path, status);
+        if (status == 404)
+                return nw_errf(err, -ENOENT, "%s %s: HTTP 404", method, path);
+        if (status < 200 || status > 299)
+                return nw_errf(err, -NW_EREPLY, "%s %s: HTTP %ld: %.200s", method, path, status,
+                               reply.data ? reply.data : "");
+        if (!ret)
+                return 0;
+
+        /* The simulator labels JSON text/plain; trust the body, not the Content-Type. */
+        doc = json_tokener_parse_verbose(reply.data ? reply.data : "", &jerr);
+        if (!doc && jerr != json_tokener_success)
+                return nw_errf(err, -NW_EREPLY, "%s %s: reply is not JSON: %s", method, path,
+                               json_tokener_error_desc(jerr));
+        if (v->legacy) {
+                if (!json_object_object_get_ex(doc, "value", &value))
+                        return nw_errf(err, -NW_EREPLY, "%s %s: reply has no \"value\"", method, path);
+                *ret = json_object_get(value);
+        } else {
+                *ret = doc;
+                doc = NULL;
+        }
+        return 0;
+}
+
+static char *base_of(const char *sdk_url) {
+        const char *p = strstr(sdk_url, "://");
+        const char *slash = p ? strchr(p + 3, '/') : NULL;
+
+        return slash ? strndup(sdk_url, (size_t) (slash - sdk_url)) : strdup(sdk_url);
+}
+
+void tags_free(nw_vapi *v) {
+        if (!v)
+                return;
+        if (v->token)
+                nw_wipe(v->token, strlen(v->token));
+        free(v->token);
+        free(v->base);
+        free(v);
+}
+
+int tags_login(nw_http *h, const char *sdk_url, const char *user, const char *password, nw_vapi **ret, nw_err *err) {
+        _cleanup_(tags_freep) nw_vapi *v = NULL;
+        _cleanup_json_ json_object *tok = NULL;
+        int r;
+
+        v = calloc(1, sizeof(*v));
+        if (!v || !(v->base = base_of(sdk_url)))
+                return nw_errf(err, -ENOMEM, "out of memory");
+        v->http = h;
+
+        r = vapi_call(v, "POST", paths_api.session, NULL, user, password, &tok, err);
+        if (r == -ENOENT) {
+                /* No /api before 7.0U2 (and none in the simulator): the /rest flavour then. */
+                v->legacy = true;
+                r = vapi_call(v, "POST", paths_rest.session, NULL, user, password, &tok, err);
+        }
+        if (r == -NW_ENOTAUTH)
+                return nw_errf(err, -NW_ELOGIN, "vAPI session: user '%s' or its password rejected", user);
+        if (r < 0)
+                return nw_err_prefix(err, r, "vAPI session");
+        if (!json_object_is_type(tok, json_type_string))
+                return nw_errf(err, -NW_EREPLY, "vAPI session: reply holds no session token");
+        v->token = strdup(json_object_get_string(tok));
+        if (!v->token)
+                return nw_errf(err, -ENOMEM, "out of memory");
+
+        *ret = v;
+        v = NULL;
+        return 0;
+}
+
+int tags_logout(nw_vapi *v, nw_err *err) {
+        if (!v->token)
+                return 0;
+        return vapi_call(v, "DELETE", paths(v)->session, NULL, NULL, NULL, NULL, err);
+}
+
+/* Among ids, the one whose object (GET prefix + id) has "name" == name. *ret_id is a copy. */
+static int find_by_name(nw_vapi *v, json_object *ids, const char *prefix, const char *name, char **ret_id,
+                        nw_err *err) {
+        size_t n = json_object_is_type(ids, json_type_array) ? json_object_array_length(ids) : 0;
+
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_json_ json_object *o = NULL;
+                _cleanup_(curl_freep) char *esc = NULL;
+                _cleanup_buf_ nw_buf path = {};
+                const char *id = json_object_get_string(json_object_array_get_idx(ids, i));
+                json_object *nm;
+                int r;
+
+                if (!id)
+                        continue;
+                esc = curl_easy_escape(NULL, id, 0);
+                if (!esc || nw_buf_printf(&path, "%s%s", prefix, esc) < 0)
+                        return nw_errf(err, -ENOMEM, "out of memory");
+                r = vapi_call(v, "GET", path.data, NULL, NULL, NULL, &o, err);
+                if (r == -ENOENT)
+                        continue; /* deleted between list and get */
+                if (r < 0)
+                        return r;
+                if (json_object_object_get_ex(o, "name", &nm) && strcmp(json_object_get_string(nm), name) == 0) {
+                        *ret_id = strdup(id);
+                        return *ret_id ? 1 : nw_errf(err, -ENOMEM, "out of memory");
+                }
+        }
+        return 0;
+}
+
+static int collect_vms(json_object *res, nw_strv *out, nw_err *err) {
+        size_t n = json_object_is_type(res, json_type_array) ? json_object_array_length(res) : 0;
+
+        for (size_t i = 0; i < n; i++) {
+                json_object *objs;
+                size_t m;
+
+                if (!json_object_object_get_ex(json_object_array_get_idx(res, i), "object_ids", &objs))
+                        continue;
+                m = json_object_is_type(objs, json_type_array) ? json_object_array_length(objs) : 0;
+                for (size_t j = 0; j < m; j++) {
+                        json_object *o = json_object_array_get_idx(objs, j), *type, *id;
+                        const char *moref;
+
+                        if (!json_object_object_get_ex(o, "type", &type) || !json_object_object_get_ex(o, "id", &id))
+                                return nw_errf(err, -NW_EREPLY, "list-attached-objects-on-tags: object without type or id");
+                        if (strcmp(json_object_get_string(type), "VirtualMachine") != 0)
+                                continue;
+                        moref = json_object_get_string(id);
+                        if (!nw_strv_contains(out, moref) && nw_strv_push(out, moref) < 0)
+                                return nw_errf(err, -ENOMEM, "out of memory");
+                }
+        }
+        return 0;
+}
+
+int tags_attached_vms(nw_vapi *v, const char *category, const char *tag, nw_strv *ret, nw_err *err) {
+        _cleanup_json_ json_object *cats = NULL, *tags = NULL, *res = NULL;
+        _cleanup_free_ char *cat_id = NULL, *tag_id = NULL;
+        _cleanup_(curl_freep) char *esc = NULL;
+        _cleanup_buf_ nw_buf path = {};
+        _cleanup_json_ json_object *req = NULL, *ids = NULL;
+        _cleanup_strv_ nw_strv vms = {};
+        int r;
+
+        r = vapi_call(v, "GET", paths(v)->categories, NULL, NULL, NULL, &cats, err);
+        if (r < 0)
+                return nw_err_prefix(err, r, "listing tag categories");
+        r = find_by_name(v, cats, paths(v)->category, category, &cat_id, err);
+        if (r < 0)
+                return nw_err_prefix(err, r, "resolving tag category '%s'", category);
+        if (r == 0)
+                return nw_errf(err, -NW_ENOTFOUND, "tag category '%s' does not exist (or the user cannot read it)",
+                               category);
+
+        if (v->legacy) {
+                esc = curl_easy_escape(NULL, cat_id, 0);
+                if (!esc || nw_buf_printf(&path, "%s%s%s", paths(v)->tags_for_category, esc,
+                                          paths(v)->tags_for_category_action) < 0)
+                        return nw_errf(err, -ENOMEM, "out of memory");
+                /* vCenter takes an empty body here; the simulator insists on one. */
+                r = vapi_call(v, "POST", path.data, "{}", NULL, NULL, &tags, err);
+        } else {
+                req = json_object_new_object();
+                if (!req || json_object_object_add(req, "category_id", json_object_new_string(cat_id)) < 0)
+                        return nw_errf(err, -ENOMEM, "out of memory");
+                r = vapi_call(v, "POST", paths(v)->tags_for_category, json_object_to_json_string(req), NULL, NULL,
+                              &tags, err);
+        }
+        if (r < 0)
+                return nw_err_prefix(err, r, "listing tags of category '%s'", category);
+        r = find_by_name(v, tags, paths(v)->tag, tag, &tag_id, err);
+        if (r < 0)
+                return nw_err_prefix(err, r, "resolving tag '%s'", tag);
+        if (r == 0)
+                return nw_errf(err, -NW_ENOTFOUND, "tag '%s' does not exist in category '%s'", tag, category);
+
+        json_object_put(req);
+        req = json_object_new_object();
+        ids = json_object_new_array();
+        if (!req || !ids || json_object_array_add(ids, json_object_new_string(tag_id)) < 0 ||
+            json_object_object_add(req, "tag_ids", json_object_get(ids)) < 0)
+                return nw_errf(err, -ENOMEM, "out of memory");
+        r = vapi_call(v, "POST", paths(v)->attached, json_object_to_json_string(req), NULL, NULL, &res, err);
+        if (r < 0)
+                return nw_err_prefix(err, r, "listing objects tagged %s/%s", category, tag);
+        r = collect_vms(res, &vms, err);
+        if (r < 0)
+                return r;
+
+        *ret = vms;
+        vms = (nw_strv) {};
+        return 0;
+}

@@ -1,0 +1,24 @@
+/* vAPI REST for tagging: a session, category → tag by name, the VMs attached to the tag. */
+#pragma once
+
+#include "http.h"
+
+typedef struct nw_vapi {
+        nw_http *http;     /* borrowed */
+        char *base;        /* https://host[:port] */
+        bool legacy;       /* /rest (6.5+) rather than /api (7.0U2+) */
+        char *token;       /* vmware-api-session-id */
+} nw_vapi;
+
+/* Opens a session on the vCenter behind sdk_url (https://host/sdk), trying /api then /rest. */
+int tags_login(nw_http *h, const char *sdk_url, const char *user, const char *password, nw_vapi **ret, nw_err *err);
+int tags_logout(nw_vapi *v, nw_err *err);
+void tags_free(nw_vapi *v);
+static inline void tags_freep(nw_vapi **v) {
+        tags_free(*v);
+}
+#define _cleanup_vapi_ _cleanup_(tags_freep)
+
+/* The VirtualMachine morefs carrying tag `tag` of category `category`, deduplicated, in server order.
+ * An unknown category or tag is -NW_ENOTFOUND with a message naming it (never "0 VMs"). */
+int tags_attached_vms(nw_vapi *v, const char *category, const char *tag, nw_strv *ret, nw_err *err);

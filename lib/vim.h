@@ -1,0 +1,73 @@
+/* The vim25 calls nestwarden makes: service content, login/logout, property retrieval with paging.
+ * lookup-style functions talk to vCenter; vim_body_* only build request bodies (for the wire tests). */
+#pragma once
+
+#include "soap.h"
+
+/* Newest API version whose schema we send; older vCenters get their own. */
+#define VIM_VERSION_MAX "6.7"
+
+typedef struct vim_ctx {
+        nw_http *http;            /* borrowed */
+        char *url;                /* .../sdk */
+        char version[16];         /* SOAPAction version in use */
+        char *api_version;        /* about.apiVersion */
+        char *full_name;          /* about.fullName, for messages */
+        char *property_collector; /* morefs from the ServiceContent */
+        char *session_manager;
+        char *root_folder;
+        bool logged_in;
+} vim_ctx;
+
+typedef struct vim_prop_spec {
+        const char *type;
+        const char *const *paths;  /* NULL-terminated */
+} vim_prop_spec;
+
+/* A one-hop traversal from the listed objects (e.g. VirtualMachine.network). */
+typedef struct vim_traversal {
+        const char *name;
+        const char *type;
+        const char *path;
+} vim_traversal;
+
+typedef struct vim_obj_spec {
+        const char *type;
+        const char *moref;
+        const vim_traversal *traversals;
+        size_t n_traversals;
+} vim_obj_spec;
+
+typedef struct vim_filter_spec {
+        const vim_prop_spec *props;
+        size_t n_props;
+        const vim_obj_spec *objs;
+        size_t n_objs;
+} vim_filter_spec;
+
+/* Called once per ObjectContent; oc holds <obj> and the <propSet> children. Non-zero stops. */
+typedef int (*vim_object_cb)(void *userdata, const char *type, const char *moref, const xmlNode *oc, nw_err *err);
+
+/* RetrieveServiceContent: fills a new context for url. */
+int vc_connect(nw_http *h, const char *url, vim_ctx **ret, nw_err *err);
+void vc_free(vim_ctx *vc);
+static inline void vc_freep(vim_ctx **vc) {
+        vc_free(*vc);
+}
+#define _cleanup_vim_ _cleanup_(vc_freep)
+
+int vc_login(vim_ctx *vc, const char *user, const char *password, nw_err *err);
+/* Best effort; a vCenter that is gone already has no session to end. */
+int vc_logout(vim_ctx *vc, nw_err *err);
+
+/* RetrievePropertiesEx with maxObjects = page_size, then ContinueRetrievePropertiesEx until the
+ * token runs out. Objects that vanished meanwhile are skipped (reportMissingObjectsInResults). */
+int vc_retrieve(vim_ctx *vc, const vim_filter_spec *spec, int64_t page_size, vim_object_cb cb, void *userdata,
+                nw_err *err);
+
+/* Request bodies (the method element, without envelope), exactly as pyVmomi orders them. */
+int vim_body_retrieve_service_content(nw_buf *b);
+int vim_body_login(nw_buf *b, const char *session_manager, const char *user, const char *password);
+int vim_body_logout(nw_buf *b, const char *session_manager);
+int vim_body_retrieve(nw_buf *b, const char *property_collector, const vim_filter_spec *spec, int64_t max_objects);
+int vim_body_continue(nw_buf *b, const char *property_collector, const char *token);

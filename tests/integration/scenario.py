@@ -1,0 +1,98 @@
+"""Starts the simulator scenario for a test and stops it by PID, on failure too."""
+import json
+import os
+import select
+import signal
+import subprocess
+import tempfile
+import time
+
+PASSWORD = "s3cret-Pa$$ w0rd&<x>"
+USER = "nestwarden@vsphere.local"
+
+
+class Scenario:
+    """The scenario binary on 127.0.0.1 with our credentials; .truth is its ground truth."""
+
+    def __init__(self, *flags, tmp=None):
+        self.tmp = tmp or tempfile.mkdtemp(prefix="nw-scn-")
+        self.password_file = os.path.join(self.tmp, "vcenter.password")
+        with open(os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            f.write(PASSWORD + "\n")
+        self.ca_file = os.path.join(self.tmp, "ca.pem")
+        self.proc = subprocess.Popen(
+            [os.environ["NW_SCENARIO"], "-user", USER, "-password-file", self.password_file,
+             "-cert-out", self.ca_file, *flags],
+            stdout=subprocess.PIPE, stderr=open(os.path.join(self.tmp, "scenario.log"), "w"))
+        try:
+            line = self._first_line(timeout=120)
+            info = json.loads(line)
+        except Exception:
+            self.stop()
+            raise
+        self.url = info["url"]
+        self.truth = info["truth"]
+
+    def _first_line(self, timeout):
+        deadline = time.monotonic() + timeout
+        buf = b""
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("scenario printed no line within %ds" % timeout)
+            ready, _, _ = select.select([fd], [], [], left)
+            if ready:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    raise RuntimeError("scenario exited (rc=%s) before printing its line" % self.proc.wait())
+                buf += chunk
+        return buf.split(b"\n", 1)[0]
+
+    def config(self, name="nestwarden.conf", **overrides):
+        """Writes a config pointing at the scenario; overrides are (section, key) -> value."""
+        conf = {
+            ("vcenter", "url"): self.url,
+            ("vcenter", "user"): USER,
+            ("vcenter", "password_file"): self.password_file,
+            ("vcenter", "ca_file"): self.ca_file,
+            ("selection", "tag_category"): "nested",
+            ("selection", "tag"): "nested-hyperv",
+        }
+        for key, value in overrides.items():
+            section, _, k = key.partition("__")
+            if value is None:
+                conf.pop((section, k), None)
+            else:
+                conf[(section, k)] = value
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            for section in ("vcenter", "selection", "policy"):
+                f.write("[%s]\n" % section)
+                for (s, k), v in conf.items():
+                    if s == section:
+                        f.write("%s = %s\n" % (k, v))
+        return path
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def run_check(config, *args, timeout=120):
+    """Runs `nestwarden check`; returns (rc, stdout, stderr)."""
+    p = subprocess.run([os.environ["NW_BIN"], "check", "--config", config, *args],
+                       capture_output=True, text=True, timeout=timeout)
+    return p.returncode, p.stdout, p.stderr

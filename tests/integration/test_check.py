@@ -1,0 +1,127 @@
+"""`nestwarden check` against the simulator scenario: the report equals the ground truth, paging
+works, and every way of failing to check gives exit 3 with one clear line."""
+import json
+import os
+import re
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from scenario import PASSWORD, Scenario, run_check  # noqa: E402
+
+COMPARED = ("object", "kind", "name", "check", "expected", "actual")
+
+
+def strip(findings):
+    return sorted(({k: f[k] for k in COMPARED} for f in findings),
+                  key=lambda f: (f["object"], f["check"]))
+
+
+class CheckTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.scn = Scenario()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.scn.stop()
+
+    def assertNoSecret(self, *texts):
+        for t in texts:
+            self.assertNotIn(PASSWORD, t)
+
+    def check_json(self, **overrides):
+        rc, out, err = run_check(self.scn.config(**overrides), "--json", "--stats")
+        self.assertNoSecret(out, err)
+        self.assertEqual(rc, 1, err)
+        return json.loads(out), err
+
+    def test_json_equals_ground_truth(self):
+        doc, _ = self.check_json()
+        truth = self.scn.truth
+        self.assertEqual(doc["vcenter"], self.scn.url)
+        self.assertEqual(doc["checked"], truth["checked"])
+        self.assertEqual(strip(doc["findings"]), strip(truth["findings"]))
+        self.assertEqual(strip(doc["template_findings"]), strip(truth["template_findings"]))
+        for f in doc["findings"] + doc["template_findings"]:
+            self.assertTrue(f["hint"], f)
+        # The curated inventory exercises every check at least once.
+        checks = {f["check"] for f in doc["findings"] + doc["template_findings"]}
+        self.assertEqual(checks, {"nested_hv", "nested_hv_supported", "mac_learning", "promiscuous",
+                                  "forged_transmits", "mac_changes", "mac_learning_limit"})
+
+    def test_paging_gives_the_same_answer_in_more_requests(self):
+        big, err_big = self.check_json(vcenter__page_size="1000")
+        small, err_small = self.check_json(vcenter__page_size="2")
+        self.assertEqual(big, small)
+        req = lambda err: int(re.search(r"(\d+) HTTP requests", err).group(1))  # noqa: E731
+        # Each page beyond the first is one ContinueRetrievePropertiesEx.
+        self.assertGreater(req(err_small), req(err_big) + 3)
+
+    def test_table(self):
+        rc, out, err = run_check(self.scn.config())
+        self.assertEqual(rc, 1, err)
+        self.assertNoSecret(out, err)
+        for name in ("hv-off-02", "hv-unset-04", "pg-ml-off", "pg-legacy-noforge", "VM Network", "hv-tmpl-10"):
+            self.assertIn(name, out)
+        for name in ("hv-ok-01", "plain-01", "pg-untagged-only", "pg-nsx"):
+            self.assertNotIn(name, out)
+        self.assertRegex(out.splitlines()[-1], r"checked \d+ VMs?")
+
+    def assertUnknown(self, rc, out, err, pattern):
+        self.assertEqual(rc, 3, out + err)
+        self.assertEqual(out, "")
+        lines = err.strip().splitlines()
+        self.assertEqual(len(lines), 1, err)
+        self.assertRegex(lines[0], pattern)
+        self.assertNoSecret(out, err)
+
+    def test_wrong_password(self):
+        pw = os.path.join(self.scn.tmp, "wrong.password")
+        with open(os.open(pw, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            f.write("not-the-password\n")
+        rc, out, err = run_check(self.scn.config("wrong.conf", vcenter__password_file=pw))
+        self.assertUnknown(rc, out, err, r"InvalidLogin")
+        self.assertNotIn("not-the-password", err)
+
+    def test_unknown_tag(self):
+        rc, out, err = run_check(self.scn.config("tag.conf", selection__tag="no-such-tag"))
+        self.assertUnknown(rc, out, err, r"tag 'no-such-tag' does not exist in category 'nested'")
+
+    def test_unknown_category(self):
+        rc, out, err = run_check(self.scn.config("cat.conf", selection__tag_category="nope"))
+        self.assertUnknown(rc, out, err, r"tag category 'nope' does not exist")
+
+    def test_tag_resolved_within_its_category(self):
+        # "env" also has a tag named nested-hyperv, attached to nothing we check.
+        rc, out, err = run_check(self.scn.config("env.conf", selection__tag_category="env"), "--json")
+        self.assertIn(rc, (0, 1), err)
+        doc = json.loads(out)
+        self.assertNotEqual(doc["checked"], self.scn.truth["checked"])
+
+    def test_unreachable(self):
+        rc, out, err = run_check(self.scn.config("unreach.conf", vcenter__url="https://127.0.0.1:1/sdk"))
+        self.assertUnknown(rc, out, err, r"127\.0\.0\.1:1.*(refused|connect)")
+
+    def test_untrusted_certificate(self):
+        rc, out, err = run_check(self.scn.config("tls.conf", vcenter__ca_file=None))
+        self.assertUnknown(rc, out, err, r"(?i)certificate|SSL")
+
+    def test_insecure_warns_and_works(self):
+        rc, out, err = run_check(self.scn.config("insecure.conf", vcenter__ca_file=None, vcenter__insecure="yes"),
+                                 "--json")
+        self.assertEqual(rc, 1, err)
+        self.assertIn("TLS verification is off", err)
+        self.assertEqual(json.loads(out)["checked"], self.scn.truth["checked"])
+
+    def test_bad_config(self):
+        path = self.scn.config("bad.conf", policy__mac_learning="maybe")
+        rc, out, err = run_check(path)
+        self.assertUnknown(rc, out, err, re.escape(path) + r":\d+: .*mac_learning")
+
+
+if __name__ == "__main__":
+    result = unittest.main(exit=False, verbosity=2).result
+    print("%d passed, %d failed" % (result.testsRun - len(result.failures) - len(result.errors),
+                                    len(result.failures) + len(result.errors)))
+    sys.exit(0 if result.wasSuccessful() else 1)

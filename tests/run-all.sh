@@ -1,0 +1,34 @@
+#!/bin/sh
+# The whole test suite, as CI runs it: install, build plain and with ASan+UBSan, meson test both.
+set -eu
+cd "$(dirname "$0")/.."
+sh tests/deps.sh
+
+status=0
+for variant in plain asan; do
+        dir=build-test-$variant
+        case $variant in
+        plain) opts="" ;;
+        asan) opts="-Db_sanitize=address,undefined -Db_lundef=false" ;;
+        esac
+        [ -f "$dir/build.ninja" ] || meson setup "$dir" $opts >/dev/null
+        ninja -C "$dir"
+        # Sanitizer reports must fail the test, not scroll by.
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+                meson test -C "$dir" --print-errorlogs --num-processes 2 || status=1
+done
+
+/usr/bin/python3 - <<'PY'
+import json
+passed = failed = 0
+for v in ("plain", "asan"):
+    with open("build-test-%s/meson-logs/testlog.json" % v) as f:
+        for line in f:
+            r = json.loads(line)
+            if r["result"] in ("OK", "EXPECTEDFAIL"):
+                passed += 1
+            elif r["result"] != "SKIP":
+                failed += 1
+print("%d passed, %d failed" % (passed, failed))
+PY
+exit $status

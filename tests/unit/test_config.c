@@ -1,0 +1,500 @@
+/* Tests for lib/config.c and lib/secret.c: the corpus in config/, the shipped example, exact error
+ * messages, and the password's file checks. Runs with tests/unit as working directory. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "secret.h"
+#include "tap.h"
+
+static char tmpdir[] = "/tmp/nw-test-config-XXXXXX";
+
+static const char *tmp_path(const char *name) {
+        static char buf[256];
+
+        snprintf(buf, sizeof(buf), "%s/%s", tmpdir, name);
+        return buf;
+}
+
+static void write_file(const char *name, const char *data, size_t len, mode_t mode) {
+        const char *p = tmp_path(name);
+        int fd;
+
+        (void) unlink(p);
+        fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+        CHECK(fd >= 0);
+        if (fd < 0)
+                return;
+        CHECK(write(fd, data, len) == (ssize_t) len);
+        CHECK(fchmod(fd, mode) == 0); /* umask must not decide what the mode test sees */
+        close(fd);
+}
+
+static void rm_tmpdir(void) {
+        DIR *d = opendir(tmpdir);
+        struct dirent *de;
+
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                if (unlinkat(dirfd(d), de->d_name, 0) < 0)
+                        (void) unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
+        }
+        closedir(d);
+        (void) rmdir(tmpdir);
+}
+
+static void test_good(void) {
+        _cleanup_config_ nw_config *cfg = NULL;
+        nw_err err = {};
+        int r;
+
+        r = cfg_load("config/good.conf", &cfg, &err);
+        CHECK_INTEQ(r, 0);
+        if (r < 0) {
+                fprintf(stderr, "  %s\n", err.msg);
+                return;
+        }
+        CHECK_STREQ(cfg->path, "config/good.conf");
+        CHECK_STREQ(cfg->vcenter.url, "https://vc.lab.example:8443/sdk");
+        CHECK_STREQ(cfg->vcenter.user, "nestwarden@vsphere.local");
+        CHECK_STREQ(cfg->vcenter.password_file, "/etc/nestwarden/pw");
+        CHECK(cfg->vcenter.insecure);
+        CHECK(!cfg->vcenter.ca_file);
+        CHECK_INTEQ(cfg->vcenter.timeout, 5);
+        CHECK_INTEQ(cfg->vcenter.page_size, 10000);
+        CHECK_STREQ(cfg->selection.tag_category, "lab;nested");
+        CHECK_STREQ(cfg->selection.tag, "hv # not a comment");
+        CHECK(!cfg->policy.nested_hv);
+        CHECK(!cfg->policy.forged_transmits);
+        CHECK(!cfg->policy.mac_learning);
+        CHECK(cfg->policy.mac_changes);
+        CHECK_INTEQ(cfg->policy.mac_learning_limit, 0);
+        CHECK_STREQ(cfg->policy.mac_learning_limit_policy, "allow");
+        CHECK(cfg->policy.mac_learning_limit_policy == cfg->limit_policy_buf);
+        CHECK(!cfg->policy.standard_portgroups);
+}
+
+static void test_good_ca(void) {
+        _cleanup_config_ nw_config *cfg = NULL;
+        nw_err err = {};
+        int r;
+
+        r = cfg_load("config/good-ca.conf", &cfg, &err);
+        CHECK_INTEQ(r, 0);
+        if (r < 0) {
+                fprintf(stderr, "  %s\n", err.msg);
+                return;
+        }
+        CHECK_STREQ(cfg->vcenter.url, "https://[2001:db8::1]/sdk");
+        CHECK_STREQ(cfg->vcenter.ca_file, "/etc/nestwarden/ca.pem");
+        CHECK(!cfg->vcenter.insecure);
+        CHECK(!cfg->vcenter.password_file);
+        CHECK_INTEQ(cfg->vcenter.timeout, 3600);
+        CHECK_INTEQ(cfg->vcenter.page_size, 1);
+        CHECK_INTEQ(cfg->policy.mac_learning_limit, 4096);
+}
+
+static void check_defaults(const nw_config *cfg) {
+        CHECK(!cfg->vcenter.insecure);
+        CHECK(!cfg->vcenter.ca_file);
+        CHECK_INTEQ(cfg->vcenter.timeout, 60);
+        CHECK_INTEQ(cfg->vcenter.page_size, 1000);
+        CHECK_STREQ(cfg->selection.tag_category, "nested");
+        CHECK_STREQ(cfg->selection.tag, "nested-hyperv");
+        CHECK(cfg->policy.nested_hv);
+        CHECK(cfg->policy.forged_transmits);
+        CHECK(cfg->policy.mac_learning);
+        CHECK(!cfg->policy.mac_changes);
+        CHECK_INTEQ(cfg->policy.mac_learning_limit, 4096);
+        CHECK_STREQ(cfg->policy.mac_learning_limit_policy, "drop");
+        CHECK(cfg->policy.mac_learning_limit_policy == cfg->limit_policy_buf);
+        CHECK(cfg->policy.standard_portgroups);
+}
+
+static void test_minimal(void) {
+        _cleanup_config_ nw_config *cfg = NULL;
+        nw_err err = {};
+        int r;
+
+        /* CRLF line ends on purpose. */
+        r = cfg_load("config/minimal.conf", &cfg, &err);
+        CHECK_INTEQ(r, 0);
+        if (r < 0) {
+                fprintf(stderr, "  %s\n", err.msg);
+                return;
+        }
+        CHECK_STREQ(cfg->vcenter.url, "https://vcenter.example.com/sdk");
+        CHECK_STREQ(cfg->vcenter.user, "svc");
+        CHECK_STREQ(cfg->vcenter.password_file, "/etc/nestwarden/vcenter.password");
+        check_defaults(cfg);
+}
+
+/* The shipped example parses as is, and with every commented-out key switched on it still parses and
+ * yields the defaults: the documented defaults are the real ones. */
+static void test_example(void) {
+        _cleanup_config_ nw_config *cfg = NULL, *all = NULL;
+        _cleanup_buf_ nw_buf b = {};
+        _cleanup_fclose_ FILE *f = NULL;
+        char line[512];
+        nw_err err = {};
+        int r;
+
+        r = cfg_load("../../conf/nestwarden.conf", &cfg, &err);
+        CHECK_INTEQ(r, 0);
+        if (r < 0)
+                fprintf(stderr, "  %s\n", err.msg);
+        else {
+                CHECK_STREQ(cfg->vcenter.url, "https://vcenter.example.com/sdk");
+                CHECK(!cfg->vcenter.password_file);
+                check_defaults(cfg);
+        }
+
+        f = fopen("../../conf/nestwarden.conf", "re");
+        CHECK(f);
+        if (!f)
+                return;
+        while (fgets(line, sizeof(line), f)) {
+                size_t n = strspn(line + 1, "abcdefghijklmnopqrstuvwxyz_");
+
+                if (line[0] == ';' && n > 0 && line[1 + n] == ' ' && line[2 + n] == '=')
+                        nw_buf_puts(&b, line + 1);
+                else
+                        nw_buf_puts(&b, line);
+        }
+        CHECK(!b.oom);
+        write_file("example-all.conf", b.data, b.len, 0644);
+        r = cfg_load(tmp_path("example-all.conf"), &all, &err);
+        CHECK_INTEQ(r, 0);
+        if (r < 0) {
+                fprintf(stderr, "  %s\n", err.msg);
+                return;
+        }
+        CHECK_STREQ(all->vcenter.password_file, "/etc/nestwarden/vcenter.password");
+        check_defaults(all);
+}
+
+static void test_bad(void) {
+        static const struct {
+                const char *file;
+                int code;
+                const char *msg;
+        } t[] = {
+                { "bad-section", -NW_ECONFIG, "config/bad-section.conf:5: unknown section [polcy]" },
+                { "bad-key", -NW_ECONFIG, "config/bad-key.conf:5: unknown key 'forged_transmit' in section [policy]" },
+                { "bad-bool", -NW_ECONFIG,
+                  "config/bad-bool.conf:4: key 'insecure': 'maybe' is not a boolean (yes/no, true/false, on/off, 1/0)" },
+                { "bad-range-low", -NW_ECONFIG, "config/bad-range-low.conf:4: key 'timeout': 2 is out of range 5..3600" },
+                { "bad-range-high", -NW_ECONFIG,
+                  "config/bad-range-high.conf:5: key 'page_size': 10001 is out of range 1..10000" },
+                { "bad-limit-range", -NW_ECONFIG,
+                  "config/bad-limit-range.conf:2: key 'mac_learning_limit': -1 is out of range 0..4096" },
+                { "bad-number", -NW_ECONFIG,
+                  "config/bad-number.conf:4: key 'timeout': '60s' is not an integer (range 5..3600)" },
+                { "bad-http", -NW_ECONFIG,
+                  "config/bad-http.conf:3: key 'url': http:// is refused: nestwarden never sends the vCenter "
+                  "password in clear; use https://" },
+                { "bad-missing-url", -NW_ECONFIG, "config/bad-missing-url.conf: [vcenter] url is required" },
+                { "bad-missing-user", -NW_ECONFIG, "config/bad-missing-user.conf: [vcenter] user is required" },
+                { "bad-empty-user", -NW_ECONFIG, "config/bad-empty-user.conf:3: key 'user': must not be empty" },
+                { "bad-duplicate", -NW_ECONFIG,
+                  "config/bad-duplicate.conf:8: key 'timeout' given twice (first on line 4)" },
+                { "bad-limit-policy", -NW_ECONFIG,
+                  "config/bad-limit-policy.conf:5: key 'mac_learning_limit_policy': 'block' is not one of allow, drop" },
+                { "bad-insecure-ca", -NW_ECONFIG,
+                  "config/bad-insecure-ca.conf:4: key 'insecure': yes contradicts ca_file = /etc/nestwarden/ca.pem "
+                  "(nothing is verified when insecure); drop one of them" },
+                { "bad-noeq", -NW_ECONFIG, "config/bad-noeq.conf:3: expected '[section]' or 'key = value'" },
+                { "bad-continuation", -NW_ECONFIG,
+                  "config/bad-continuation.conf:4: expected '[section]' or 'key = value'" },
+                { "bad-colon", -NW_ECONFIG, "config/bad-colon.conf:3: expected 'key = value', not 'key: value'" },
+                { "bad-outside", -NW_ECONFIG, "config/bad-outside.conf:1: key 'url' is outside of any section" },
+                { "bad-unterminated", -NW_ECONFIG,
+                  "config/bad-unterminated.conf:1: expected '[section]' or 'key = value'" },
+                { "bad-relative", -NW_ECONFIG,
+                  "config/bad-relative.conf:4: key 'password_file': 'vcenter.password' is not an absolute path" },
+                { "bad-long-line", -NW_ECONFIG, "config/bad-long-line.conf:4: line longer than 197 characters" },
+                { "bad-nul", -NW_ECONFIG, "config/bad-nul.conf:3: contains a NUL byte" },
+                { "nonexistent", -ENOENT, "config/nonexistent.conf: cannot open: No such file or directory" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+                nw_config *cfg = NULL;
+                char path[128];
+                nw_err err = {};
+                int r;
+
+                snprintf(path, sizeof(path), "config/%s.conf", t[i].file);
+                r = cfg_load(path, &cfg, &err);
+                CHECK_INTEQ(r, t[i].code);
+                CHECK_INTEQ(err.code, t[i].code);
+                CHECK_STREQ(err.msg, t[i].msg);
+                CHECK(!cfg);
+                cfg_free(cfg);
+        }
+
+        /* A directory opens but cannot be read. */
+        {
+                nw_config *cfg = NULL;
+                nw_err err = {};
+
+                CHECK_INTEQ(cfg_load("config", &cfg, &err), -EISDIR);
+                CHECK_STREQ(err.msg, "config: cannot read: Is a directory");
+                CHECK(!cfg);
+        }
+        /* err may be NULL. */
+        {
+                nw_config *cfg = NULL;
+
+                CHECK_INTEQ(cfg_load("config/bad-key.conf", &cfg, NULL), -NW_ECONFIG);
+                CHECK(!cfg);
+        }
+}
+
+/* URL forms, through a real file since the normalizer is private. */
+static void test_url(void) {
+        static const struct {
+                const char *url, *want, *why;
+        } t[] = {
+                { "https://vc", "https://vc/sdk", NULL },
+                { "https://vc/", "https://vc/sdk", NULL },
+                { "https://vc/sdk", "https://vc/sdk", NULL },
+                { "HTTPS://vc:443/custom/sdk", "HTTPS://vc:443/custom/sdk", NULL },
+                { "https://[::1]:8443", "https://[::1]:8443/sdk", NULL },
+                { "https://10.0.0.1", "https://10.0.0.1/sdk", NULL },
+                { "http://vc/sdk", NULL, "http:// is refused: nestwarden never sends the vCenter password in clear; use https://" },
+                { "HTTP://vc", NULL, "http:// is refused: nestwarden never sends the vCenter password in clear; use https://" },
+                { "vc.example.com", NULL, "must be an https:// URL like https://vcenter.example.com/sdk" },
+                { "ftp://vc", NULL, "must be an https:// URL like https://vcenter.example.com/sdk" },
+                { "https://", NULL, "has no host" },
+                { "https:///sdk", NULL, "has no host" },
+                { "https://:443/sdk", NULL, "has no host" },
+                { "https://[]/sdk", NULL, "has no host" },
+                { "https://[::1/sdk", NULL, "has an IPv6 address without ']'" },
+                { "https://[::1]x/sdk", NULL, "has garbage after the IPv6 address" },
+                { "https://vc:0/sdk", NULL, "has a bad port (1..65535)" },
+                { "https://vc:65536/sdk", NULL, "has a bad port (1..65535)" },
+                { "https://vc:/sdk", NULL, "has a bad port (1..65535)" },
+                { "https://vc:+443/sdk", NULL, "has a bad port (1..65535)" },
+                { "https://vc:https/sdk", NULL, "has a bad port (1..65535)" },
+                { "https://admin:secret@vc/sdk", NULL,
+                  "must not contain user info (user@host); set [vcenter] user instead" },
+                { "https://vc/sdk?x=1", NULL, "must not have a query or fragment" },
+                { "https://vc/sdk#x", NULL, "must not have a query or fragment" },
+                { "https://vc/my sdk", NULL, "must not contain spaces or control characters" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+                _cleanup_config_ nw_config *cfg = NULL;
+                char text[512], want[512];
+                nw_err err = {};
+                int r;
+
+                snprintf(text, sizeof(text), "[vcenter]\nuser = u\nurl = %s\n", t[i].url);
+                write_file("url.conf", text, strlen(text), 0644);
+                r = cfg_load(tmp_path("url.conf"), &cfg, &err);
+                if (t[i].want) {
+                        CHECK_INTEQ(r, 0);
+                        if (r < 0)
+                                fprintf(stderr, "  %s\n", err.msg);
+                        else
+                                CHECK_STREQ(cfg->vcenter.url, t[i].want);
+                } else {
+                        CHECK_INTEQ(r, -NW_ECONFIG);
+                        snprintf(want, sizeof(want), "%s:3: key 'url': %s", tmp_path("url.conf"), t[i].why);
+                        CHECK_STREQ(err.msg, want);
+                }
+        }
+}
+
+/* inih's 200-byte line buffer holds 198 characters plus "\n" and NUL; a full buffer at the end of a
+ * file without "\n" is no overlong line. Also: an empty value resets a key to its default. */
+static void test_edges(void) {
+        static const struct {
+                size_t len;
+                bool newline, ok;
+        } t[] = {
+                { 198, true, true },
+                { 199, false, true },
+                { 199, true, false },
+                { 300, true, false },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+                _cleanup_config_ nw_config *cfg = NULL;
+                char text[512], want[512];
+                nw_err err = {};
+                size_t n;
+                int r;
+
+                n = (size_t) snprintf(text, sizeof(text),
+                                      "[vcenter]\nurl = https://vc\nuser = u\n[selection]\ntag_category =\ntag = ");
+                memset(text + n, 'a', t[i].len - strlen("tag = "));
+                n += t[i].len - strlen("tag = ");
+                if (t[i].newline)
+                        text[n++] = '\n';
+                write_file("edge.conf", text, n, 0644);
+                r = cfg_load(tmp_path("edge.conf"), &cfg, &err);
+                if (t[i].ok) {
+                        CHECK_INTEQ(r, 0);
+                        if (r < 0) {
+                                fprintf(stderr, "  %s\n", err.msg);
+                                continue;
+                        }
+                        CHECK_INTEQ(strlen(cfg->selection.tag), t[i].len - strlen("tag = "));
+                        CHECK_STREQ(cfg->selection.tag_category, "nested");
+                } else {
+                        CHECK_INTEQ(r, -NW_ECONFIG);
+                        snprintf(want, sizeof(want), "%s:6: line longer than 197 characters", tmp_path("edge.conf"));
+                        CHECK_STREQ(err.msg, want);
+                }
+        }
+}
+
+static nw_config secret_cfg(const char *password_file) {
+        return (nw_config) { .vcenter.password_file = (char *) password_file };
+}
+
+static void check_secret_ok(const char *file, const char *want) {
+        nw_config cfg = secret_cfg(file ? tmp_path(file) : NULL);
+        _cleanup_secret_ char *pw = NULL;
+        nw_err err = {};
+        int r;
+
+        r = secret_read(&cfg, &pw, &err);
+        CHECK_INTEQ(r, 0);
+        if (r < 0)
+                fprintf(stderr, "  %s\n", err.msg);
+        else
+                CHECK_STREQ(pw, want);
+}
+
+_printf_(3, 4)
+static void check_secret_fails(const char *file, int code, const char *fmt, ...) {
+        char want[512];
+        nw_config cfg = secret_cfg(file);
+        char *pw = NULL;
+        nw_err err = {};
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(want, sizeof(want), fmt, ap);
+        va_end(ap);
+        CHECK_INTEQ(secret_read(&cfg, &pw, &err), code);
+        CHECK(!pw);
+        CHECK_STREQ(err.msg, want);
+        CHECK(!strstr(err.msg, "hunter2"));
+}
+
+static void test_secret(void) {
+        char big[4097], p[256];
+
+#define P(name) (snprintf(p, sizeof(p), "%s", tmp_path(name)), p)
+
+        write_file("pw-lf", "hunter2\n", 8, 0600);
+        check_secret_ok("pw-lf", "hunter2");
+        write_file("pw-crlf", "hunter2\r\n", 9, 0600);
+        check_secret_ok("pw-crlf", "hunter2");
+        write_file("pw-bare", "hunter2", 7, 0600);
+        check_secret_ok("pw-bare", "hunter2");
+        write_file("pw-two", "hunter2\n\n", 9, 0600);
+        check_secret_ok("pw-two", "hunter2\n"); /* only one newline is stripped */
+        write_file("pw-space", " hunter2 \n", 10, 0600);
+        check_secret_ok("pw-space", " hunter2 ");
+        write_file("pw-0640", "hunter2\n", 8, 0640);
+        check_secret_ok("pw-0640", "hunter2");
+        CHECK(symlink("pw-lf", P("pw-link")) == 0); /* configuration management links secrets in */
+        check_secret_ok("pw-link", "hunter2");
+
+        memset(big, 'x', sizeof(big));
+        write_file("pw-max", big, 4096, 0600);
+        {
+                nw_config cfg = secret_cfg(tmp_path("pw-max"));
+                _cleanup_secret_ char *pw = NULL;
+
+                CHECK_INTEQ(secret_read(&cfg, &pw, NULL), 0);
+                CHECK(pw && strlen(pw) == 4096);
+        }
+        write_file("pw-big", big, 4097, 0600);
+        check_secret_fails(P("pw-big"), -EFBIG, "password_file %s: larger than 4096 bytes", p);
+
+        write_file("pw-empty", "", 0, 0600);
+        check_secret_fails(P("pw-empty"), -ENODATA, "password_file %s: empty", p);
+        write_file("pw-newline", "\n", 1, 0600);
+        check_secret_fails(P("pw-newline"), -ENODATA, "password_file %s: empty", p);
+        write_file("pw-nul", "hunter2\0x\n", 10, 0600);
+        check_secret_fails(P("pw-nul"), -EBADMSG, "password_file %s: contains a NUL byte", p);
+        write_file("pw-0644", "hunter2\n", 8, 0644);
+        check_secret_fails(P("pw-0644"), -EPERM,
+                           "password_file %s: readable or writable by others (mode 0644): it holds the vCenter "
+                           "password; run chmod 600 %s",
+                           p, p);
+        write_file("pw-0602", "hunter2\n", 8, 0602);
+        check_secret_fails(P("pw-0602"), -EPERM,
+                           "password_file %s: readable or writable by others (mode 0602): it holds the vCenter "
+                           "password; run chmod 600 %s",
+                           p, p);
+        CHECK(mkdir(tmp_path("pw-dir"), 0700) == 0);
+        check_secret_fails(P("pw-dir"), -EBADFD, "password_file %s: not a regular file", p);
+        CHECK(mkfifo(tmp_path("pw-fifo"), 0600) == 0);
+        check_secret_fails(P("pw-fifo"), -EBADFD, "password_file %s: not a regular file", p);
+        check_secret_fails(P("pw-missing"), -ENOENT, "password_file %s: cannot open: No such file or directory", p);
+
+        /* The systemd credential: used only when password_file is unset, and without the mode check. */
+        CHECK(mkdir(tmp_path("creds"), 0700) == 0);
+        write_file("creds/vcenter-password", "s3cret\n", 7, 0644);
+        CHECK(setenv("CREDENTIALS_DIRECTORY", tmp_path("creds"), 1) == 0);
+        check_secret_ok(NULL, "s3cret");
+        check_secret_ok("pw-lf", "hunter2");
+        CHECK(setenv("CREDENTIALS_DIRECTORY", tmpdir, 1) == 0);
+        {
+                nw_config cfg = secret_cfg(NULL);
+                char *pw = NULL, want[512];
+                nw_err err = {};
+
+                CHECK_INTEQ(secret_read(&cfg, &pw, &err), -ENOENT);
+                snprintf(want, sizeof(want), "credential %s/vcenter-password: cannot open: No such file or directory",
+                         tmpdir);
+                CHECK_STREQ(err.msg, want);
+                CHECK(!pw);
+        }
+        CHECK(unlink(tmp_path("creds/vcenter-password")) == 0);
+
+        CHECK(unsetenv("CREDENTIALS_DIRECTORY") == 0);
+        {
+                nw_config cfg = secret_cfg(NULL);
+                char *pw = NULL;
+                nw_err err = {};
+
+                CHECK_INTEQ(secret_read(&cfg, &pw, &err), -NW_ECONFIG);
+                CHECK_STREQ(err.msg, "no password: set [vcenter] password_file or run under systemd with "
+                                     "LoadCredential=vcenter-password:...");
+                CHECK(!pw);
+        }
+
+        secret_free(NULL);
+#undef P
+}
+
+int main(void) {
+        if (!mkdtemp(tmpdir)) {
+                perror("mkdtemp");
+                return 1;
+        }
+
+        test_good();
+        test_good_ca();
+        test_minimal();
+        test_example();
+        test_bad();
+        test_url();
+        test_edges();
+        test_secret();
+
+        rm_tmpdir();
+        return tap_exit("config");
+}

@@ -1,0 +1,723 @@
+/* Unit tests for lib/policy.c (and the facts lookups it uses): every rule, table-driven, on small
+ * inventories built in code. */
+#include "policy.h"
+#include "tap.h"
+
+#include <string.h>
+
+#define YES NW_TRUE
+#define NO NW_FALSE
+#define UNS NW_UNSET
+
+#define VB(x) { .type = NW_VAL_BOOL, .b = (x), .limit = -1 }
+#define VU { .type = NW_VAL_UNSET, .limit = -1 }
+#define VL(n, p) { .type = NW_VAL_LIMIT, .limit = (n), .limit_policy = (p) }
+
+typedef struct want {
+        nw_check check;
+        nw_value expected, actual;
+        const char *hint[3]; /* substrings the hint must contain */
+} want;
+
+enum {
+        CFG_NO_NESTED_HV = 1 << 0,
+        CFG_NO_FORGED = 1 << 1,
+        CFG_NO_MAC_LEARNING = 1 << 2,
+        CFG_MAC_CHANGES = 1 << 3,
+        CFG_NO_STANDARD = 1 << 4,
+        CFG_LIMIT_1024_ALLOW = 1 << 5,
+};
+
+static nw_policy_cfg make_cfg(unsigned flags) {
+        nw_policy_cfg cfg;
+
+        nw_policy_cfg_defaults(&cfg);
+        cfg.nested_hv = !(flags & CFG_NO_NESTED_HV);
+        cfg.forged_transmits = !(flags & CFG_NO_FORGED);
+        cfg.mac_learning = !(flags & CFG_NO_MAC_LEARNING);
+        cfg.mac_changes = flags & CFG_MAC_CHANGES;
+        cfg.standard_portgroups = !(flags & CFG_NO_STANDARD);
+        if (flags & CFG_LIMIT_1024_ALLOW) {
+                cfg.mac_learning_limit = 1024;
+                cfg.mac_learning_limit_policy = "allow";
+        }
+        return cfg;
+}
+
+/* --- building inventories --- */
+
+static char *xstrdup(const char *s) {
+        char *p;
+
+        if (!s)
+                return NULL;
+        p = strdup(s);
+        if (!p)
+                abort();
+        return p;
+}
+
+/* Appends one zeroed element; the pointer is valid until the next append to the same array. */
+static void *append(void **v, size_t *n, size_t size) {
+        char *p = realloc(*v, (*n + 1) * size);
+
+        if (!p)
+                abort();
+        memset(p + *n * size, 0, size);
+        *v = p;
+        return p + (*n)++ * size;
+}
+#define APPEND(inv, field) append((void **) &(inv)->field, &(inv)->n_##field, sizeof(*(inv)->field))
+
+static nw_vm *add_vm(nw_inventory *inv, const char *moref, nw_tri nested, nw_tri supported, int hw) {
+        nw_vm *vm = APPEND(inv, vms);
+
+        vm->moref = xstrdup(moref);
+        vm->name = xstrdup("vm name");
+        vm->power_state = xstrdup("poweredOff");
+        vm->nested_hv = nested;
+        vm->nested_hv_supported = supported;
+        vm->hw_version = hw;
+        if (nw_strv_push(&vm->networks, "dvportgroup-1") < 0)
+                abort();
+        return vm;
+}
+
+static void add_switch(nw_inventory *inv, const char *moref, const char *version, nw_tri mls) {
+        nw_switch *sw = APPEND(inv, switches);
+
+        sw->moref = xstrdup(moref);
+        sw->name = xstrdup("DSwitch");
+        sw->version = xstrdup(version);
+        sw->mac_learning_supported = mls;
+}
+
+typedef struct mac_spec {
+        bool present, inherited;
+        nw_tri prom, changes, forged, learning;
+        int64_t limit;
+        const char *limit_policy;
+} mac_spec;
+#define MAC(p, c, f, l, lim, lp) { .present = true, .prom = p, .changes = c, .forged = f, .learning = l, \
+                                   .limit = lim, .limit_policy = lp }
+#define MAC_INH(p, c, f, l, lim, lp) { .present = true, .inherited = true, .prom = p, .changes = c, \
+                                       .forged = f, .learning = l, .limit = lim, .limit_policy = lp }
+#define GOOD_MAC MAC(NO, NO, YES, YES, 4096, "drop")
+#define NO_MAC { .present = false, .limit = -1 }
+
+typedef struct sec_spec {
+        bool present;
+        nw_tri prom, changes, forged;
+} sec_spec;
+#define SEC(p, c, f) { .present = true, .prom = p, .changes = c, .forged = f }
+
+static nw_dvpg *add_dvpg(nw_inventory *inv, const char *moref, const char *sw, const mac_spec *m, const sec_spec *s) {
+        nw_dvpg *pg = APPEND(inv, dvpgs);
+
+        pg->moref = xstrdup(moref);
+        pg->name = xstrdup("pg name");
+        pg->switch_moref = xstrdup(sw);
+        pg->config_version = xstrdup("3");
+        pg->mac = (nw_mac_policy) {
+                .present = m->present,
+                .inherited = m->inherited,
+                .learning_inherited = m->inherited,
+                .promiscuous = m->prom,
+                .mac_changes = m->changes,
+                .forged_transmits = m->forged,
+                .learning_enabled = m->learning,
+                .unicast_flooding = YES,
+                .limit = m->limit,
+                .limit_policy = xstrdup(m->limit_policy),
+        };
+        pg->sec = (nw_sec_policy) { .present = s->present, .promiscuous = s->prom,
+                                    .mac_changes = s->changes, .forged_transmits = s->forged };
+        return pg;
+}
+
+static void add_stdpg(nw_inventory *inv, const char *host, const char *name, nw_tri prom, nw_tri forged) {
+        nw_stdpg *pg = APPEND(inv, stdpgs);
+        char id[128];
+
+        snprintf(id, sizeof(id), "%s/%s", host, name);
+        pg->id = xstrdup(id);
+        pg->host = xstrdup(host);
+        pg->name = xstrdup(name);
+        pg->vswitch = xstrdup("vSwitch0");
+        pg->promiscuous = prom;
+        pg->mac_changes = NO;
+        pg->forged_transmits = forged;
+        pg->spec_xml = xstrdup("<spec/>");
+}
+
+/* --- comparing findings --- */
+
+static bool value_eq(const nw_value *a, const nw_value *b) {
+        if (a->type != b->type)
+                return false;
+        if (a->type == NW_VAL_BOOL)
+                return a->b == b->b;
+        if (a->type == NW_VAL_LIMIT)
+                return a->limit == b->limit && (a->limit_policy && b->limit_policy ?
+                        strcmp(a->limit_policy, b->limit_policy) == 0 : a->limit_policy == b->limit_policy);
+        return true;
+}
+
+static void check_finding(const nw_finding *x, nw_kind kind, const char *object, bool template, const want *w) {
+        CHECK_INTEQ(x->kind, kind);
+        CHECK_STREQ(x->object, object);
+        CHECK_STREQ(nw_check_to_string(x->check), nw_check_to_string(w->check));
+        CHECK(value_eq(&x->expected, &w->expected));
+        CHECK(value_eq(&x->actual, &w->actual));
+        CHECK_INTEQ(x->template, template);
+        CHECK(strlen(x->hint) > 0);
+        for (size_t i = 0; i < ELEMENTSOF(w->hint) && w->hint[i]; i++)
+                CHECK(strstr(x->hint, w->hint[i]));
+}
+
+static void check_findings(const char *desc, const nw_findings *f, nw_kind kind, const char *object,
+                           bool template, const want *w, size_t n) {
+        int failed = tap_failed;
+
+        CHECK_INTEQ(f->n, n);
+        for (size_t i = 0; i < n && i < f->n; i++)
+                check_finding(&f->v[i], kind, object, template, &w[i]);
+        if (tap_failed != failed) {
+                fprintf(stderr, "  ^ in case \"%s\"; findings:\n", desc);
+                for (size_t i = 0; i < f->n; i++)
+                        fprintf(stderr, "    %s %s: %s\n", f->v[i].object,
+                                nw_check_to_string(f->v[i].check), f->v[i].hint);
+        }
+}
+
+/* --- VMs --- */
+
+static const struct vm_case {
+        const char *desc;
+        bool template;
+        const char *power;
+        nw_tri nested, supported;
+        int hw;
+        unsigned cfg;
+        size_t n;
+        want w[2];
+} vm_cases[] = {
+        { "compliant", false, "poweredOff", YES, YES, 13, 0, 0, {} },
+        { "hw unknown, capability unset", false, "poweredOff", YES, UNS, 0, 0, 0, {} },
+        { "vmx-09 is enough", false, "poweredOff", YES, YES, 9, 0, 0, {} },
+        { "disabled", false, "poweredOff", NO, YES, 13, 0, 1, {
+                { NW_CHECK_NESTED_HV, VB(true), VB(false), { "Expose hardware assisted virtualization" } } } },
+        { "never set", false, "poweredOff", UNS, YES, 13, 0, 1, {
+                { NW_CHECK_NESTED_HV, VB(true), VU, { "never set", "config.nestedHVEnabled" } } } },
+        { "vmx-08", false, "poweredOff", YES, YES, 8, 0, 1, {
+                { NW_CHECK_NESTED_HV_SUPPORTED, VB(true), VB(false),
+                  { "hardware version vmx-08 is below vmx-09: upgrade the VM compatibility" } } } },
+        { "capability false", false, "poweredOff", YES, NO, 13, 0, 1, {
+                { NW_CHECK_NESTED_HV_SUPPORTED, VB(true), VB(false),
+                  { "capability.nestedHVSupported is false: the VM or its host cannot expose hardware virtualization" } } } },
+        { "both causes", false, "poweredOff", YES, NO, 7, 0, 1, {
+                { NW_CHECK_NESTED_HV_SUPPORTED, VB(true), VB(false),
+                  { "vmx-07 is below vmx-09", "; capability.nestedHVSupported is false" } } } },
+        { "disabled on vmx-08", false, "poweredOff", NO, YES, 8, 0, 2, {
+                { NW_CHECK_NESTED_HV, VB(true), VB(false), {} },
+                { NW_CHECK_NESTED_HV_SUPPORTED, VB(true), VB(false), { "vmx-08" } } } },
+        { "powered on", false, "poweredOn", NO, YES, 13, 0, 1, {
+                { NW_CHECK_NESTED_HV, VB(true), VB(false), { "VM is powered on: the change needs a power-off" } } } },
+        { "powered on, never set", false, "poweredOn", UNS, YES, 13, 0, 1, {
+                { NW_CHECK_NESTED_HV, VB(true), VU, { "never set", "power-off" } } } },
+        { "suspended is not powered on", false, "suspended", NO, YES, 13, 0, 1, {
+                { NW_CHECK_NESTED_HV, VB(true), VB(false), { "Expose hardware" } } } },
+        { "template", true, "poweredOff", NO, YES, 13, 0, 1, {
+                { NW_CHECK_NESTED_HV, VB(true), VB(false),
+                  { "template: fix it so new clones inherit nestedHVEnabled" } } } },
+        { "template unsupported", true, "poweredOff", YES, NO, 13, 0, 1, {
+                { NW_CHECK_NESTED_HV_SUPPORTED, VB(true), VB(false), { "nestedHVSupported is false" } } } },
+        { "nested_hv = no", false, "poweredOn", NO, NO, 8, CFG_NO_NESTED_HV, 0, {} },
+        { "nested_hv = no, template", true, "poweredOff", UNS, YES, 13, CFG_NO_NESTED_HV, 0, {} },
+};
+
+static void test_vms(void) {
+        for (size_t i = 0; i < ELEMENTSOF(vm_cases); i++) {
+                const struct vm_case *c = &vm_cases[i];
+                _cleanup_inventory_ nw_inventory inv = {};
+                _cleanup_findings_ nw_findings f = {};
+                nw_policy_cfg cfg = make_cfg(c->cfg);
+                nw_vm *vm = add_vm(&inv, "vm-42", c->nested, c->supported, c->hw);
+
+                vm->template = c->template;
+                free(vm->power_state);
+                vm->power_state = xstrdup(c->power);
+
+                CHECK_INTEQ(policy_evaluate(&inv, &cfg, &f), 0);
+                check_findings(c->desc, &f, NW_KIND_VM, "vm-42", c->template, c->w, c->n);
+                CHECK_INTEQ(f.vms, c->template ? 0 : 1);
+                CHECK_INTEQ(f.templates, c->template ? 1 : 0);
+                CHECK_INTEQ(f.portgroups, 0);
+                for (size_t j = 0; j < f.n; j++) {
+                        CHECK_STREQ(f.v[j].name, "vm name");
+                        CHECK_INTEQ(f.v[j].powered_on, strcmp(c->power, "poweredOn") == 0);
+                }
+        }
+}
+
+/* --- DV portgroups --- */
+
+typedef struct sw_spec {
+        bool absent;
+        const char *version;
+        nw_tri mls;
+} sw_spec;
+#define SW(v, m) { .version = (v), .mls = (m) }
+#define SW_ABSENT { .absent = true }
+
+#define ML "switch version 6.6.0+ and macLearningSupported"
+#define FLOOD "floods every VM on this portgroup"
+
+static const struct dvpg_case {
+        const char *desc;
+        sw_spec sw;
+        bool uplink, skipped;
+        const char *backing;
+        mac_spec mac;
+        sec_spec sec;
+        unsigned cfg;
+        size_t n;
+        want w[5];
+} dvpg_cases[] = {
+        /* MAC learning path: one check at a time. */
+        { .desc = "ML compliant", .sw = SW("7.0.3", YES), .mac = GOOD_MAC },
+        { .desc = "ML learning off", .sw = SW("7.0.3", YES), .mac = MAC(NO, NO, YES, NO, 4096, "drop"), .n = 1,
+          .w = { { NW_CHECK_MAC_LEARNING, VB(true), VB(false), { "enable MAC learning", "DSwitch", ML } } } },
+        { .desc = "ML learning unset", .sw = SW("7.0.3", YES), .mac = MAC(NO, NO, YES, UNS, 4096, "drop"), .n = 1,
+          .w = { { NW_CHECK_MAC_LEARNING, VB(true), VU, {} } } },
+        { .desc = "ML promiscuous on", .sw = SW("7.0.3", YES), .mac = MAC(YES, NO, YES, YES, 4096, "drop"), .n = 1,
+          .w = { { NW_CHECK_PROMISCUOUS, VB(false), VB(true), { "reject promiscuous", "DSwitch", ML } } } },
+        { .desc = "ML promiscuous unset", .sw = SW("7.0.3", YES), .mac = MAC(UNS, NO, YES, YES, 4096, "drop"), .n = 1,
+          .w = { { NW_CHECK_PROMISCUOUS, VB(false), VU, {} } } },
+        { .desc = "ML forged off", .sw = SW("7.0.3", YES), .mac = MAC(NO, NO, NO, YES, 4096, "drop"), .n = 1,
+          .w = { { NW_CHECK_FORGED_TRANSMITS, VB(true), VB(false), { "accept forged transmits", "DSwitch", ML } } } },
+        { .desc = "ML forged unset", .sw = SW("7.0.3", YES), .mac = MAC(NO, NO, UNS, YES, 4096, "drop"), .n = 1,
+          .w = { { NW_CHECK_FORGED_TRANSMITS, VB(true), VU, {} } } },
+        { .desc = "ML mac changes on", .sw = SW("7.0.3", YES), .mac = MAC(NO, YES, YES, YES, 4096, "drop"), .n = 1,
+          .w = { { NW_CHECK_MAC_CHANGES, VB(false), VB(true), { "reject MAC address changes", "mac_changes = no" } } } },
+        { .desc = "ML mac changes unset", .sw = SW("7.0.3", YES), .mac = MAC(NO, UNS, YES, YES, 4096, "drop"), .n = 1,
+          .w = { { NW_CHECK_MAC_CHANGES, VB(false), VU, {} } } },
+        { .desc = "ML mac_changes = yes", .sw = SW("7.0.3", YES), .mac = GOOD_MAC, .cfg = CFG_MAC_CHANGES, .n = 1,
+          .w = { { NW_CHECK_MAC_CHANGES, VB(true), VB(false), { "accept MAC address changes", "mac_changes = yes" } } } },
+        { .desc = "ML mac_changes = yes, compliant", .sw = SW("7.0.3", YES), .mac = MAC(NO, YES, YES, YES, 4096, "drop"),
+          .cfg = CFG_MAC_CHANGES },
+        { .desc = "ML limit differs", .sw = SW("7.0.3", YES), .mac = MAC(NO, NO, YES, YES, 1024, "drop"), .n = 1,
+          .w = { { NW_CHECK_MAC_LEARNING_LIMIT, VL(4096, "drop"), VL(1024, "drop"), { "limit to 4096 with limit policy drop" } } } },
+        { .desc = "ML limit policy differs", .sw = SW("7.0.3", YES), .mac = MAC(NO, NO, YES, YES, 4096, "allow"), .n = 1,
+          .w = { { NW_CHECK_MAC_LEARNING_LIMIT, VL(4096, "drop"), VL(4096, "allow"), {} } } },
+        { .desc = "ML limit policy case", .sw = SW("7.0.3", YES), .mac = MAC(NO, NO, YES, YES, 4096, "DROP"), .n = 1,
+          .w = { { NW_CHECK_MAC_LEARNING_LIMIT, VL(4096, "drop"), VL(4096, "DROP"), {} } } },
+        { .desc = "ML limit absent", .sw = SW("7.0.3", YES), .mac = MAC(NO, NO, YES, YES, -1, NULL), .n = 1,
+          .w = { { NW_CHECK_MAC_LEARNING_LIMIT, VL(4096, "drop"), VL(-1, NULL), {} } } },
+        { .desc = "ML limit policy absent", .sw = SW("7.0.3", YES), .mac = MAC(NO, NO, YES, YES, 4096, NULL), .n = 1,
+          .w = { { NW_CHECK_MAC_LEARNING_LIMIT, VL(4096, "drop"), VL(4096, NULL), {} } } },
+        { .desc = "ML custom limit compliant", .sw = SW("7.0.3", YES), .mac = MAC(NO, NO, YES, YES, 1024, "allow"),
+          .cfg = CFG_LIMIT_1024_ALLOW },
+        { .desc = "ML custom limit differs", .sw = SW("7.0.3", YES), .mac = GOOD_MAC, .cfg = CFG_LIMIT_1024_ALLOW, .n = 1,
+          .w = { { NW_CHECK_MAC_LEARNING_LIMIT, VL(1024, "allow"), VL(4096, "drop"), { "limit to 1024 with limit policy allow" } } } },
+        { .desc = "ML limit checked with learning off", .sw = SW("7.0.3", YES), .mac = MAC(NO, NO, YES, NO, 64, "allow"), .n = 2,
+          .w = { { NW_CHECK_MAC_LEARNING, VB(true), VB(false), {} },
+                 { NW_CHECK_MAC_LEARNING_LIMIT, VL(4096, "drop"), VL(64, "allow"), {} } } },
+        { .desc = "ML everything wrong", .sw = SW("7.0.3", YES), .mac = MAC(YES, YES, NO, NO, 0, "allow"), .n = 5,
+          .w = { { NW_CHECK_MAC_LEARNING, VB(true), VB(false), {} },
+                 { NW_CHECK_PROMISCUOUS, VB(false), VB(true), {} },
+                 { NW_CHECK_FORGED_TRANSMITS, VB(true), VB(false), {} },
+                 { NW_CHECK_MAC_CHANGES, VB(false), VB(true), {} },
+                 { NW_CHECK_MAC_LEARNING_LIMIT, VL(4096, "drop"), VL(0, "allow"), {} } } },
+        { .desc = "ML forged_transmits = no", .sw = SW("7.0.3", YES), .mac = MAC(NO, NO, NO, YES, 4096, "drop"),
+          .cfg = CFG_NO_FORGED },
+        { .desc = "ML sec ignored when mac present", .sw = SW("7.0.3", YES), .mac = GOOD_MAC, .sec = SEC(NO, NO, NO) },
+
+        /* Effective values are judged, wherever they were inherited from. */
+        { .desc = "inherited compliant", .sw = SW("7.0.3", YES), .mac = MAC_INH(NO, NO, YES, YES, 4096, "drop") },
+        { .desc = "inherited wrong", .sw = SW("7.0.3", YES), .mac = MAC_INH(YES, NO, YES, NO, 4096, "drop"), .n = 2,
+          .w = { { NW_CHECK_MAC_LEARNING, VB(true), VB(false), {} },
+                 { NW_CHECK_PROMISCUOUS, VB(false), VB(true), {} } } },
+        { .desc = "legacy inherited compliant", .sw = SW("6.5.0", YES), .mac = MAC_INH(YES, NO, YES, NO, -1, NULL) },
+
+        /* Version and capability gates. */
+        { .desc = "6.6.0 is enough", .sw = SW("6.6.0", YES), .mac = GOOD_MAC },
+        { .desc = "6.10.0 is newer than 6.6.0", .sw = SW("6.10.0", YES), .mac = GOOD_MAC },
+        { .desc = "capability unset, version decides", .sw = SW("6.6.0", UNS), .mac = MAC(NO, NO, YES, NO, 4096, "drop"), .n = 1,
+          .w = { { NW_CHECK_MAC_LEARNING, VB(true), VB(false), { "macLearningSupported not reported" } } } },
+        { .desc = "6.5.0 legacy", .sw = SW("6.5.0", YES), .mac = GOOD_MAC, .n = 1,
+          .w = { { NW_CHECK_PROMISCUOUS, VB(true), VB(false),
+                   { "accept promiscuous mode", FLOOD, "(vDS 'DSwitch': switch version below 6.6.0)" } } } },
+        { .desc = "version unknown", .sw = SW(NULL, YES), .mac = GOOD_MAC, .n = 1,
+          .w = { { NW_CHECK_PROMISCUOUS, VB(true), VB(false), { "switch version unknown", FLOOD, "6.6+ vDS with MAC learning" } } } },
+        { .desc = "version garbage", .sw = SW("seven", YES), .mac = GOOD_MAC, .n = 1,
+          .w = { { NW_CHECK_PROMISCUOUS, VB(true), VB(false), { "switch version unknown" } } } },
+        { .desc = "capability false", .sw = SW("7.0.3", NO), .mac = GOOD_MAC, .n = 1,
+          .w = { { NW_CHECK_PROMISCUOUS, VB(true), VB(false), { "switch reports macLearningSupported=false" } } } },
+        { .desc = "switch missing", .sw = SW_ABSENT, .mac = GOOD_MAC, .n = 1,
+          .w = { { NW_CHECK_PROMISCUOUS, VB(true), VB(false), { "switch not in inventory", "dvs-9" } } } },
+        { .desc = "API before 6.7", .sw = SW("7.0.3", YES), .mac = NO_MAC, .sec = SEC(NO, NO, YES), .n = 1,
+          .w = { { NW_CHECK_PROMISCUOUS, VB(true), VB(false), { "vCenter sent no macManagementPolicy (API before 6.7)" } } } },
+
+        /* Legacy path: promiscuous + forged only, from mac, else sec, else unset. */
+        { .desc = "legacy compliant from mac, ML fields ignored", .sw = SW("6.5.0", YES),
+          .mac = MAC(YES, YES, YES, NO, -1, NULL) },
+        { .desc = "legacy from mac, sec ignored", .sw = SW("6.5.0", YES), .mac = MAC(YES, NO, NO, NO, 4096, "drop"),
+          .sec = SEC(YES, NO, YES), .n = 1,
+          .w = { { NW_CHECK_FORGED_TRANSMITS, VB(true), VB(false), { "accept forged transmits", "below 6.6.0" } } } },
+        { .desc = "legacy from mac, unset", .sw = SW("6.5.0", YES), .mac = MAC(UNS, NO, UNS, NO, -1, NULL), .n = 2,
+          .w = { { NW_CHECK_PROMISCUOUS, VB(true), VU, {} },
+                 { NW_CHECK_FORGED_TRANSMITS, VB(true), VU, {} } } },
+        { .desc = "legacy from sec compliant", .sw = SW("6.5.0", YES), .mac = NO_MAC, .sec = SEC(YES, YES, YES) },
+        { .desc = "legacy from sec", .sw = SW("6.5.0", YES), .mac = NO_MAC, .sec = SEC(NO, YES, NO), .n = 2,
+          .w = { { NW_CHECK_PROMISCUOUS, VB(true), VB(false), { FLOOD } },
+                 { NW_CHECK_FORGED_TRANSMITS, VB(true), VB(false), {} } } },
+        { .desc = "legacy with neither policy", .sw = SW("6.5.0", YES), .mac = NO_MAC, .n = 2,
+          .w = { { NW_CHECK_PROMISCUOUS, VB(true), VU, {} },
+                 { NW_CHECK_FORGED_TRANSMITS, VB(true), VU, {} } } },
+        { .desc = "legacy forged_transmits = no", .sw = SW("6.5.0", YES), .mac = NO_MAC, .sec = SEC(NO, NO, NO),
+          .cfg = CFG_NO_FORGED, .n = 1,
+          .w = { { NW_CHECK_PROMISCUOUS, VB(true), VB(false), {} } } },
+        { .desc = "mac_learning = no", .sw = SW("7.0.3", YES), .mac = GOOD_MAC, .cfg = CFG_NO_MAC_LEARNING, .n = 1,
+          .w = { { NW_CHECK_PROMISCUOUS, VB(true), VB(false), { "mac_learning = no in the config", FLOOD } } } },
+        { .desc = "mac_learning = no, mac_changes not checked", .sw = SW("7.0.3", YES),
+          .mac = MAC(YES, YES, YES, NO, 1, "allow"), .cfg = CFG_NO_MAC_LEARNING | CFG_MAC_CHANGES },
+
+        /* Skipped and not counted. */
+        { .desc = "uplink", .sw = SW("7.0.3", YES), .uplink = true, .skipped = true, .mac = NO_MAC },
+        { .desc = "nsx", .sw = SW("7.0.3", YES), .backing = "nsx", .skipped = true, .mac = NO_MAC },
+        { .desc = "NSX any case", .sw = SW("7.0.3", YES), .backing = "NSX", .skipped = true, .mac = NO_MAC },
+        { .desc = "standard backing judged", .sw = SW("7.0.3", YES), .backing = "standard", .mac = NO_MAC, .n = 2,
+          .w = { { NW_CHECK_PROMISCUOUS, VB(true), VU, {} },
+                 { NW_CHECK_FORGED_TRANSMITS, VB(true), VU, {} } } },
+};
+
+static void test_dvpgs(void) {
+        for (size_t i = 0; i < ELEMENTSOF(dvpg_cases); i++) {
+                const struct dvpg_case *c = &dvpg_cases[i];
+                _cleanup_inventory_ nw_inventory inv = {};
+                _cleanup_findings_ nw_findings f = {};
+                nw_policy_cfg cfg = make_cfg(c->cfg);
+                nw_dvpg *pg;
+
+                if (!c->sw.absent)
+                        add_switch(&inv, "dvs-9", c->sw.version, c->sw.mls);
+                add_switch(&inv, "dvs-other", "5.0.0", NO);
+                pg = add_dvpg(&inv, "dvportgroup-7", "dvs-9", &c->mac, &c->sec);
+                pg->uplink = c->uplink;
+                pg->backing_type = xstrdup(c->backing);
+
+                CHECK_INTEQ(policy_evaluate(&inv, &cfg, &f), 0);
+                check_findings(c->desc, &f, NW_KIND_DVPG, "dvportgroup-7", false, c->w, c->n);
+                CHECK_INTEQ(f.portgroups, c->skipped ? 0 : 1);
+                CHECK_INTEQ(f.vms + f.templates, 0);
+                for (size_t j = 0; j < f.n; j++) {
+                        CHECK_STREQ(f.v[j].name, "pg name");
+                        CHECK(!f.v[j].powered_on);
+                }
+        }
+}
+
+/* --- standard portgroups --- */
+
+static const struct stdpg_case {
+        const char *desc;
+        nw_tri prom, forged;
+        unsigned cfg;
+        bool skipped;
+        size_t n;
+        want w[2];
+} stdpg_cases[] = {
+        { "compliant", YES, YES, 0, false, 0, {} },
+        { "promiscuous off", NO, YES, 0, false, 1, {
+                { NW_CHECK_PROMISCUOUS, VB(true), VB(false), { FLOOD, "vSwitch0", "no MAC learning" } } } },
+        { "forged off", YES, NO, 0, false, 1, {
+                { NW_CHECK_FORGED_TRANSMITS, VB(true), VB(false), { "accept forged transmits", "vSwitch0" } } } },
+        { "both unset", UNS, UNS, 0, false, 2, {
+                { NW_CHECK_PROMISCUOUS, VB(true), VU, {} },
+                { NW_CHECK_FORGED_TRANSMITS, VB(true), VU, {} } } },
+        { "forged_transmits = no", NO, NO, CFG_NO_FORGED, false, 1, {
+                { NW_CHECK_PROMISCUOUS, VB(true), VB(false), {} } } },
+        { "standard_portgroups = no", NO, NO, CFG_NO_STANDARD, true, 0, {} },
+        { "mac_learning = no changes nothing", NO, YES, CFG_NO_MAC_LEARNING, false, 1, {
+                { NW_CHECK_PROMISCUOUS, VB(true), VB(false), {} } } },
+};
+
+static void test_stdpgs(void) {
+        for (size_t i = 0; i < ELEMENTSOF(stdpg_cases); i++) {
+                const struct stdpg_case *c = &stdpg_cases[i];
+                _cleanup_inventory_ nw_inventory inv = {};
+                _cleanup_findings_ nw_findings f = {};
+                nw_policy_cfg cfg = make_cfg(c->cfg);
+
+                add_stdpg(&inv, "host-21", "VM Network", c->prom, c->forged);
+                CHECK_INTEQ(policy_evaluate(&inv, &cfg, &f), 0);
+                check_findings(c->desc, &f, NW_KIND_PG, "host-21/VM Network", false, c->w, c->n);
+                CHECK_INTEQ(f.portgroups, c->skipped ? 0 : 1);
+                for (size_t j = 0; j < f.n; j++)
+                        CHECK_STREQ(f.v[j].name, "VM Network");
+        }
+}
+
+/* --- a whole inventory: order and counts --- */
+
+static void test_sort_and_counts(void) {
+        _cleanup_inventory_ nw_inventory inv = {};
+        _cleanup_findings_ nw_findings f = {};
+        nw_policy_cfg cfg = make_cfg(0);
+        mac_spec good = GOOD_MAC, bad = MAC(YES, YES, NO, NO, 1, "allow"), none = NO_MAC;
+        sec_spec nosec = {};
+        nw_vm *vm;
+        static const struct {
+                const char *object;
+                nw_check check;
+                bool template;
+        } order[] = {
+                { "dvportgroup-10", NW_CHECK_PROMISCUOUS, false },
+                { "dvportgroup-10", NW_CHECK_FORGED_TRANSMITS, false },
+                { "dvportgroup-2", NW_CHECK_MAC_LEARNING, false },
+                { "dvportgroup-2", NW_CHECK_PROMISCUOUS, false },
+                { "dvportgroup-2", NW_CHECK_FORGED_TRANSMITS, false },
+                { "dvportgroup-2", NW_CHECK_MAC_CHANGES, false },
+                { "dvportgroup-2", NW_CHECK_MAC_LEARNING_LIMIT, false },
+                { "host-1/VM Network", NW_CHECK_PROMISCUOUS, false },
+                { "vm-10", NW_CHECK_NESTED_HV, false },
+                { "vm-10", NW_CHECK_NESTED_HV_SUPPORTED, false },
+                { "vm-3", NW_CHECK_NESTED_HV, true },
+                { "vm-9", NW_CHECK_NESTED_HV, false },
+        };
+
+        /* Inserted out of order on purpose: object strcmp order, then check enum order. */
+        add_vm(&inv, "vm-9", NO, YES, 13);
+        vm = add_vm(&inv, "vm-3", UNS, YES, 13);
+        vm->template = true;
+        add_vm(&inv, "vm-10", NO, NO, 13);
+        add_vm(&inv, "vm-1", YES, YES, 13);
+        add_switch(&inv, "dvs-1", "7.0.0", YES);
+        add_switch(&inv, "dvs-2", "6.0.0", UNS);
+        add_stdpg(&inv, "host-1", "VM Network", NO, YES);
+        add_stdpg(&inv, "host-2", "VM Network", YES, YES);
+        add_dvpg(&inv, "dvportgroup-2", "dvs-1", &bad, &nosec);
+        add_dvpg(&inv, "dvportgroup-10", "dvs-2", &none, &nosec);
+        add_dvpg(&inv, "dvportgroup-1", "dvs-1", &good, &nosec);
+        add_dvpg(&inv, "dvportgroup-3", "dvs-1", &bad, &nosec)->uplink = true;
+        add_dvpg(&inv, "dvportgroup-4", "dvs-1", &bad, &nosec)->backing_type = xstrdup("nsx");
+
+        CHECK_INTEQ(policy_evaluate(&inv, &cfg, &f), 0);
+        CHECK_INTEQ(f.vms, 3);
+        CHECK_INTEQ(f.templates, 1);
+        CHECK_INTEQ(f.portgroups, 5); /* 3 DV (uplink and NSX skipped) + 2 standard */
+        CHECK_INTEQ(f.n, ELEMENTSOF(order));
+        for (size_t i = 0; i < ELEMENTSOF(order) && i < f.n; i++) {
+                CHECK_STREQ(f.v[i].object, order[i].object);
+                CHECK_STREQ(nw_check_to_string(f.v[i].check), nw_check_to_string(order[i].check));
+                CHECK_INTEQ(f.v[i].template, order[i].template);
+        }
+        /* Findings borrow from the inventory rather than copy. */
+        CHECK(f.n > 0 && f.v[f.n - 1].object == inv.vms[0].moref);
+
+        nw_findings_free(&f);
+        cfg = make_cfg(CFG_NO_STANDARD | CFG_NO_NESTED_HV);
+        CHECK_INTEQ(policy_evaluate(&inv, &cfg, &f), 0);
+        CHECK_INTEQ(f.vms, 3);
+        CHECK_INTEQ(f.templates, 1);
+        CHECK_INTEQ(f.portgroups, 3);
+        CHECK_INTEQ(f.n, 7);
+}
+
+static void test_empty(void) {
+        nw_inventory inv = {};
+        nw_findings f = { .n = 99 };
+        nw_policy_cfg cfg = make_cfg(0);
+
+        CHECK_INTEQ(policy_evaluate(&inv, &cfg, &f), 0);
+        CHECK_INTEQ(f.n, 0);
+        CHECK(!f.v);
+        CHECK_INTEQ(f.vms + f.templates + f.portgroups, 0);
+        CHECK_INTEQ(policy_evaluate(NULL, &cfg, &f), -EINVAL);
+        CHECK_INTEQ(policy_evaluate(&inv, NULL, &f), -EINVAL);
+        nw_findings_free(&f);
+        nw_findings_free(NULL);
+        nw_inventory_free(&inv);
+        nw_inventory_free(NULL);
+}
+
+/* Each UTF-8 lead byte followed by its continuation bytes, nothing cut. */
+static bool utf8_whole(const char *s) {
+        for (const unsigned char *p = (const unsigned char *) s; *p;) {
+                size_t n = *p < 0x80 ? 1 : *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc0 ? 2 : 0;
+
+                if (n == 0)
+                        return false;
+                for (size_t i = 1; i < n; i++)
+                        if ((p[i] & 0xc0) != 0x80)
+                                return false;
+                p += n;
+        }
+        return true;
+}
+
+/* A long UTF-8 switch name overflows the hint: it is cut short, never inside a character. */
+static void test_long_hint(void) {
+        for (size_t shift = 0; shift < 4; shift++) {
+                _cleanup_inventory_ nw_inventory inv = {};
+                _cleanup_findings_ nw_findings f = {};
+                nw_policy_cfg cfg = make_cfg(0);
+                mac_spec none = NO_MAC;
+                sec_spec nosec = {};
+                char name[512] = "";
+
+                memset(name, 'x', shift);
+                for (size_t i = shift; i + 3 < 400; i += 3)
+                        memcpy(name + i, "\xe2\x9c\x93", 3); /* U+2713 */
+                add_switch(&inv, "dvs-1", "6.5.0", YES);
+                free(inv.switches[0].name);
+                inv.switches[0].name = xstrdup(name);
+                add_dvpg(&inv, "dvportgroup-1", "dvs-1", &none, &nosec);
+
+                CHECK_INTEQ(policy_evaluate(&inv, &cfg, &f), 0);
+                CHECK_INTEQ(f.n, 2);
+                for (size_t i = 0; i < f.n; i++) {
+                        CHECK(strlen(f.v[i].hint) < sizeof(f.v[i].hint));
+                        CHECK(strlen(f.v[i].hint) > sizeof(f.v[i].hint) - 5);
+                        CHECK(utf8_whole(f.v[i].hint));
+                }
+        }
+}
+
+/* --- the small pieces --- */
+
+static void test_version_cmp(void) {
+        static const struct {
+                const char *a, *b;
+                int sign;
+        } cases[] = {
+                { "6.6.0", "6.6.0", 0 },
+                { "6.10.0", "6.6.0", 1 },
+                { "6.5.0", "6.6.0", -1 },
+                { "7.0.3", "6.6.0", 1 },
+                { "6.6", "6.6.0", 0 },
+                { "6.6.0.0", "6.6", 0 },
+                { "6.6.0.1", "6.6.0", 1 },
+                { "7", "6.9.9", 1 },
+                { "06.06.00", "6.6.0", 0 },
+                { "0", "0.0", 0 },
+                { "99999999999999999999999.0", "6.6.0", 1 },
+                { "99999999999999999999999.0", "99999999999999999999998.9", 1 },
+                { NULL, "0", -1 },
+                { "0", NULL, 1 },
+                { NULL, NULL, 0 },
+                { "", "0", -1 },
+                { "abc", "0", -1 },
+                { "6.6.x", "6.6.0", -1 },
+                { "6..6", "0", -1 },
+                { "6.6.", "0", -1 },
+                { ".6", "0", -1 },
+                { "-6", "0", -1 },
+                { " 6.6.0", "0", -1 },
+                { "abc", "xyz", 0 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                int r = policy_version_cmp(cases[i].a, cases[i].b);
+                int sign = (r > 0) - (r < 0);
+
+                if (sign != cases[i].sign)
+                        fprintf(stderr, "version_cmp(%s, %s) = %d\n", cases[i].a ? cases[i].a : "NULL",
+                                cases[i].b ? cases[i].b : "NULL", r);
+                CHECK_INTEQ(sign, cases[i].sign);
+        }
+}
+
+static void test_mac_learning_available(void) {
+        static const struct {
+                sw_spec sw;
+                bool mac_present, available;
+                const char *why;
+        } cases[] = {
+                { SW("6.6.0", YES), true, true, "switch version 6.6.0+ and macLearningSupported" },
+                { SW("8.0.0", UNS), true, true, "switch version 6.6.0+ (macLearningSupported not reported)" },
+                { SW("6.5.0", YES), true, false, "switch version below 6.6.0" },
+                { SW("6.5.0", UNS), true, false, "switch version below 6.6.0" },
+                { SW("7.0.0", NO), true, false, "switch reports macLearningSupported=false" },
+                { SW("6.5.0", NO), true, false, "switch reports macLearningSupported=false" },
+                { SW(NULL, YES), true, false, "switch version unknown" },
+                { SW(NULL, UNS), true, false, "switch version unknown" },
+                { SW("7.0.0", YES), false, false, "vCenter sent no macManagementPolicy (API before 6.7)" },
+                { SW_ABSENT, true, false, "switch not in inventory" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                nw_switch sw = { .moref = (char *) "dvs-1", .version = (char *) cases[i].sw.version,
+                                 .mac_learning_supported = cases[i].sw.mls };
+                nw_dvpg pg = { .mac = { .present = cases[i].mac_present } };
+                const char *why = NULL;
+
+                CHECK_INTEQ(policy_mac_learning_available(cases[i].sw.absent ? NULL : &sw, &pg, &why),
+                            cases[i].available);
+                CHECK_STREQ(why, cases[i].why);
+                CHECK_INTEQ(policy_mac_learning_available(cases[i].sw.absent ? NULL : &sw, &pg, NULL),
+                            cases[i].available);
+        }
+}
+
+static void test_strings(void) {
+        static const char *const checks[] = {
+                "nested_hv", "nested_hv_supported", "mac_learning", "promiscuous",
+                "forged_transmits", "mac_changes", "mac_learning_limit",
+        };
+        nw_policy_cfg cfg;
+
+        CHECK_INTEQ(ELEMENTSOF(checks), _NW_CHECK_MAX);
+        for (size_t i = 0; i < ELEMENTSOF(checks); i++)
+                CHECK_STREQ(nw_check_to_string((nw_check) i), checks[i]);
+        CHECK(!nw_check_to_string(_NW_CHECK_MAX));
+        CHECK(!nw_check_to_string((nw_check) -1));
+        CHECK_STREQ(nw_kind_to_string(NW_KIND_VM), "vm");
+        CHECK_STREQ(nw_kind_to_string(NW_KIND_DVPG), "dvportgroup");
+        CHECK_STREQ(nw_kind_to_string(NW_KIND_PG), "portgroup");
+        CHECK(!nw_kind_to_string((nw_kind) 42));
+
+        nw_policy_cfg_defaults(&cfg);
+        CHECK(cfg.nested_hv);
+        CHECK(cfg.forged_transmits);
+        CHECK(cfg.mac_learning);
+        CHECK(!cfg.mac_changes);
+        CHECK_INTEQ(cfg.mac_learning_limit, 4096);
+        CHECK_STREQ(cfg.mac_learning_limit_policy, "drop");
+        CHECK(cfg.standard_portgroups);
+}
+
+static void test_facts_lookup(void) {
+        _cleanup_inventory_ nw_inventory inv = {};
+        nw_network *n;
+
+        add_switch(&inv, "dvs-1", "7.0.0", YES);
+        add_switch(&inv, "dvs-2", NULL, UNS);
+        n = APPEND(&inv, networks);
+        n->moref = xstrdup("network-5");
+        n->name = xstrdup("VM Network");
+        n->kind = NW_NET_STANDARD;
+
+        CHECK(nw_inventory_get_switch(&inv, "dvs-2") == &inv.switches[1]);
+        CHECK(!nw_inventory_get_switch(&inv, "dvs-3"));
+        CHECK(!nw_inventory_get_switch(&inv, NULL));
+        CHECK(!nw_inventory_get_switch(NULL, "dvs-1"));
+        CHECK(nw_inventory_get_network(&inv, "network-5") == &inv.networks[0]);
+        CHECK(!nw_inventory_get_network(&inv, "network-6"));
+        CHECK(!nw_inventory_get_network(NULL, "network-5"));
+}
+
+int main(void) {
+        test_vms();
+        test_dvpgs();
+        test_stdpgs();
+        test_sort_and_counts();
+        test_empty();
+        test_long_hint();
+        test_version_cmp();
+        test_mac_learning_available();
+        test_strings();
+        test_facts_lookup();
+        return tap_exit("policy");
+}

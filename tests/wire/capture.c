@@ -1,0 +1,70 @@
+/* Runs the check read path against a vCenter (the scenario) and prints every SOAP request body it
+ * sends, one JSON object a line, for test_wire.py to hold against pyVmomi's serialisation. */
+#include <json-c/json.h>
+#include <string.h>
+
+#include "http.h"
+#include "inventory.h"
+#include "secret.h"
+#include "vapi.h"
+#include "vim.h"
+
+static void trace(void *userdata, const nw_http_req *req) {
+        const char *action = NULL;
+        json_object *o;
+
+        for (const char *const *h = req->headers; h && *h; h++)
+                if (strncmp(*h, "SOAPAction: ", 12) == 0)
+                        action = *h + 12;
+        if (!action)
+                return; /* REST, not vim25 */
+        o = json_object_new_object();
+        json_object_object_add(o, "action", json_object_new_string(action));
+        json_object_object_add(o, "body", json_object_new_string_len(req->body, (int) req->body_len));
+        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        json_object_put(o);
+}
+
+int main(int argc, char **argv) {
+        _cleanup_http_ nw_http *http = NULL;
+        _cleanup_vim_ vim_ctx *vc = NULL;
+        _cleanup_vapi_ nw_vapi *tags = NULL;
+        _cleanup_strv_ nw_strv vms = {};
+        _cleanup_inventory_ nw_inventory inv = {};
+        _cleanup_config_ nw_config *cfg = NULL;
+        _cleanup_secret_ char *password = NULL;
+        nw_policy_cfg pol;
+        nw_err err = {};
+        int r;
+
+        if (argc != 2) {
+                fprintf(stderr, "usage: %s CONFIG\n", argv[0]);
+                return 2;
+        }
+        nw_policy_cfg_defaults(&pol);
+        r = cfg_load(argv[1], &cfg, &err);
+        if (r >= 0)
+                r = secret_read(cfg, &password, &err);
+        if (r >= 0)
+                r = nw_http_new(&(nw_http_opts) { .ca_file = cfg->vcenter.ca_file, .timeout = 60 }, &http, &err);
+        if (r < 0)
+                goto fail;
+        nw_http_set_trace(http, trace, NULL);
+        r = vc_connect(http, cfg->vcenter.url, &vc, &err);
+        if (r >= 0)
+                r = vc_login(vc, cfg->vcenter.user, password, &err);
+        if (r >= 0)
+                r = tags_login(http, cfg->vcenter.url, cfg->vcenter.user, password, &tags, &err);
+        if (r >= 0)
+                r = tags_attached_vms(tags, cfg->selection.tag_category, cfg->selection.tag, &vms, &err);
+        if (r >= 0)
+                r = inv_gather(vc, &vms, &cfg->policy, cfg->vcenter.page_size, &inv, &err);
+        if (r >= 0)
+                r = vc_logout(vc, &err);
+        if (r < 0)
+                goto fail;
+        return 0;
+fail:
+        fprintf(stderr, "capture: %s\n", err.msg);
+        return 1;
+}
