@@ -46,7 +46,7 @@ static nw_tri tri(const char *s) {
 }
 
 static int ref_type(const xmlNode *n, char **ret) {
-        xmlChar *t = n ? xmlGetProp(n, (const xmlChar *) "type") : NULL;
+        xmlChar *t = n ? xmlGetNoNsProp(n, (const xmlChar *) "type") : NULL;
         int r = dup_or_null((const char *) t, ret);
 
         xmlFree(t);

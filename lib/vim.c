@@ -207,7 +207,7 @@ static int walk_result(const xmlNode *rv, vim_object_cb cb, void *userdata, cons
                 /* A listed object that vanished since we learnt of it: not an error, it is simply gone. */
                 if (soap_child(oc, "missingSet") && !soap_child(oc, "propSet"))
                         continue;
-                type = xmlGetProp(obj, (const xmlChar *) "type");
+                type = xmlGetNoNsProp(obj, (const xmlChar *) "type");
                 r = cb(userdata, type ? (const char *) type : "", moref, oc, err);
                 xmlFree(type);
                 if (r < 0)

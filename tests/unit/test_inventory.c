@@ -1,0 +1,146 @@
+/* inventory: the ObjectContent parsers, on replies shaped like vCenter's (and the simulator's). */
+#include <libxml/parser.h>
+#include <string.h>
+
+#include "inventory.h"
+#include "tap.h"
+
+static xmlDoc *parse(const char *xml) {
+        xmlDoc *doc = xmlReadMemory(xml, (int) strlen(xml), NULL, "UTF-8", XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+        if (!doc) {
+                fprintf(stderr, "bad test XML\n");
+                exit(2);
+        }
+        return doc;
+}
+
+#define OC_HEAD "<objects xmlns=\"urn:vim25\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
+#define PROP(name, type, val) "<propSet><name>" name "</name><val xsi:type=\"" type "\">" val "</val></propSet>"
+
+static void test_vm(void) {
+        const char *xml =
+                OC_HEAD "<obj type=\"VirtualMachine\">vm-42</obj>"
+                PROP("capability.nestedHVSupported", "xsd:boolean", "true")
+                PROP("config.nestedHVEnabled", "xsd:boolean", "false")
+                PROP("config.template", "xsd:boolean", "false")
+                PROP("config.version", "xsd:string", "vmx-08")
+                PROP("name", "xsd:string", "hv &amp; lab")
+                PROP("network", "ArrayOfManagedObjectReference",
+                     "<ManagedObjectReference type=\"Network\">network-7</ManagedObjectReference>"
+                     "<ManagedObjectReference type=\"DistributedVirtualPortgroup\">dvportgroup-9</ManagedObjectReference>")
+                PROP("runtime.host", "ManagedObjectReference", "host-21")
+                PROP("runtime.powerState", "VirtualMachinePowerState", "poweredOn")
+                "</objects>";
+        xmlDoc *doc = parse(xml);
+        nw_inventory inv = {};
+        nw_vm vm;
+        nw_err err = {};
+
+        CHECK_INTEQ(inv_parse_vm(xmlDocGetRootElement(doc), "vm-42", &vm, &err), 0);
+        CHECK_STREQ(vm.moref, "vm-42");
+        CHECK_STREQ(vm.name, "hv & lab");
+        CHECK_STREQ(vm.power_state, "poweredOn");
+        CHECK_STREQ(vm.host, "host-21");
+        CHECK_INTEQ(vm.nested_hv, NW_FALSE);
+        CHECK_INTEQ(vm.nested_hv_supported, NW_TRUE);
+        CHECK_INTEQ(vm.hw_version, 8);
+        CHECK(!vm.template);
+        CHECK_INTEQ(vm.networks.n, 2);
+        CHECK_STREQ(vm.networks.v[1], "dvportgroup-9");
+        inv.vms = malloc(sizeof(nw_vm));
+        inv.vms[0] = vm;
+        inv.n_vms = 1;
+        nw_inventory_free(&inv);
+        xmlFreeDoc(doc);
+
+        /* What the simulator and vCenter send for a VM whose nestedHVEnabled was never set: nothing. */
+        doc = parse(OC_HEAD "<obj type=\"VirtualMachine\">vm-1</obj>" PROP("name", "xsd:string", "t")
+                            PROP("config.template", "xsd:boolean", "true") "</objects>");
+        CHECK_INTEQ(inv_parse_vm(xmlDocGetRootElement(doc), "vm-1", &vm, &err), 0);
+        CHECK_INTEQ(vm.nested_hv, NW_UNSET);
+        CHECK_INTEQ(vm.nested_hv_supported, NW_UNSET);
+        CHECK_INTEQ(vm.hw_version, 0);
+        CHECK(vm.template);
+        CHECK(vm.host == NULL);
+        inv.vms = malloc(sizeof(nw_vm));
+        inv.vms[0] = vm;
+        inv.n_vms = 1;
+        nw_inventory_free(&inv);
+        xmlFreeDoc(doc);
+
+        doc = parse(OC_HEAD "<obj type=\"VirtualMachine\">vm-2</obj></objects>");
+        CHECK_INTEQ(inv_parse_vm(xmlDocGetRootElement(doc), "vm-2", &vm, &err), -NW_EREPLY);
+        CHECK_STREQ(err.msg, "VM vm-2: reply has no name");
+        xmlFreeDoc(doc);
+}
+
+static void test_dvpg(void) {
+        const char *xml =
+                OC_HEAD "<obj type=\"DistributedVirtualPortgroup\">dvportgroup-9</obj>"
+                PROP("config.configVersion", "xsd:string", "3")
+                PROP("config.defaultPortConfig", "VMwareDVSPortSetting",
+                     "<blocked><inherited>true</inherited><value>false</value></blocked>"
+                     "<securityPolicy><inherited>false</inherited>"
+                     "<allowPromiscuous><inherited>false</inherited><value>true</value></allowPromiscuous>"
+                     "<macChanges><inherited>false</inherited><value>false</value></macChanges>"
+                     "<forgedTransmits><inherited>false</inherited><value>true</value></forgedTransmits>"
+                     "</securityPolicy>"
+                     "<macManagementPolicy><inherited>true</inherited><allowPromiscuous>false</allowPromiscuous>"
+                     "<macChanges>false</macChanges><forgedTransmits>true</forgedTransmits>"
+                     "<macLearningPolicy><inherited>false</inherited><enabled>true</enabled>"
+                     "<allowUnicastFlooding>true</allowUnicastFlooding><limit>4096</limit>"
+                     "<limitPolicy>drop</limitPolicy></macLearningPolicy></macManagementPolicy>")
+                /* xsi:type first, as the simulator sends it: the moref's own type is the plain attribute. */
+                "<propSet><name>config.distributedVirtualSwitch</name><val xsi:type=\"ManagedObjectReference\" "
+                "type=\"VmwareDistributedVirtualSwitch\">dvs-5</val></propSet>"
+                PROP("config.uplink", "xsd:boolean", "false")
+                PROP("name", "xsd:string", "pg-ml")
+                "</objects>";
+        xmlDoc *doc;
+        nw_inventory inv = {};
+        char *sw_type = NULL;
+        nw_dvpg pg;
+        nw_err err = {};
+
+        doc = parse(xml);
+        CHECK_INTEQ(inv_parse_dvpg(xmlDocGetRootElement(doc), "dvportgroup-9", &pg, &sw_type, &err), 0);
+        CHECK_STREQ(pg.name, "pg-ml");
+        CHECK_STREQ(pg.switch_moref, "dvs-5");
+        CHECK_STREQ(sw_type, "VmwareDistributedVirtualSwitch");
+        CHECK_STREQ(pg.config_version, "3");
+        CHECK(pg.backing_type == NULL);
+        CHECK(!pg.uplink);
+        CHECK(pg.mac.present);
+        CHECK(pg.mac.inherited);
+        CHECK_INTEQ(pg.mac.promiscuous, NW_FALSE);
+        CHECK_INTEQ(pg.mac.forged_transmits, NW_TRUE);
+        CHECK_INTEQ(pg.mac.mac_changes, NW_FALSE);
+        CHECK(!pg.mac.learning_inherited);
+        CHECK_INTEQ(pg.mac.learning_enabled, NW_TRUE);
+        CHECK_INTEQ(pg.mac.unicast_flooding, NW_TRUE);
+        CHECK_INTEQ(pg.mac.limit, 4096);
+        CHECK_STREQ(pg.mac.limit_policy, "drop");
+        CHECK(pg.sec.present);
+        CHECK_INTEQ(pg.sec.promiscuous, NW_TRUE);
+        CHECK_INTEQ(pg.sec.mac_changes, NW_FALSE);
+        CHECK_INTEQ(pg.sec.forged_transmits, NW_TRUE);
+        inv.dvpgs = malloc(sizeof(nw_dvpg));
+        inv.dvpgs[0] = pg;
+        inv.n_dvpgs = 1;
+        nw_inventory_free(&inv);
+        free(sw_type);
+        xmlFreeDoc(doc);
+
+        /* A portgroup without its switch cannot be judged: refused, not guessed. */
+        doc = parse(OC_HEAD "<obj type=\"DistributedVirtualPortgroup\">dvportgroup-1</obj>"
+                            PROP("name", "xsd:string", "old") "</objects>");
+        CHECK_INTEQ(inv_parse_dvpg(xmlDocGetRootElement(doc), "dvportgroup-1", &pg, &sw_type, &err), -NW_EREPLY);
+        CHECK_STREQ(err.msg, "DV portgroup dvportgroup-1: reply has no name or switch");
+        xmlFreeDoc(doc);
+}
+
+int main(void) {
+        test_vm();
+        test_dvpg();
+        return tap_exit("inventory");
+}
