@@ -93,22 +93,6 @@ static char *dup_text(const xmlNode *parent, const char *name) {
         return t ? strdup(t) : NULL;
 }
 
-/* "7.0.3.0" < "6.7"? Compared numerically, component by component. */
-static int api_cmp(const char *a, const char *b) {
-        while (*a || *b) {
-                long x = strtol(a, (char **) &a, 10), y = strtol(b, (char **) &b, 10);
-                if (x != y)
-                        return x < y ? -1 : 1;
-                if (*a == '.')
-                        a++;
-                if (*b == '.')
-                        b++;
-                if ((*a && (*a < '0' || *a > '9')) || (*b && (*b < '0' || *b > '9')))
-                        break;
-        }
-        return 0;
-}
-
 void vc_free(vim_ctx *vc) {
         if (!vc)
                 return;
@@ -153,8 +137,12 @@ int vc_connect(nw_http *h, const char *url, vim_ctx **ret, nw_err *err) {
                 return nw_errf(err, -NW_EREPLY, "RetrieveServiceContent: reply lacks propertyCollector, "
                                                 "sessionManager or about.apiVersion: is %s a vCenter?", url);
 
-        snprintf(vc->version, sizeof(vc->version), "%s",
-                 api_cmp(vc->api_version, VIM_VERSION_MAX) < 0 ? vc->api_version : VIM_VERSION_MAX);
+        /* Speak the server's own version: vCenter hides properties newer than the version a client
+         * declares (config.backingType needs 7.0), and our requests use nothing newer than 6.7. */
+        if (strlen(vc->api_version) >= sizeof(vc->version) ||
+            strspn(vc->api_version, "0123456789.") != strlen(vc->api_version))
+                return nw_errf(err, -NW_EREPLY, "RetrieveServiceContent: odd about.apiVersion '%s'", vc->api_version);
+        snprintf(vc->version, sizeof(vc->version), "%s", vc->api_version);
         *ret = vc;
         vc = NULL;
         return 0;

@@ -4,13 +4,10 @@
 
 #include "soap.h"
 
-/* Newest API version whose schema we send; older vCenters get their own. */
-#define VIM_VERSION_MAX "6.7"
-
 typedef struct vim_ctx {
         nw_http *http;            /* borrowed */
         char *url;                /* .../sdk */
-        char version[16];         /* SOAPAction version in use */
+        char version[16];         /* SOAPAction version in use: the server's about.apiVersion */
         char *api_version;        /* about.apiVersion */
         char *full_name;          /* about.fullName, for messages */
         char *property_collector; /* morefs from the ServiceContent */

@@ -20,13 +20,14 @@ class Scenario:
         with open(os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
             f.write(PASSWORD + "\n")
         self.ca_file = os.path.join(self.tmp, "ca.pem")
-        self.proc = subprocess.Popen(
-            [os.environ["NW_SCENARIO"], "-user", USER, "-password-file", self.password_file,
-             "-cert-out", self.ca_file, *flags],
-            stdout=subprocess.PIPE, stderr=open(os.path.join(self.tmp, "scenario.log"), "w"))
+        with open(os.path.join(self.tmp, "scenario.log"), "w") as log:
+            self.proc = subprocess.Popen(
+                [os.environ["NW_SCENARIO"], "-user", USER, "-password-file", self.password_file,
+                 "-cert-out", self.ca_file, *flags],
+                stdout=subprocess.PIPE, stderr=log)
         try:
-            line = self._first_line(timeout=120)
-            info = json.loads(line)
+            self.line = self._first_line(timeout=120).decode()
+            info = json.loads(self.line)
         except Exception:
             self.stop()
             raise

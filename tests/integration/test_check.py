@@ -120,6 +120,23 @@ class CheckTest(unittest.TestCase):
         self.assertUnknown(rc, out, err, re.escape(path) + r":\d+: .*mac_learning")
 
 
+class ScaleTest(unittest.TestCase):
+    """A generated inventory: hundreds of tagged VMs over many hosts and portgroups, read in small pages."""
+
+    def test_generated_inventory_equals_ground_truth(self):
+        with Scenario("-vms", "1500", "-tagged", "300", "-hosts", "6", "-portgroups", "20", "-seed", "7") as scn:
+            rc, out, err = run_check(scn.config(vcenter__page_size="7"), "--json", "--stats")
+            self.assertIn(rc, (0, 1), err)
+            doc = json.loads(out)
+            self.assertEqual(doc["checked"], scn.truth["checked"])
+            self.assertEqual(doc["checked"]["vms"] + doc["checked"]["templates"], 300)
+            self.assertEqual(strip(doc["findings"]), strip(scn.truth["findings"]))
+            self.assertEqual(strip(doc["template_findings"]), strip(scn.truth["template_findings"]))
+            # Never one request per VM: the request count does not grow with the VM count, only with pages.
+            requests = int(re.search(r"(\d+) HTTP requests", err).group(1))
+            self.assertLess(requests, 300 // 7 + 60)
+
+
 if __name__ == "__main__":
     result = unittest.main(exit=False, verbosity=2).result
     print("%d passed, %d failed" % (result.testsRun - len(result.failures) - len(result.errors),

@@ -1,0 +1,141 @@
+// nw-scenario: a vCenter 6.7 stand-in for nestwarden's tests. It builds a known inventory in
+// govmomi's simulator, patches the simulator where it answers unlike vCenter, prints one JSON line
+// (URL, CA file, ground truth) on stdout and serves until SIGTERM or SIGINT.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io/ioutil"
+	"log"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/vmware/govmomi/simulator"
+	_ "github.com/vmware/govmomi/vapi/simulator" // registers the /rest endpoints
+)
+
+type ready struct {
+	URL    string `json:"url"`
+	CAFile string `json:"ca_file"`
+	Truth  truth  `json:"truth"`
+}
+
+func readPassword(path string) (string, error) {
+	if path == "" {
+		return "pass", nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	line, err := bufio.NewReader(f).ReadString('\n')
+	if err != nil && line == "" {
+		return "", fmt.Errorf("%s: no password on the first line", path)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+func run() error {
+	var (
+		cfg  serverConfig
+		opts options
+		pwd  string
+		verb bool
+	)
+	flag.StringVar(&cfg.Listen, "listen", "127.0.0.1:0", "`address` to serve on (loopback only)")
+	flag.StringVar(&cfg.User, "user", "nestwarden@vsphere.local", "the only user accepted")
+	flag.StringVar(&pwd, "password-file", "", "`file` whose first line is the password (default \"pass\")")
+	flag.StringVar(&cfg.CertOut, "cert-out", "", "write the server certificate (PEM) to `file`")
+	flag.IntVar(&opts.Hosts, "hosts", 2, "number of ESXi hosts")
+	flag.IntVar(&opts.VMs, "vms", 0, "total VMs including the curated ones (0: curated only)")
+	flag.IntVar(&opts.Tagged, "tagged", 0, "total VMs tagged nested/nested-hyperv, curated included")
+	flag.IntVar(&opts.Portgroups, "portgroups", 0, "extra generated DV portgroups")
+	flag.Int64Var(&opts.Seed, "seed", 1, "seed for the generated VMs")
+	flag.BoolVar(&explicitBacking, "explicit-backing", false,
+		"report backingType \"standard\" on non-NSX DV portgroups (pyVmomi 6.7 cannot parse it)")
+	flag.BoolVar(&verb, "v", false, "log simulator activity to stderr")
+	flag.BoolVar(&simulator.Trace, "trace", false, "dump SOAP traffic to stderr")
+	flag.Parse()
+	if flag.NArg() != 0 {
+		return fmt.Errorf("unexpected argument %q", flag.Arg(0))
+	}
+
+	logger := log.New(os.Stderr, "nw-scenario: ", 0)
+	if !verb {
+		log.SetOutput(ioutil.Discard) // vcsim logs through the standard logger
+	}
+
+	var err error
+	if cfg.Password, err = readPassword(pwd); err != nil {
+		return err
+	}
+	p, notes, err := makePlan(opts)
+	if err != nil {
+		return err
+	}
+	for _, n := range notes {
+		logger.Print(n)
+	}
+
+	start := time.Now()
+	model, inv, err := build(p)
+	if err != nil {
+		return err
+	}
+	defer model.Remove()
+	built := time.Since(start)
+
+	srv, caFile, err := startServer(model, cfg)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	err = setupTags(ctx, srv.URL, cfg.User, cfg.Password, p, inv)
+	cancel()
+	if err != nil {
+		return err
+	}
+
+	u := *srv.URL
+	u.User = nil
+	line, err := json.Marshal(ready{URL: u.String(), CAFile: caFile, Truth: makeTruth(p, inv)})
+	if err != nil {
+		return err
+	}
+	if verb {
+		logger.Printf("%d VMs, %d DV portgroups, %d hosts: built in %v, serving after %v",
+			len(p.VMs), len(p.DVPGs), p.Hosts, built.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	}
+	if _, err = fmt.Fprintf(os.Stdout, "%s\n", line); err != nil {
+		return err
+	}
+	_ = os.Stdout.Sync()
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	<-sig
+
+	// Close waits for requests in flight, and a WaitForUpdates without a timeout never ends.
+	closed := make(chan struct{})
+	go func() { srv.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(2 * time.Second):
+	}
+	return nil
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintf(os.Stderr, "nw-scenario: %v\n", err)
+		os.Exit(1)
+	}
+}

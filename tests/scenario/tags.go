@@ -1,0 +1,73 @@
+// Tagging through the vAPI REST endpoint of the running server, the same path clients use, so
+// the tag and category ids come out exactly as the simulator serves them.
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+
+	"github.com/vmware/govmomi/vapi/rest"
+	"github.com/vmware/govmomi/vapi/tags"
+	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/soap"
+)
+
+var categories = []tags.Category{
+	{Name: "nested", Description: "Nested virtualization", Cardinality: "SINGLE",
+		AssociableTypes: []string{"VirtualMachine"}},
+	{Name: "env", Description: "Environment", Cardinality: "MULTIPLE",
+		AssociableTypes: []string{"VirtualMachine"}},
+}
+
+var tagNames = []tagRef{checkedTag, otherTag, envDecoyTag}
+
+func setupTags(ctx context.Context, sdk *url.URL, user, pass string, p *plan, inv *inventory) error {
+	u := *sdk
+	u.User = nil
+	// The server is our own and its certificate was made a moment ago: nothing to verify.
+	vc, err := vim25.NewClient(ctx, soap.NewClient(&u, true))
+	if err != nil {
+		return err
+	}
+	rc := rest.NewClient(vc)
+	if err = rc.Login(ctx, url.UserPassword(user, pass)); err != nil {
+		return fmt.Errorf("vAPI login: %v", err)
+	}
+	defer func() { _ = rc.Logout(ctx) }()
+	m := tags.NewManager(rc)
+
+	catID := map[string]string{}
+	for i := range categories {
+		id, err := m.CreateCategory(ctx, &categories[i])
+		if err != nil {
+			return fmt.Errorf("category %s: %v", categories[i].Name, err)
+		}
+		catID[categories[i].Name] = id
+	}
+	tagID := map[tagRef]string{}
+	for _, t := range tagNames {
+		id, err := m.CreateTag(ctx, &tags.Tag{Name: t.Tag, CategoryID: catID[t.Category]})
+		if err != nil {
+			return fmt.Errorf("tag %s/%s: %v", t.Category, t.Tag, err)
+		}
+		tagID[t] = id
+	}
+
+	members := map[tagRef][]mo.Reference{}
+	for i, vm := range p.VMs {
+		if vm.Tag != noTag {
+			members[vm.Tag] = append(members[vm.Tag], inv.vms[i])
+		}
+	}
+	for _, t := range tagNames {
+		if len(members[t]) == 0 {
+			continue
+		}
+		if err := m.AttachTagToMultipleObjects(ctx, tagID[t], members[t]); err != nil {
+			return fmt.Errorf("attach %s/%s: %v", t.Category, t.Tag, err)
+		}
+	}
+	return nil
+}
