@@ -19,8 +19,12 @@ static double now_s(void) {
 }
 
 static int fail(const nw_config *cfg, const nw_err *err) {
+        /* The one line an admin sees: say what to change where the cause is on our side. */
+        const char *hint = err->code == -NW_ETLS ? " (set [vcenter] ca_file to the CA bundle that signed "
+                                                   "vCenter's certificate)" : "";
+
         if (cfg)
-                fprintf(stderr, "nestwarden: vCenter %s: %s\n", cfg->vcenter.url, err->msg);
+                fprintf(stderr, "nestwarden: vCenter %s: %s%s\n", cfg->vcenter.url, err->msg, hint);
         else
                 fprintf(stderr, "nestwarden: %s\n", err->msg);
         return EXIT_UNKNOWN;

@@ -3,12 +3,13 @@
 
 #include <string.h>
 
-static void vm_done(nw_vm *vm) {
+void nw_vm_done(nw_vm *vm) {
         free(vm->moref);
         free(vm->name);
         free(vm->power_state);
         free(vm->host);
         nw_strv_free(&vm->networks);
+        *vm = (nw_vm) {};
 }
 
 static void network_done(nw_network *n) {
@@ -22,13 +23,14 @@ static void switch_done(nw_switch *sw) {
         free(sw->version);
 }
 
-static void dvpg_done(nw_dvpg *pg) {
+void nw_dvpg_done(nw_dvpg *pg) {
         free(pg->moref);
         free(pg->name);
         free(pg->switch_moref);
         free(pg->config_version);
         free(pg->backing_type);
         free(pg->mac.limit_policy);
+        *pg = (nw_dvpg) {};
 }
 
 static void stdpg_done(nw_stdpg *pg) {
@@ -44,13 +46,13 @@ void nw_inventory_free(nw_inventory *inv) {
                 return;
 
         for (size_t i = 0; i < inv->n_vms; i++)
-                vm_done(&inv->vms[i]);
+                nw_vm_done(&inv->vms[i]);
         for (size_t i = 0; i < inv->n_networks; i++)
                 network_done(&inv->networks[i]);
         for (size_t i = 0; i < inv->n_switches; i++)
                 switch_done(&inv->switches[i]);
         for (size_t i = 0; i < inv->n_dvpgs; i++)
-                dvpg_done(&inv->dvpgs[i]);
+                nw_dvpg_done(&inv->dvpgs[i]);
         for (size_t i = 0; i < inv->n_stdpgs; i++)
                 stdpg_done(&inv->stdpgs[i]);
 

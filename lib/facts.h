@@ -94,6 +94,9 @@ typedef struct nw_inventory {
 } nw_inventory;
 
 void nw_inventory_free(nw_inventory *inv);
+/* Free one element's members and zero it (for parsers that fail half-way). */
+void nw_vm_done(nw_vm *vm);
+void nw_dvpg_done(nw_dvpg *pg);
 static inline void nw_inventory_freep(nw_inventory *inv) {
         nw_inventory_free(inv);
 }

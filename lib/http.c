@@ -191,11 +191,11 @@ int nw_http_do(nw_http *h, const nw_http_req *req, long *ret_status, nw_buf *ret
 
         if (cc != CURLE_OK) {
                 if (h->too_big)
-                        return nw_errf(err, -EFBIG, "%s: reply larger than %zu bytes", req->url, h->opts.max_body);
+                        return nw_errf(err, -EFBIG, "reply larger than %zu bytes", h->opts.max_body);
                 r = map_curl_error(cc);
                 if (r == -ECANCELED)
-                        return nw_errf(err, r, "%s: request aborted", req->url);
-                return nw_errf(err, r, "%s: %s", req->url, h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc));
+                        return nw_errf(err, r, "request aborted");
+                return nw_errf(err, r, "%s", h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc));
         }
         if (body.oom)
                 return nw_errf(err, -ENOMEM, "out of memory");

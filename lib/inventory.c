@@ -53,15 +53,6 @@ static int ref_type(const xmlNode *n, char **ret) {
         return r;
 }
 
-static void vm_clear(nw_vm *vm) {
-        free(vm->moref);
-        free(vm->name);
-        free(vm->power_state);
-        free(vm->host);
-        nw_strv_free(&vm->networks);
-        *vm = (nw_vm) {};
-}
-
 int inv_parse_vm(const xmlNode *oc, const char *moref, nw_vm *ret, nw_err *err) {
         nw_vm vm = { .nested_hv = NW_UNSET, .nested_hv_supported = NW_UNSET };
         const char *version = soap_text(prop_val(oc, "config.version"));
@@ -81,11 +72,11 @@ int inv_parse_vm(const xmlNode *oc, const char *moref, nw_vm *ret, nw_err *err) 
                 if (soap_text(ref))
                         r |= nw_strv_push(&vm.networks, soap_text(ref));
         if (r < 0) {
-                vm_clear(&vm);
+                nw_vm_done(&vm);
                 return nw_errf(err, -ENOMEM, "out of memory");
         }
         if (!vm.name) {
-                vm_clear(&vm);
+                nw_vm_done(&vm);
                 return nw_errf(err, -NW_EREPLY, "VM %s: reply has no name", moref);
         }
         *ret = vm;
@@ -117,16 +108,6 @@ static void parse_sec_policy(const xmlNode *n, nw_sec_policy *s) {
         s->forged_transmits = tri(soap_child_text(soap_child(n, "forgedTransmits"), "value"));
 }
 
-static void dvpg_clear(nw_dvpg *pg) {
-        free(pg->moref);
-        free(pg->name);
-        free(pg->switch_moref);
-        free(pg->config_version);
-        free(pg->backing_type);
-        free(pg->mac.limit_policy);
-        *pg = (nw_dvpg) {};
-}
-
 int inv_parse_dvpg(const xmlNode *oc, const char *moref, nw_dvpg *ret, char **ret_switch_type, nw_err *err) {
         const xmlNode *sw = prop_val(oc, "config.distributedVirtualSwitch");
         const xmlNode *port = prop_val(oc, "config.defaultPortConfig");
@@ -147,12 +128,12 @@ int inv_parse_dvpg(const xmlNode *oc, const char *moref, nw_dvpg *ret, char **re
         parse_sec_policy(soap_child(port, "securityPolicy"), &pg.sec);
         if (r < 0) {
                 free(sw_type);
-                dvpg_clear(&pg);
+                nw_dvpg_done(&pg);
                 return nw_errf(err, -ENOMEM, "out of memory");
         }
         if (!pg.name || !pg.switch_moref) {
                 free(sw_type);
-                dvpg_clear(&pg);
+                nw_dvpg_done(&pg);
                 return nw_errf(err, -NW_EREPLY, "DV portgroup %s: reply has no name or switch", moref);
         }
         *ret = pg;

@@ -32,7 +32,6 @@ static void test_vm(void) {
                 PROP("runtime.powerState", "VirtualMachinePowerState", "poweredOn")
                 "</objects>";
         xmlDoc *doc = parse(xml);
-        nw_inventory inv = {};
         nw_vm vm;
         nw_err err = {};
 
@@ -47,10 +46,7 @@ static void test_vm(void) {
         CHECK(!vm.template);
         CHECK_INTEQ(vm.networks.n, 2);
         CHECK_STREQ(vm.networks.v[1], "dvportgroup-9");
-        inv.vms = malloc(sizeof(nw_vm));
-        inv.vms[0] = vm;
-        inv.n_vms = 1;
-        nw_inventory_free(&inv);
+        nw_vm_done(&vm);
         xmlFreeDoc(doc);
 
         /* What the simulator and vCenter send for a VM whose nestedHVEnabled was never set: nothing. */
@@ -62,10 +58,7 @@ static void test_vm(void) {
         CHECK_INTEQ(vm.hw_version, 0);
         CHECK(vm.template);
         CHECK(vm.host == NULL);
-        inv.vms = malloc(sizeof(nw_vm));
-        inv.vms[0] = vm;
-        inv.n_vms = 1;
-        nw_inventory_free(&inv);
+        nw_vm_done(&vm);
         xmlFreeDoc(doc);
 
         doc = parse(OC_HEAD "<obj type=\"VirtualMachine\">vm-2</obj></objects>");
@@ -97,7 +90,6 @@ static void test_dvpg(void) {
                 PROP("name", "xsd:string", "pg-ml")
                 "</objects>";
         xmlDoc *doc;
-        nw_inventory inv = {};
         char *sw_type = NULL;
         nw_dvpg pg;
         nw_err err = {};
@@ -124,10 +116,7 @@ static void test_dvpg(void) {
         CHECK_INTEQ(pg.sec.promiscuous, NW_TRUE);
         CHECK_INTEQ(pg.sec.mac_changes, NW_FALSE);
         CHECK_INTEQ(pg.sec.forged_transmits, NW_TRUE);
-        inv.dvpgs = malloc(sizeof(nw_dvpg));
-        inv.dvpgs[0] = pg;
-        inv.n_dvpgs = 1;
-        nw_inventory_free(&inv);
+        nw_dvpg_done(&pg);
         free(sw_type);
         xmlFreeDoc(doc);
 
