@@ -1,4 +1,5 @@
 """Starts the simulator scenario for a test and stops it by PID, on failure too."""
+import ctypes
 import json
 import os
 import select
@@ -9,6 +10,12 @@ import time
 
 PASSWORD = "s3cret-Pa$$ w0rd&<x>"
 USER = "nestwarden@vsphere.local"
+
+
+def _die_with_parent():
+    # If the test runner kills us (a meson timeout), the simulator must not outlive the test.
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class Scenario:
@@ -24,7 +31,7 @@ class Scenario:
             self.proc = subprocess.Popen(
                 [os.environ["NW_SCENARIO"], "-user", USER, "-password-file", self.password_file,
                  "-cert-out", self.ca_file, *flags],
-                stdout=subprocess.PIPE, stderr=log)
+                stdout=subprocess.PIPE, stderr=log, preexec_fn=_die_with_parent)
         try:
             self.line = self._first_line(timeout=120).decode()
             info = json.loads(self.line)

@@ -3,4 +3,4 @@
 set -eu
 out=$(realpath -m "$1")
 cd "$(dirname "$0")"
-GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE="$2" GOFLAGS= GOTOOLCHAIN=local exec go build -o "$out" .
+GOENV=off GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE="$2" GOFLAGS= GOTOOLCHAIN=local exec go build -o "$out" .
