@@ -64,7 +64,7 @@ int cmd_check(const check_opts *o) {
         _cleanup_vim_ vim_ctx *vc = NULL;
         _cleanup_vapi_ nw_vapi *tags = NULL;
         _cleanup_strv_ nw_strv vms = {};
-        _cleanup_inventory_ nw_inventory inv = {};
+        _cleanup_inv_ctx_ inv_ctx inv = {};
         _cleanup_findings_ nw_findings findings = {};
         _cleanup_free_ char *out = NULL;
         nw_err err = {}, ignored;
@@ -99,7 +99,7 @@ int cmd_check(const check_opts *o) {
         if (r < 0)
                 return fail(cfg, &err);
 
-        r = policy_evaluate(&inv, &cfg->policy, &findings);
+        r = policy_evaluate(&inv.inv, &cfg->policy, &findings);
         if (r >= 0)
                 r = o->json ? report_json(cfg->vcenter.url, &findings, &out)
                             : report_table(cfg->vcenter.url, &findings, &out);

@@ -19,6 +19,7 @@ static void network_done(nw_network *n) {
 
 static void switch_done(nw_switch *sw) {
         free(sw->moref);
+        free(sw->type);
         free(sw->name);
         free(sw->version);
 }
@@ -27,18 +28,20 @@ void nw_dvpg_done(nw_dvpg *pg) {
         free(pg->moref);
         free(pg->name);
         free(pg->switch_moref);
+        free(pg->switch_type);
         free(pg->config_version);
         free(pg->backing_type);
         free(pg->mac.limit_policy);
         *pg = (nw_dvpg) {};
 }
 
-static void stdpg_done(nw_stdpg *pg) {
+void nw_stdpg_done(nw_stdpg *pg) {
         free(pg->id);
         free(pg->host);
         free(pg->name);
         free(pg->vswitch);
         free(pg->spec_xml);
+        *pg = (nw_stdpg) {};
 }
 
 void nw_inventory_free(nw_inventory *inv) {
@@ -54,7 +57,7 @@ void nw_inventory_free(nw_inventory *inv) {
         for (size_t i = 0; i < inv->n_dvpgs; i++)
                 nw_dvpg_done(&inv->dvpgs[i]);
         for (size_t i = 0; i < inv->n_stdpgs; i++)
-                stdpg_done(&inv->stdpgs[i]);
+                nw_stdpg_done(&inv->stdpgs[i]);
 
         free(inv->vms);
         free(inv->networks);

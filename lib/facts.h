@@ -36,6 +36,7 @@ typedef struct nw_network {
 
 typedef struct nw_switch {
         char *moref;
+        char *type;                  /* moref type, to ask for it: VmwareDistributedVirtualSwitch */
         char *name;
         char *version;               /* config.productInfo.version, "6.6.0"; NULL if unknown */
         nw_tri mac_learning_supported; /* capability.featuresSupported.macLearningSupported */
@@ -62,6 +63,7 @@ typedef struct nw_dvpg {
         char *moref;            /* "dvportgroup-23" */
         char *name;
         char *switch_moref;     /* config.distributedVirtualSwitch */
+        char *switch_type;      /* its moref type: VmwareDistributedVirtualSwitch (vcsim: DistributedVirtualSwitch) */
         char *config_version;   /* config.configVersion, needed to reconfigure */
         char *backing_type;     /* config.backingType: "standard", "nsx"; NULL when absent */
         bool uplink;            /* config.uplink */
@@ -97,6 +99,7 @@ void nw_inventory_free(nw_inventory *inv);
 /* Free one element's members and zero it (for parsers that fail half-way). */
 void nw_vm_done(nw_vm *vm);
 void nw_dvpg_done(nw_dvpg *pg);
+void nw_stdpg_done(nw_stdpg *pg);
 static inline void nw_inventory_freep(nw_inventory *inv) {
         nw_inventory_free(inv);
 }

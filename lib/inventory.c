@@ -1,6 +1,7 @@
 /* Gathering the facts from vCenter. Two PropertyCollector rounds whatever the VM count: the tagged
  * VMs with their networks (one traversal hop), then the switches and hosts those networks lead to. */
 #include "inventory.h"
+#include "inventory-props.h"
 
 #include <libxml/tree.h>
 #include <string.h>
@@ -22,123 +23,27 @@ static const char *const dvpg_paths_old[] = {
 static const char *const dvs_paths[] = { "name", "config.productInfo.version", "capability.featuresSupported", NULL };
 static const char *const host_paths[] = { "name", "config.network.portgroup", NULL };
 
-/* The <val> of the named property in an ObjectContent. */
-static const xmlNode *prop_val(const xmlNode *oc, const char *name) {
-        SOAP_FOREACH(ps, oc, "propSet") {
-                const char *n = soap_child_text(ps, "name");
-                if (n && strcmp(n, name) == 0)
-                        return soap_child(ps, "val");
-        }
-        return NULL;
-}
+/* The <val> of the named property in an ObjectContent (propSet) or ObjectUpdate (changeSet). */
+static const xmlNode *prop_val(const xmlNode *oc, const char *name, bool *ret_present) {
+        for (xmlNode *c = oc->children; c; c = c->next) {
+                const char *n;
 
-static int dup_or_null(const char *s, char **ret) {
-        *ret = NULL;
-        if (!s)
-                return 0;
-        *ret = strdup(s);
-        return *ret ? 0 : -ENOMEM;
+                if (c->type != XML_ELEMENT_NODE ||
+                    (strcmp((const char *) c->name, "propSet") != 0 && strcmp((const char *) c->name, "changeSet") != 0))
+                        continue;
+                n = soap_child_text(c, "name");
+                if (n && strcmp(n, name) == 0) {
+                        *ret_present = true;
+                        return soap_child(c, "val");
+                }
+        }
+        *ret_present = false;
+        return NULL;
 }
 
 static nw_tri tri(const char *s) {
         int b = soap_bool(s);
         return b < 0 ? NW_UNSET : (nw_tri) b;
-}
-
-static int ref_type(const xmlNode *n, char **ret) {
-        xmlChar *t = n ? xmlGetNoNsProp(n, (const xmlChar *) "type") : NULL;
-        int r = dup_or_null((const char *) t, ret);
-
-        xmlFree(t);
-        return r;
-}
-
-int inv_parse_vm(const xmlNode *oc, const char *moref, nw_vm *ret, nw_err *err) {
-        nw_vm vm = { .nested_hv = NW_UNSET, .nested_hv_supported = NW_UNSET };
-        const char *version = soap_text(prop_val(oc, "config.version"));
-        const xmlNode *nets = prop_val(oc, "network");
-        int r = 0;
-
-        r |= dup_or_null(moref, &vm.moref);
-        r |= dup_or_null(soap_text(prop_val(oc, "name")), &vm.name);
-        r |= dup_or_null(soap_text(prop_val(oc, "runtime.powerState")), &vm.power_state);
-        r |= dup_or_null(soap_text(prop_val(oc, "runtime.host")), &vm.host);
-        vm.template = soap_bool(soap_text(prop_val(oc, "config.template"))) == 1;
-        vm.nested_hv = tri(soap_text(prop_val(oc, "config.nestedHVEnabled")));
-        vm.nested_hv_supported = tri(soap_text(prop_val(oc, "capability.nestedHVSupported")));
-        if (version && strncmp(version, "vmx-", 4) == 0)
-                vm.hw_version = (int) strtol(version + 4, NULL, 10);
-        SOAP_FOREACH(ref, nets, "ManagedObjectReference")
-                if (soap_text(ref))
-                        r |= nw_strv_push(&vm.networks, soap_text(ref));
-        if (r < 0) {
-                nw_vm_done(&vm);
-                return nw_errf(err, -ENOMEM, "out of memory");
-        }
-        if (!vm.name) {
-                nw_vm_done(&vm);
-                return nw_errf(err, -NW_EREPLY, "VM %s: reply has no name", moref);
-        }
-        *ret = vm;
-        return 0;
-}
-
-static void parse_mac_policy(const xmlNode *n, nw_mac_policy *m) {
-        const xmlNode *learn = soap_child(n, "macLearningPolicy");
-        const char *limit = soap_child_text(learn, "limit");
-
-        m->present = n != NULL;
-        m->inherited = soap_bool(soap_child_text(n, "inherited")) == 1;
-        m->promiscuous = tri(soap_child_text(n, "allowPromiscuous"));
-        m->mac_changes = tri(soap_child_text(n, "macChanges"));
-        m->forged_transmits = tri(soap_child_text(n, "forgedTransmits"));
-        m->learning_inherited = soap_bool(soap_child_text(learn, "inherited")) == 1;
-        m->learning_enabled = tri(soap_child_text(learn, "enabled"));
-        m->unicast_flooding = tri(soap_child_text(learn, "allowUnicastFlooding"));
-        m->limit = -1;
-        if (limit)
-                (void) nw_parse_int64(limit, 0, INT32_MAX, &m->limit);
-}
-
-/* DVSSecurityPolicy holds BoolPolicy elements: {inherited, value}. */
-static void parse_sec_policy(const xmlNode *n, nw_sec_policy *s) {
-        s->present = n != NULL;
-        s->promiscuous = tri(soap_child_text(soap_child(n, "allowPromiscuous"), "value"));
-        s->mac_changes = tri(soap_child_text(soap_child(n, "macChanges"), "value"));
-        s->forged_transmits = tri(soap_child_text(soap_child(n, "forgedTransmits"), "value"));
-}
-
-int inv_parse_dvpg(const xmlNode *oc, const char *moref, nw_dvpg *ret, char **ret_switch_type, nw_err *err) {
-        const xmlNode *sw = prop_val(oc, "config.distributedVirtualSwitch");
-        const xmlNode *port = prop_val(oc, "config.defaultPortConfig");
-        const xmlNode *mac = soap_child(port, "macManagementPolicy");
-        nw_dvpg pg = {};
-        char *sw_type = NULL;
-        int r = 0;
-
-        r |= dup_or_null(moref, &pg.moref);
-        r |= dup_or_null(soap_text(prop_val(oc, "name")), &pg.name);
-        r |= dup_or_null(soap_text(sw), &pg.switch_moref);
-        r |= ref_type(sw, &sw_type);
-        r |= dup_or_null(soap_text(prop_val(oc, "config.configVersion")), &pg.config_version);
-        r |= dup_or_null(soap_text(prop_val(oc, "config.backingType")), &pg.backing_type);
-        pg.uplink = soap_bool(soap_text(prop_val(oc, "config.uplink"))) == 1;
-        parse_mac_policy(mac, &pg.mac);
-        r |= dup_or_null(soap_child_text(soap_child(mac, "macLearningPolicy"), "limitPolicy"), &pg.mac.limit_policy);
-        parse_sec_policy(soap_child(port, "securityPolicy"), &pg.sec);
-        if (r < 0) {
-                free(sw_type);
-                nw_dvpg_done(&pg);
-                return nw_errf(err, -ENOMEM, "out of memory");
-        }
-        if (!pg.name || !pg.switch_moref) {
-                free(sw_type);
-                nw_dvpg_done(&pg);
-                return nw_errf(err, -NW_EREPLY, "DV portgroup %s: reply has no name or switch", moref);
-        }
-        *ret = pg;
-        *ret_switch_type = sw_type;
-        return 0;
 }
 
 /* Appends a zeroed element to an array that only ever grows by one: capacity is implied by n
@@ -157,77 +62,82 @@ static void *push(void **arr, size_t *n, size_t sz) {
 }
 #define PUSH(arr, n) ((__typeof__(arr)) push((void **) &(arr), &(n), sizeof(*(arr))))
 
-typedef struct gather {
-        nw_inventory inv;
-        nw_strv switch_types; /* parallel to inv.switches: the moref type to ask for */
-        nw_strv pairs;        /* "HOST\nPORTGROUP" pairs some VM uses */
-        nw_strv hosts;        /* hosts to read portgroups from */
-} gather;
+static nw_vm *find_vm(const nw_inventory *inv, const char *moref) {
+        for (size_t i = 0; i < inv->n_vms; i++)
+                if (strcmp(inv->vms[i].moref, moref) == 0)
+                        return &inv->vms[i];
+        return NULL;
+}
 
-static int on_round1(void *userdata, const char *type, const char *moref, const xmlNode *oc, nw_err *err) {
-        gather *g = userdata;
+static nw_dvpg *find_dvpg(const nw_inventory *inv, const char *moref) {
+        for (size_t i = 0; i < inv->n_dvpgs; i++)
+                if (strcmp(inv->dvpgs[i].moref, moref) == 0)
+                        return &inv->dvpgs[i];
+        return NULL;
+}
+
+static int add_vm(inv_ctx *ctx, const char *moref, const xmlNode *oc, nw_err *err) {
+        nw_vm *vm = PUSH(ctx->inv.vms, ctx->inv.n_vms);
         int r;
 
-        /* Many VMs lead to one network; the collector reports it once, but do not rely on that. */
-        if (strcmp(type, "VirtualMachine") != 0 && nw_inventory_get_network(&g->inv, moref))
-                return 0;
-        if (strcmp(type, "VirtualMachine") == 0) {
-                nw_vm *vm = PUSH(g->inv.vms, g->inv.n_vms);
-                if (!vm)
-                        return nw_errf(err, -ENOMEM, "out of memory");
-                r = inv_parse_vm(oc, moref, vm, err);
-                if (r < 0)
-                        g->inv.n_vms--;
-                return r;
-        }
-        if (strcmp(type, "DistributedVirtualPortgroup") == 0) {
-                _cleanup_free_ char *sw_type = NULL;
-                nw_dvpg *pg = PUSH(g->inv.dvpgs, g->inv.n_dvpgs);
-                nw_network *net;
+        if (!vm)
+                return nw_errf(err, -ENOMEM, "out of memory");
+        r = inv_parse_vm(oc, moref, vm, err);
+        if (r < 0)
+                ctx->inv.n_vms--;
+        return r;
+}
 
-                if (!pg)
-                        return nw_errf(err, -ENOMEM, "out of memory");
-                r = inv_parse_dvpg(oc, moref, pg, &sw_type, err);
-                if (r < 0) {
-                        g->inv.n_dvpgs--;
-                        return r;
-                }
-                if (!nw_inventory_get_switch(&g->inv, pg->switch_moref)) {
-                        nw_switch *sw = PUSH(g->inv.switches, g->inv.n_switches);
-                        if (!sw || !(sw->moref = strdup(pg->switch_moref)) ||
-                            nw_strv_push(&g->switch_types, sw_type ? sw_type : "VmwareDistributedVirtualSwitch") < 0)
-                                return nw_errf(err, -ENOMEM, "out of memory");
-                        sw->mac_learning_supported = NW_UNSET;
-                }
-                net = PUSH(g->inv.networks, g->inv.n_networks);
-                if (!net || !(net->moref = strdup(moref)) || !(net->name = strdup(pg->name)))
-                        return nw_errf(err, -ENOMEM, "out of memory");
-                net->kind = NW_NET_DVPG;
-                return 0;
-        }
-        /* Network, OpaqueNetwork, ...: remember the name; only plain Network is a standard portgroup. */
-        {
-                nw_network *net = PUSH(g->inv.networks, g->inv.n_networks);
-                const char *name = soap_text(prop_val(oc, "name"));
+static int add_switch(inv_ctx *ctx, const nw_dvpg *pg, nw_err *err) {
+        nw_switch *sw;
 
-                if (!net || !(net->moref = strdup(moref)) || !(net->name = strdup(name ? name : "")))
-                        return nw_errf(err, -ENOMEM, "out of memory");
-                net->kind = strcmp(type, "Network") == 0 ? NW_NET_STANDARD : NW_NET_OTHER;
-        }
+        if (nw_inventory_get_switch(&ctx->inv, pg->switch_moref))
+                return 0;
+        sw = PUSH(ctx->inv.switches, ctx->inv.n_switches);
+        if (!sw)
+                return nw_errf(err, -ENOMEM, "out of memory");
+        sw->mac_learning_supported = NW_UNSET;
+        sw->type = strdup(pg->switch_type ? pg->switch_type : "VmwareDistributedVirtualSwitch");
+        sw->moref = strdup(pg->switch_moref);
+        if (!sw->type || !sw->moref)
+                return nw_errf(err, -ENOMEM, "out of memory");
         return 0;
 }
 
-static int on_switch(gather *g, const char *moref, const xmlNode *oc, nw_err *err) {
-        nw_switch *sw = (nw_switch *) nw_inventory_get_switch(&g->inv, moref);
-        const xmlNode *caps = prop_val(oc, "capability.featuresSupported");
+static int add_network(inv_ctx *ctx, const char *type, const char *moref, const xmlNode *oc, nw_err *err) {
+        nw_network *net = PUSH(ctx->inv.networks, ctx->inv.n_networks);
 
-        if (!sw)
-                return 0;
-        if (dup_or_null(soap_text(prop_val(oc, "name")), &sw->name) < 0 ||
-            dup_or_null(soap_text(prop_val(oc, "config.productInfo.version")), &sw->version) < 0)
+        if (!net || !(net->moref = strdup(moref)) || props_apply(oc, net, network_set_prop) < 0 ||
+            (!net->name && !(net->name = strdup(""))))
                 return nw_errf(err, -ENOMEM, "out of memory");
-        sw->mac_learning_supported = tri(soap_child_text(caps, "macLearningSupported"));
+        net->kind = strcmp(type, "DistributedVirtualPortgroup") == 0 ? NW_NET_DVPG :
+                    strcmp(type, "Network") == 0 ? NW_NET_STANDARD : NW_NET_OTHER;
         return 0;
+}
+
+static int on_round1(void *userdata, const char *type, const char *moref, const xmlNode *oc, nw_err *err) {
+        inv_ctx *ctx = userdata;
+        nw_dvpg *pg;
+        int r;
+
+        if (strcmp(type, "VirtualMachine") == 0)
+                return add_vm(ctx, moref, oc, err);
+        /* Many VMs lead to one network; the collector reports it once, but do not rely on that. */
+        if (nw_inventory_get_network(&ctx->inv, moref))
+                return 0;
+        r = add_network(ctx, type, moref, oc, err);
+        if (r < 0 || strcmp(type, "DistributedVirtualPortgroup") != 0)
+                return r;
+
+        pg = PUSH(ctx->inv.dvpgs, ctx->inv.n_dvpgs);
+        if (!pg)
+                return nw_errf(err, -ENOMEM, "out of memory");
+        r = inv_parse_dvpg(oc, moref, pg, err);
+        if (r < 0) {
+                ctx->inv.n_dvpgs--;
+                return r;
+        }
+        return add_switch(ctx, pg, err);
 }
 
 static char *node_xml(const xmlNode *n) {
@@ -242,8 +152,17 @@ static char *node_xml(const xmlNode *n) {
         return s;
 }
 
-static int on_host(gather *g, const char *moref, const xmlNode *oc, nw_err *err) {
-        const xmlNode *pgs = prop_val(oc, "config.network.portgroup");
+/* Replaces the host's standard portgroups by those in pgs (config.network.portgroup) that VMs use. */
+static int set_host_portgroups(inv_ctx *ctx, const char *host, const xmlNode *pgs, nw_err *err) {
+        size_t k = 0;
+
+        for (size_t i = 0; i < ctx->inv.n_stdpgs; i++) {
+                if (strcmp(ctx->inv.stdpgs[i].host, host) == 0)
+                        nw_stdpg_done(&ctx->inv.stdpgs[i]);
+                else
+                        ctx->inv.stdpgs[k++] = ctx->inv.stdpgs[i];
+        }
+        ctx->inv.n_stdpgs = k;
 
         SOAP_FOREACH(hpg, pgs, "HostPortGroup") {
                 const xmlNode *spec = soap_child(hpg, "spec");
@@ -252,20 +171,23 @@ static int on_host(gather *g, const char *moref, const xmlNode *oc, nw_err *err)
                 _cleanup_free_ char *pair = NULL;
                 nw_stdpg *pg;
 
-                if (!name || asprintf(&pair, "%s\n%s", moref, name) < 0)
+                if (!name)
                         continue;
-                if (!nw_strv_contains(&g->pairs, pair))
-                        continue;
-                pg = PUSH(g->inv.stdpgs, g->inv.n_stdpgs);
-                if (!pg)
+                if (asprintf(&pair, "%s\n%s", host, name) < 0)
                         return nw_errf(err, -ENOMEM, "out of memory");
-                *pg = (nw_stdpg) {};
-                if (asprintf(&pg->id, "%s/%s", moref, name) < 0) {
-                        pg->id = NULL;
+                if (!nw_strv_contains(&ctx->pairs, pair))
+                        continue;
+                pg = PUSH(ctx->inv.stdpgs, ctx->inv.n_stdpgs);
+                if (!pg || asprintf(&pg->id, "%s/%s", host, name) < 0) {
+                        if (pg)
+                                pg->id = NULL;
                         return nw_errf(err, -ENOMEM, "out of memory");
                 }
-                if (!(pg->host = strdup(moref)) || !(pg->name = strdup(name)) ||
-                    dup_or_null(soap_child_text(spec, "vswitchName"), &pg->vswitch) < 0 || !(pg->spec_xml = node_xml(spec)))
+                pg->host = strdup(host);
+                pg->name = strdup(name);
+                pg->vswitch = strdup(soap_child_text(spec, "vswitchName") ?: "");
+                pg->spec_xml = node_xml(spec);
+                if (!pg->host || !pg->name || !pg->vswitch || !pg->spec_xml)
                         return nw_errf(err, -ENOMEM, "out of memory");
                 pg->promiscuous = tri(soap_child_text(sec, "allowPromiscuous"));
                 pg->mac_changes = tri(soap_child_text(sec, "macChanges"));
@@ -275,105 +197,247 @@ static int on_host(gather *g, const char *moref, const xmlNode *oc, nw_err *err)
 }
 
 static int on_round2(void *userdata, const char *type, const char *moref, const xmlNode *oc, nw_err *err) {
-        gather *g = userdata;
+        inv_ctx *ctx = userdata;
+        nw_switch *sw;
+        bool present;
 
         if (strcmp(type, "HostSystem") == 0)
-                return on_host(g, moref, oc, err);
-        return on_switch(g, moref, oc, err);
+                return set_host_portgroups(ctx, moref, prop_val(oc, "config.network.portgroup", &present), err);
+        sw = (nw_switch *) nw_inventory_get_switch(&ctx->inv, moref);
+        if (sw && props_apply(oc, sw, switch_set_prop) < 0)
+                return nw_errf(err, -ENOMEM, "out of memory");
+        return 0;
 }
 
-static int round1(vim_ctx *vc, const nw_strv *vm_morefs, int64_t page_size, gather *g, bool old_api, nw_err *err) {
-        static const vim_traversal to_networks = { .name = "vmToNetwork", .type = "VirtualMachine", .path = "network" };
-        const vim_prop_spec props[] = {
-                { "VirtualMachine", vm_paths },
-                { "Network", net_paths },
-                { "DistributedVirtualPortgroup", old_api ? dvpg_paths_old : dvpg_paths },
-        };
-        _cleanup_free_ vim_obj_spec *objs = calloc(vm_morefs->n ? vm_morefs->n : 1, sizeof(*objs));
+static const vim_traversal to_networks = { .name = "vmToNetwork", .type = "VirtualMachine", .path = "network" };
+
+/* Both rounds' objects: the VMs (with the hop to their networks), then switches and hosts. */
+static vim_obj_spec *objects_for(const inv_ctx *ctx, const nw_strv *vms, bool round2, size_t *ret_n) {
+        size_t n = (vms ? vms->n : 0) + (round2 ? ctx->inv.n_switches + ctx->hosts.n : 0), k = 0;
+        vim_obj_spec *objs = calloc(n ? n : 1, sizeof(*objs));
 
         if (!objs)
-                return nw_errf(err, -ENOMEM, "out of memory");
-        for (size_t i = 0; i < vm_morefs->n; i++)
-                objs[i] = (vim_obj_spec) { "VirtualMachine", vm_morefs->v[i], &to_networks, 1 };
-        return vc_retrieve(vc,
-                           &(vim_filter_spec) { props, ELEMENTSOF(props), objs, vm_morefs->n },
-                           page_size, on_round1, g, err);
+                return NULL;
+        for (size_t i = 0; vms && i < vms->n; i++)
+                objs[k++] = (vim_obj_spec) { "VirtualMachine", vms->v[i], &to_networks, 1 };
+        for (size_t i = 0; round2 && i < ctx->inv.n_switches; i++)
+                objs[k++] = (vim_obj_spec) { ctx->inv.switches[i].type, ctx->inv.switches[i].moref, NULL, 0 };
+        for (size_t i = 0; round2 && i < ctx->hosts.n; i++)
+                objs[k++] = (vim_obj_spec) { "HostSystem", ctx->hosts.v[i], NULL, 0 };
+        *ret_n = k;
+        return objs;
 }
 
-static int round2(vim_ctx *vc, int64_t page_size, gather *g, nw_err *err) {
-        const vim_prop_spec props[] = {
-                { "DistributedVirtualSwitch", dvs_paths },
-                { "HostSystem", host_paths },
-        };
-        size_t n = g->inv.n_switches + g->hosts.n, k = 0;
-        _cleanup_free_ vim_obj_spec *objs = NULL;
+#define ROUND1_PROPS(old_api)                                                              \
+        { "VirtualMachine", vm_paths }, { "Network", net_paths },                          \
+        { "DistributedVirtualPortgroup", (old_api) ? dvpg_paths_old : dvpg_paths }
+#define ROUND2_PROPS { "DistributedVirtualSwitch", dvs_paths }, { "HostSystem", host_paths }
 
+static int round1(vim_ctx *vc, const nw_strv *vms, int64_t page_size, inv_ctx *ctx, nw_err *err) {
+        const vim_prop_spec props[] = { ROUND1_PROPS(ctx->old_api) };
+        _cleanup_free_ vim_obj_spec *objs = NULL;
+        size_t n;
+
+        objs = objects_for(ctx, vms, false, &n);
+        if (!objs)
+                return nw_errf(err, -ENOMEM, "out of memory");
+        return vc_retrieve(vc, &(vim_filter_spec) { props, ELEMENTSOF(props), objs, n }, page_size, on_round1, ctx,
+                           err);
+}
+
+static int round2(vim_ctx *vc, int64_t page_size, inv_ctx *ctx, nw_err *err) {
+        const vim_prop_spec props[] = { ROUND2_PROPS };
+        _cleanup_free_ vim_obj_spec *objs = NULL;
+        size_t n;
+
+        objs = objects_for(ctx, NULL, true, &n);
+        if (!objs)
+                return nw_errf(err, -ENOMEM, "out of memory");
         if (n == 0)
                 return 0;
-        objs = calloc(n, sizeof(*objs));
-        if (!objs)
-                return nw_errf(err, -ENOMEM, "out of memory");
-        for (size_t i = 0; i < g->inv.n_switches; i++)
-                objs[k++] = (vim_obj_spec) { g->switch_types.v[i], g->inv.switches[i].moref, NULL, 0 };
-        for (size_t i = 0; i < g->hosts.n; i++)
-                objs[k++] = (vim_obj_spec) { "HostSystem", g->hosts.v[i], NULL, 0 };
-        return vc_retrieve(vc, &(vim_filter_spec) { props, ELEMENTSOF(props), objs, k }, page_size, on_round2, g, err);
+        return vc_retrieve(vc, &(vim_filter_spec) { props, ELEMENTSOF(props), objs, n }, page_size, on_round2, ctx,
+                           err);
 }
 
 /* Which (host, portgroup name) pairs the VMs sit on: standard portgroups live per host. */
-static int collect_pairs(gather *g, nw_err *err) {
-        for (size_t i = 0; i < g->inv.n_vms; i++) {
-                const nw_vm *vm = &g->inv.vms[i];
+static int collect_pairs(inv_ctx *ctx, nw_err *err) {
+        for (size_t i = 0; i < ctx->inv.n_vms; i++) {
+                const nw_vm *vm = &ctx->inv.vms[i];
 
                 for (size_t j = 0; j < vm->networks.n && vm->host; j++) {
-                        const nw_network *net = nw_inventory_get_network(&g->inv, vm->networks.v[j]);
+                        const nw_network *net = nw_inventory_get_network(&ctx->inv, vm->networks.v[j]);
                         _cleanup_free_ char *pair = NULL;
 
                         if (!net || net->kind != NW_NET_STANDARD)
                                 continue;
                         if (asprintf(&pair, "%s\n%s", vm->host, net->name) < 0)
                                 return nw_errf(err, -ENOMEM, "out of memory");
-                        if ((!nw_strv_contains(&g->pairs, pair) && nw_strv_push(&g->pairs, pair) < 0) ||
-                            (!nw_strv_contains(&g->hosts, vm->host) && nw_strv_push(&g->hosts, vm->host) < 0))
+                        if ((!nw_strv_contains(&ctx->pairs, pair) && nw_strv_push(&ctx->pairs, pair) < 0) ||
+                            (!nw_strv_contains(&ctx->hosts, vm->host) && nw_strv_push(&ctx->hosts, vm->host) < 0))
                                 return nw_errf(err, -ENOMEM, "out of memory");
                 }
         }
         return 0;
 }
 
-static void gather_free(gather *g) {
-        nw_inventory_free(&g->inv);
-        nw_strv_free(&g->switch_types);
-        nw_strv_free(&g->pairs);
-        nw_strv_free(&g->hosts);
+void inv_ctx_done(inv_ctx *ctx) {
+        nw_inventory_free(&ctx->inv);
+        nw_strv_free(&ctx->pairs);
+        nw_strv_free(&ctx->hosts);
+        *ctx = (inv_ctx) {};
 }
 
-int inv_gather(vim_ctx *vc, const nw_strv *vm_morefs, const nw_policy_cfg *cfg, int64_t page_size, nw_inventory *ret,
+int inv_gather(vim_ctx *vc, const nw_strv *vm_morefs, const nw_policy_cfg *cfg, int64_t page_size, inv_ctx *ret,
                nw_err *err) {
-        _cleanup_(gather_free) gather g = {};
+        _cleanup_inv_ctx_ inv_ctx ctx = {};
         int r;
 
         if (vm_morefs->n > 0) {
-                r = round1(vc, vm_morefs, page_size, &g, false, err);
+                r = round1(vc, vm_morefs, page_size, &ctx, err);
                 if (r == -NW_EFAULT && err && strcmp(err->fault, "InvalidProperty") == 0) {
                         /* A vCenter before 7.0 has no config.backingType (and no NSX-backed DV portgroups). */
-                        gather_free(&g);
-                        g = (gather) {};
-                        r = round1(vc, vm_morefs, page_size, &g, true, err);
+                        inv_ctx_done(&ctx);
+                        ctx.old_api = true;
+                        r = round1(vc, vm_morefs, page_size, &ctx, err);
                 }
                 if (r < 0)
                         return r;
         }
         if (cfg->standard_portgroups) {
-                r = collect_pairs(&g, err);
+                r = collect_pairs(&ctx, err);
                 if (r < 0)
                         return r;
         }
-        r = round2(vc, page_size, &g, err);
+        r = round2(vc, page_size, &ctx, err);
         if (r < 0)
                 return r;
 
-        *ret = g.inv;
-        g.inv = (nw_inventory) {};
+        *ret = ctx;
+        ctx = (inv_ctx) {};
+        return 0;
+}
+
+typedef struct watch_storage {
+        vim_prop_spec props[5];
+        nw_strv vms;
+        vim_obj_spec *objs;
+} watch_storage;
+
+void inv_watch_spec_free(void *storage) {
+        watch_storage *w = storage;
+
+        if (!w)
+                return;
+        nw_strv_free(&w->vms);
+        free(w->objs);
+        free(w);
+}
+
+int inv_watch_spec(const inv_ctx *ctx, vim_filter_spec *ret, void **ret_storage) {
+        const vim_prop_spec props[] = { ROUND1_PROPS(ctx->old_api), ROUND2_PROPS };
+        watch_storage *w = calloc(1, sizeof(*w));
+        size_t n;
+
+        if (!w)
+                return -ENOMEM;
+        memcpy(w->props, props, sizeof(props));
+        for (size_t i = 0; i < ctx->inv.n_vms; i++)
+                if (nw_strv_push(&w->vms, ctx->inv.vms[i].moref) < 0) {
+                        inv_watch_spec_free(w);
+                        return -ENOMEM;
+                }
+        w->objs = objects_for(ctx, &w->vms, true, &n);
+        if (!w->objs) {
+                inv_watch_spec_free(w);
+                return -ENOMEM;
+        }
+        *ret = (vim_filter_spec) { w->props, ELEMENTSOF(props), w->objs, n };
+        *ret_storage = w;
+        return 0;
+}
+
+static bool strv_equal(const nw_strv *a, const nw_strv *b) {
+        if (a->n != b->n)
+                return false;
+        for (size_t i = 0; i < a->n; i++)
+                if (strcmp(a->v[i], b->v[i]) != 0)
+                        return false;
+        return true;
+}
+
+static bool str_equal(const char *a, const char *b) {
+        return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* A VM update that moves a NIC or the VM itself changes which portgroups are watched. */
+static int update_vm(inv_ctx *ctx, nw_vm *vm, const xmlNode *ou, bool *ret_resync, nw_err *err) {
+        _cleanup_strv_ nw_strv nets = {};
+        _cleanup_free_ char *host = vm->host ? strdup(vm->host) : NULL;
+
+        if ((vm->host && !host))
+                return nw_errf(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < vm->networks.n; i++)
+                if (nw_strv_push(&nets, vm->networks.v[i]) < 0)
+                        return nw_errf(err, -ENOMEM, "out of memory");
+        if (props_apply(ou, vm, vm_set_prop) < 0)
+                return nw_errf(err, -ENOMEM, "out of memory");
+        if (!strv_equal(&nets, &vm->networks) || !str_equal(host, vm->host))
+                *ret_resync = true;
+        return 0;
+}
+
+int inv_apply_update(inv_ctx *ctx, const char *type, const char *moref, const char *kind, const xmlNode *ou,
+                     bool *ret_resync, nw_err *err) {
+        nw_switch *sw;
+        nw_network *net;
+        nw_dvpg *pg;
+        nw_vm *vm;
+        bool present;
+
+        if (strcmp(kind, "leave") == 0) {
+                *ret_resync = true;
+                return 0;
+        }
+        if (strcmp(type, "VirtualMachine") == 0) {
+                vm = find_vm(&ctx->inv, moref);
+                if (!vm) {
+                        *ret_resync = true;
+                        return 0;
+                }
+                return update_vm(ctx, vm, ou, ret_resync, err);
+        }
+        if (strcmp(type, "HostSystem") == 0) {
+                const xmlNode *pgs = prop_val(ou, "config.network.portgroup", &present);
+
+                if (!nw_strv_contains(&ctx->hosts, moref)) {
+                        *ret_resync = true;
+                        return 0;
+                }
+                return present ? set_host_portgroups(ctx, moref, pgs, err) : 0;
+        }
+        if ((sw = (nw_switch *) nw_inventory_get_switch(&ctx->inv, moref)))
+                return props_apply(ou, sw, switch_set_prop) < 0 ? nw_errf(err, -ENOMEM, "out of memory") : 0;
+
+        net = (nw_network *) nw_inventory_get_network(&ctx->inv, moref);
+        if (!net) {
+                /* Not ours (an OpaqueNetwork, say) or new: only a gather can place it. */
+                *ret_resync = strcmp(type, "OpaqueNetwork") != 0;
+                return 0;
+        }
+        if (prop_val(ou, "name", &present), present) {
+                /* Standard portgroups are matched by name on the host: a rename reshapes them. */
+                *ret_resync = *ret_resync || net->kind == NW_NET_STANDARD;
+                if (props_apply(ou, net, network_set_prop) < 0)
+                        return nw_errf(err, -ENOMEM, "out of memory");
+        }
+        pg = find_dvpg(&ctx->inv, moref);
+        if (pg) {
+                _cleanup_free_ char *sw_moref = strdup(pg->switch_moref);
+
+                if (!sw_moref || props_apply(ou, pg, dvpg_set_prop) < 0)
+                        return nw_errf(err, -ENOMEM, "out of memory");
+                if (!str_equal(sw_moref, pg->switch_moref))
+                        *ret_resync = true;
+        }
         return 0;
 }

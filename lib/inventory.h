@@ -1,16 +1,41 @@
-/* Gathering the facts: tagged VMs → their networks → DV switches and hosts, in few requests. */
+/* Gathering the facts and keeping them current: tagged VMs → their networks → DV switches and
+ * hosts, read in two PropertyCollector rounds, then followed through WaitForUpdatesEx. */
 #pragma once
 
 #include "facts.h"
 #include "policy.h"
 #include "vim.h"
 
+/* The facts plus what is needed to keep them: which (host, portgroup) pairs VMs use. */
+typedef struct inv_ctx {
+        nw_inventory inv;
+        nw_strv pairs;  /* "HOST\nPORTGROUP" a VM sits on */
+        nw_strv hosts;  /* hosts whose portgroups we read */
+        bool old_api;   /* the vCenter knows no config.backingType (before 7.0) */
+} inv_ctx;
+
+void inv_ctx_done(inv_ctx *ctx);
+static inline void inv_ctx_donep(inv_ctx *ctx) {
+        inv_ctx_done(ctx);
+}
+#define _cleanup_inv_ctx_ _cleanup_(inv_ctx_donep)
+
 /* Reads everything policy needs about the VMs in vm_morefs, in as few PropertyCollector calls as
  * the API allows: one for the VMs and (by traversal) their networks, one for the switches and hosts
  * behind them; each paged by page_size. On failure ret is untouched. */
-int inv_gather(vim_ctx *vc, const nw_strv *vm_morefs, const nw_policy_cfg *cfg, int64_t page_size, nw_inventory *ret,
+int inv_gather(vim_ctx *vc, const nw_strv *vm_morefs, const nw_policy_cfg *cfg, int64_t page_size, inv_ctx *ret,
                nw_err *err);
+
+/* A filter spec over everything gathered (same properties as the gather), for CreateFilter.
+ * The spec points into ctx and into *ret_storage, which the caller frees. */
+int inv_watch_spec(const inv_ctx *ctx, vim_filter_spec *ret, void **ret_storage);
+void inv_watch_spec_free(void *storage);
+
+/* Applies one ObjectUpdate from WaitForUpdatesEx. *ret_resync is set when the change reshapes what
+ * is watched (a NIC moved, a VM changed host, an object appeared or left): gather again then. */
+int inv_apply_update(inv_ctx *ctx, const char *type, const char *moref, const char *kind, const xmlNode *ou,
+                     bool *ret_resync, nw_err *err);
 
 /* Parsers for one ObjectContent each, exposed for the unit tests. */
 int inv_parse_vm(const xmlNode *oc, const char *moref, nw_vm *ret, nw_err *err);
-int inv_parse_dvpg(const xmlNode *oc, const char *moref, nw_dvpg *ret, char **ret_switch_type, nw_err *err);
+int inv_parse_dvpg(const xmlNode *oc, const char *moref, nw_dvpg *ret, nw_err *err);

@@ -46,11 +46,9 @@ int vim_body_logout(nw_buf *b, const char *session_manager) {
         return done(b);
 }
 
-int vim_body_retrieve(nw_buf *b, const char *property_collector, const vim_filter_spec *spec, int64_t max_objects) {
-        nw_buf_puts(b, "<RetrievePropertiesEx xmlns=\"urn:vim25\">");
-        put_moref(b, "_this", "PropertyCollector", property_collector);
-        nw_buf_puts(b, "<specSet>");
-        /* PropertyFilterSpec: propSet, objectSet, reportMissingObjectsInResults. */
+/* PropertyFilterSpec: propSet, objectSet, reportMissingObjectsInResults. */
+static void put_filter_spec(nw_buf *b, const char *elem, const vim_filter_spec *spec) {
+        nw_buf_printf(b, "<%s>", elem);
         for (size_t i = 0; i < spec->n_props; i++) {
                 nw_buf_puts(b, "<propSet>");
                 put_text(b, "type", spec->props[i].type);
@@ -74,9 +72,40 @@ int vim_body_retrieve(nw_buf *b, const char *property_collector, const vim_filte
                 nw_buf_puts(b, "</objectSet>");
         }
         nw_buf_puts(b, "<reportMissingObjectsInResults>true</reportMissingObjectsInResults>");
-        nw_buf_puts(b, "</specSet>");
+        nw_buf_printf(b, "</%s>", elem);
+}
+
+int vim_body_retrieve(nw_buf *b, const char *property_collector, const vim_filter_spec *spec, int64_t max_objects) {
+        nw_buf_puts(b, "<RetrievePropertiesEx xmlns=\"urn:vim25\">");
+        put_moref(b, "_this", "PropertyCollector", property_collector);
+        put_filter_spec(b, "specSet", spec);
         nw_buf_printf(b, "<options><maxObjects>%" PRId64 "</maxObjects></options>", max_objects);
         nw_buf_puts(b, "</RetrievePropertiesEx>");
+        return done(b);
+}
+
+int vim_body_create_filter(nw_buf *b, const char *property_collector, const vim_filter_spec *spec) {
+        nw_buf_puts(b, "<CreateFilter xmlns=\"urn:vim25\">");
+        put_moref(b, "_this", "PropertyCollector", property_collector);
+        put_filter_spec(b, "spec", spec);
+        /* Whole values for changed properties: the same parsers then serve retrievals and updates. */
+        nw_buf_puts(b, "<partialUpdates>false</partialUpdates></CreateFilter>");
+        return done(b);
+}
+
+int vim_body_destroy_filter(nw_buf *b, const char *filter) {
+        nw_buf_puts(b, "<DestroyPropertyFilter xmlns=\"urn:vim25\">");
+        put_moref(b, "_this", "PropertyFilter", filter);
+        nw_buf_puts(b, "</DestroyPropertyFilter>");
+        return done(b);
+}
+
+int vim_body_wait_for_updates(nw_buf *b, const char *property_collector, const char *version, int max_wait_seconds) {
+        nw_buf_puts(b, "<WaitForUpdatesEx xmlns=\"urn:vim25\">");
+        put_moref(b, "_this", "PropertyCollector", property_collector);
+        put_text(b, "version", version);
+        nw_buf_printf(b, "<options><maxWaitSeconds>%d</maxWaitSeconds></options>", max_wait_seconds);
+        nw_buf_puts(b, "</WaitForUpdatesEx>");
         return done(b);
 }
 
@@ -241,4 +270,109 @@ int vc_retrieve(vim_ctx *vc, const vim_filter_spec *spec, int64_t page_size, vim
                 if (r < 0)
                         return r;
         }
+}
+
+int vc_create_filter(vim_ctx *vc, const vim_filter_spec *spec, char **ret_filter, nw_err *err) {
+        _cleanup_xmldoc_ xmlDoc *doc = NULL;
+        _cleanup_buf_ nw_buf body = {};
+        xmlNode *res;
+        char *filter;
+        int r;
+
+        r = vim_body_create_filter(&body, vc->property_collector, spec);
+        if (r < 0)
+                return nw_errf(err, r, "out of memory");
+        r = soap_call(vc->http, vc->url, vc->version, "CreateFilter", body.data, &doc, &res, err);
+        if (r < 0)
+                return r;
+        filter = dup_text(res, "returnval");
+        if (!filter)
+                return nw_errf(err, -NW_EREPLY, "CreateFilter: reply has no filter");
+        *ret_filter = filter;
+        return 0;
+}
+
+int vc_destroy_filter(vim_ctx *vc, const char *filter, nw_err *err) {
+        _cleanup_xmldoc_ xmlDoc *doc = NULL;
+        _cleanup_buf_ nw_buf body = {};
+        xmlNode *res;
+        int r;
+
+        r = vim_body_destroy_filter(&body, filter);
+        if (r < 0)
+                return nw_errf(err, r, "out of memory");
+        return soap_call(vc->http, vc->url, vc->version, "DestroyPropertyFilter", body.data, &doc, &res, err);
+}
+
+int vc_wait_for_updates(vim_ctx *vc, const char *version, int max_wait_seconds, vim_update_cb cb, void *userdata,
+                        char **ret_version, nw_err *err) {
+        _cleanup_xmldoc_ xmlDoc *doc = NULL;
+        _cleanup_buf_ nw_buf body = {};
+        xmlNode *res, *set;
+        const char *v;
+        char *copy;
+        int r;
+
+        r = vim_body_wait_for_updates(&body, vc->property_collector, version, max_wait_seconds);
+        if (r < 0)
+                return nw_errf(err, r, "out of memory");
+        r = soap_call(vc->http, vc->url, vc->version, "WaitForUpdatesEx", body.data, &doc, &res, err);
+        if (r < 0)
+                return r;
+
+        set = soap_child(res, "returnval");
+        if (!set)
+                return 0; /* maxWaitSeconds passed without a change: the version stays */
+        SOAP_FOREACH(fs, set, "filterSet")
+                SOAP_FOREACH(ou, fs, "objectSet") {
+                        xmlNode *obj = soap_child(ou, "obj");
+                        const char *kind = soap_child_text(ou, "kind"), *moref = soap_text(obj);
+                        xmlChar *type;
+
+                        if (!obj || !moref || !kind)
+                                return nw_errf(err, -NW_EREPLY, "WaitForUpdatesEx: object update without obj or kind");
+                        type = xmlGetNoNsProp(obj, (const xmlChar *) "type");
+                        r = cb(userdata, type ? (const char *) type : "", moref, kind, ou, err);
+                        xmlFree(type);
+                        if (r < 0)
+                                return r;
+                }
+        /* A truncated set's version is good for exactly the next call, which brings the rest. */
+        v = soap_child_text(set, "version");
+        if (!v)
+                return nw_errf(err, -NW_EREPLY, "WaitForUpdatesEx: update set without version");
+        copy = strdup(v);
+        if (!copy)
+                return nw_errf(err, -ENOMEM, "out of memory");
+        free(*ret_version);
+        *ret_version = copy;
+        return 0;
+}
+
+static int on_session(void *userdata, const char *type, const char *moref, const xmlNode *oc, nw_err *err) {
+        bool *active = userdata;
+
+        SOAP_FOREACH(ps, oc, "propSet")
+                if (soap_child(ps, "val"))
+                        *active = true;
+        return 0;
+}
+
+int vc_session_active(vim_ctx *vc, bool *ret_active, nw_err *err) {
+        static const char *const paths[] = { "currentSession", NULL };
+        const vim_prop_spec props[] = { { "SessionManager", paths } };
+        const vim_obj_spec objs[] = { { "SessionManager", vc->session_manager, NULL, 0 } };
+        bool active = false;
+        int r;
+
+        /* currentSession needs no privilege; SessionIsActive would need Sessions.ValidateSession. */
+        r = vc_retrieve(vc, &(vim_filter_spec) { props, 1, objs, 1 }, 1, on_session, &active, err);
+        if (r == -NW_ENOTAUTH) {
+                *ret_active = false;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        *ret_active = active;
+        return 0;
 }

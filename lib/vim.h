@@ -62,9 +62,27 @@ int vc_logout(vim_ctx *vc, nw_err *err);
 int vc_retrieve(vim_ctx *vc, const vim_filter_spec *spec, int64_t page_size, vim_object_cb cb, void *userdata,
                 nw_err *err);
 
+/* Called once per ObjectUpdate: kind is "enter", "modify" or "leave"; ou holds <changeSet> children
+ * ({name, op, val}). Non-zero stops. */
+typedef int (*vim_update_cb)(void *userdata, const char *type, const char *moref, const char *kind,
+                             const xmlNode *ou, nw_err *err);
+
+/* CreateFilter on the session's collector (partialUpdates false: changed properties come whole). */
+int vc_create_filter(vim_ctx *vc, const vim_filter_spec *spec, char **ret_filter, nw_err *err);
+int vc_destroy_filter(vim_ctx *vc, const char *filter, nw_err *err);
+/* WaitForUpdatesEx(version, maxWaitSeconds). Feeds every ObjectUpdate to cb, then replaces
+ * *ret_version with the new version; on a timeout nothing is called and *ret_version stays. */
+int vc_wait_for_updates(vim_ctx *vc, const char *version, int max_wait_seconds, vim_update_cb cb, void *userdata,
+                        char **ret_version, nw_err *err);
+/* Whether our session still stands (SessionManager.currentSession is set). */
+int vc_session_active(vim_ctx *vc, bool *ret_active, nw_err *err);
+
 /* Request bodies (the method element, without envelope), exactly as pyVmomi orders them. */
 int vim_body_retrieve_service_content(nw_buf *b);
 int vim_body_login(nw_buf *b, const char *session_manager, const char *user, const char *password);
 int vim_body_logout(nw_buf *b, const char *session_manager);
 int vim_body_retrieve(nw_buf *b, const char *property_collector, const vim_filter_spec *spec, int64_t max_objects);
 int vim_body_continue(nw_buf *b, const char *property_collector, const char *token);
+int vim_body_create_filter(nw_buf *b, const char *property_collector, const vim_filter_spec *spec);
+int vim_body_destroy_filter(nw_buf *b, const char *filter);
+int vim_body_wait_for_updates(nw_buf *b, const char *property_collector, const char *version, int max_wait_seconds);

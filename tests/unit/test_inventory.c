@@ -90,15 +90,14 @@ static void test_dvpg(void) {
                 PROP("name", "xsd:string", "pg-ml")
                 "</objects>";
         xmlDoc *doc;
-        char *sw_type = NULL;
         nw_dvpg pg;
         nw_err err = {};
 
         doc = parse(xml);
-        CHECK_INTEQ(inv_parse_dvpg(xmlDocGetRootElement(doc), "dvportgroup-9", &pg, &sw_type, &err), 0);
+        CHECK_INTEQ(inv_parse_dvpg(xmlDocGetRootElement(doc), "dvportgroup-9", &pg, &err), 0);
         CHECK_STREQ(pg.name, "pg-ml");
         CHECK_STREQ(pg.switch_moref, "dvs-5");
-        CHECK_STREQ(sw_type, "VmwareDistributedVirtualSwitch");
+        CHECK_STREQ(pg.switch_type, "VmwareDistributedVirtualSwitch");
         CHECK_STREQ(pg.config_version, "3");
         CHECK(pg.backing_type == NULL);
         CHECK(!pg.uplink);
@@ -117,13 +116,12 @@ static void test_dvpg(void) {
         CHECK_INTEQ(pg.sec.mac_changes, NW_FALSE);
         CHECK_INTEQ(pg.sec.forged_transmits, NW_TRUE);
         nw_dvpg_done(&pg);
-        free(sw_type);
         xmlFreeDoc(doc);
 
         /* A portgroup without its switch cannot be judged: refused, not guessed. */
         doc = parse(OC_HEAD "<obj type=\"DistributedVirtualPortgroup\">dvportgroup-1</obj>"
                             PROP("name", "xsd:string", "old") "</objects>");
-        CHECK_INTEQ(inv_parse_dvpg(xmlDocGetRootElement(doc), "dvportgroup-1", &pg, &sw_type, &err), -NW_EREPLY);
+        CHECK_INTEQ(inv_parse_dvpg(xmlDocGetRootElement(doc), "dvportgroup-1", &pg, &err), -NW_EREPLY);
         CHECK_STREQ(err.msg, "DV portgroup dvportgroup-1: reply has no name or switch");
         xmlFreeDoc(doc);
 }

@@ -30,7 +30,7 @@ int main(int argc, char **argv) {
         _cleanup_vim_ vim_ctx *vc = NULL;
         _cleanup_vapi_ nw_vapi *tags = NULL;
         _cleanup_strv_ nw_strv vms = {};
-        _cleanup_inventory_ nw_inventory inv = {};
+        _cleanup_inv_ctx_ inv_ctx inv = {};
         _cleanup_config_ nw_config *cfg = NULL;
         _cleanup_secret_ char *password = NULL;
         nw_policy_cfg pol;

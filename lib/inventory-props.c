@@ -1,0 +1,200 @@
+/* One setter per property we read, for each object type. Retrievals (propSet) and updates
+ * (changeSet) both go through them, so an update can never be parsed differently from a read. */
+#include "inventory-props.h"
+#include "inventory.h"
+
+#include <string.h>
+
+static int set_str(char **field, const xmlNode *val) {
+        const char *t = soap_text(val);
+        char *copy = NULL;
+
+        if (t && !(copy = strdup(t)))
+                return -ENOMEM;
+        free(*field);
+        *field = copy;
+        return 0;
+}
+
+static nw_tri tri(const xmlNode *val) {
+        int b = soap_bool(soap_text(val));
+        return b < 0 ? NW_UNSET : (nw_tri) b;
+}
+
+static int set_ref_type(char **field, const xmlNode *val) {
+        xmlChar *t = val ? xmlGetNoNsProp(val, (const xmlChar *) "type") : NULL;
+        char *copy = NULL;
+
+        if (t && !(copy = strdup((const char *) t))) {
+                xmlFree(t);
+                return -ENOMEM;
+        }
+        xmlFree(t);
+        free(*field);
+        *field = copy;
+        return 0;
+}
+
+int props_apply(const xmlNode *container, void *object, props_setter set) {
+        for (xmlNode *c = container ? container->children : NULL; c; c = c->next) {
+                const char *name, *op;
+                const xmlNode *val;
+                int r;
+
+                if (c->type != XML_ELEMENT_NODE ||
+                    (strcmp((const char *) c->name, "propSet") != 0 && strcmp((const char *) c->name, "changeSet") != 0))
+                        continue;
+                name = soap_child_text(c, "name");
+                op = soap_child_text(c, "op");
+                if (!name)
+                        continue;
+                /* remove / indirectRemove: the property is gone, which reads as unset. */
+                val = op && strcmp(op, "assign") != 0 && strcmp(op, "add") != 0 ? NULL : soap_child(c, "val");
+                r = set(object, name, val);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int vm_set_prop(void *object, const char *name, const xmlNode *val) {
+        nw_vm *vm = object;
+
+        if (strcmp(name, "name") == 0)
+                return set_str(&vm->name, val);
+        if (strcmp(name, "runtime.powerState") == 0)
+                return set_str(&vm->power_state, val);
+        if (strcmp(name, "runtime.host") == 0)
+                return set_str(&vm->host, val);
+        if (strcmp(name, "config.template") == 0)
+                vm->template = tri(val) == NW_TRUE;
+        else if (strcmp(name, "config.nestedHVEnabled") == 0)
+                vm->nested_hv = tri(val);
+        else if (strcmp(name, "capability.nestedHVSupported") == 0)
+                vm->nested_hv_supported = tri(val);
+        else if (strcmp(name, "config.version") == 0) {
+                const char *v = soap_text(val);
+                vm->hw_version = v && strncmp(v, "vmx-", 4) == 0 ? (int) strtol(v + 4, NULL, 10) : 0;
+        } else if (strcmp(name, "network") == 0) {
+                nw_strv nets = {};
+
+                SOAP_FOREACH(ref, val, "ManagedObjectReference")
+                        if (soap_text(ref) && nw_strv_push(&nets, soap_text(ref)) < 0) {
+                                nw_strv_free(&nets);
+                                return -ENOMEM;
+                        }
+                nw_strv_free(&vm->networks);
+                vm->networks = nets;
+        }
+        return 0;
+}
+
+static void parse_mac_policy(const xmlNode *n, nw_mac_policy *m) {
+        const xmlNode *learn = soap_child(n, "macLearningPolicy");
+        const char *limit = soap_child_text(learn, "limit");
+
+        m->present = n != NULL;
+        m->inherited = soap_bool(soap_child_text(n, "inherited")) == 1;
+        m->promiscuous = tri(soap_child(n, "allowPromiscuous"));
+        m->mac_changes = tri(soap_child(n, "macChanges"));
+        m->forged_transmits = tri(soap_child(n, "forgedTransmits"));
+        m->learning_inherited = soap_bool(soap_child_text(learn, "inherited")) == 1;
+        m->learning_enabled = tri(soap_child(learn, "enabled"));
+        m->unicast_flooding = tri(soap_child(learn, "allowUnicastFlooding"));
+        m->limit = -1;
+        if (limit)
+                (void) nw_parse_int64(limit, 0, INT32_MAX, &m->limit);
+}
+
+/* DVSSecurityPolicy holds BoolPolicy elements: {inherited, value}. */
+static void parse_sec_policy(const xmlNode *n, nw_sec_policy *s) {
+        s->present = n != NULL;
+        s->promiscuous = tri(soap_child(soap_child(n, "allowPromiscuous"), "value"));
+        s->mac_changes = tri(soap_child(soap_child(n, "macChanges"), "value"));
+        s->forged_transmits = tri(soap_child(soap_child(n, "forgedTransmits"), "value"));
+}
+
+int dvpg_set_prop(void *object, const char *name, const xmlNode *val) {
+        nw_dvpg *pg = object;
+        int r;
+
+        if (strcmp(name, "name") == 0)
+                return set_str(&pg->name, val);
+        if (strcmp(name, "config.distributedVirtualSwitch") == 0) {
+                r = set_str(&pg->switch_moref, val);
+                return r < 0 ? r : set_ref_type(&pg->switch_type, val);
+        }
+        if (strcmp(name, "config.configVersion") == 0)
+                return set_str(&pg->config_version, val);
+        if (strcmp(name, "config.backingType") == 0)
+                return set_str(&pg->backing_type, val);
+        if (strcmp(name, "config.uplink") == 0)
+                pg->uplink = tri(val) == NW_TRUE;
+        else if (strcmp(name, "config.defaultPortConfig") == 0) {
+                const xmlNode *mac = soap_child(val, "macManagementPolicy");
+                char *limit_policy = NULL;
+                const char *lp = soap_child_text(soap_child(mac, "macLearningPolicy"), "limitPolicy");
+
+                if (lp && !(limit_policy = strdup(lp)))
+                        return -ENOMEM;
+                free(pg->mac.limit_policy);
+                parse_mac_policy(mac, &pg->mac);
+                pg->mac.limit_policy = limit_policy;
+                parse_sec_policy(soap_child(val, "securityPolicy"), &pg->sec);
+        }
+        return 0;
+}
+
+int switch_set_prop(void *object, const char *name, const xmlNode *val) {
+        nw_switch *sw = object;
+
+        if (strcmp(name, "name") == 0)
+                return set_str(&sw->name, val);
+        if (strcmp(name, "config.productInfo.version") == 0)
+                return set_str(&sw->version, val);
+        if (strcmp(name, "capability.featuresSupported") == 0)
+                sw->mac_learning_supported = tri(soap_child(val, "macLearningSupported"));
+        return 0;
+}
+
+int network_set_prop(void *object, const char *name, const xmlNode *val) {
+        nw_network *net = object;
+
+        if (strcmp(name, "name") == 0) {
+                int r = set_str(&net->name, val);
+                if (r >= 0 && !net->name)
+                        net->name = strdup("");
+                return r < 0 || !net->name ? -ENOMEM : 0;
+        }
+        return 0;
+}
+
+int inv_parse_vm(const xmlNode *oc, const char *moref, nw_vm *ret, nw_err *err) {
+        nw_vm vm = { .nested_hv = NW_UNSET, .nested_hv_supported = NW_UNSET };
+
+        if (!(vm.moref = strdup(moref)) || props_apply(oc, &vm, vm_set_prop) < 0) {
+                nw_vm_done(&vm);
+                return nw_errf(err, -ENOMEM, "out of memory");
+        }
+        if (!vm.name) {
+                nw_vm_done(&vm);
+                return nw_errf(err, -NW_EREPLY, "VM %s: reply has no name", moref);
+        }
+        *ret = vm;
+        return 0;
+}
+
+int inv_parse_dvpg(const xmlNode *oc, const char *moref, nw_dvpg *ret, nw_err *err) {
+        nw_dvpg pg = { .mac.limit = -1 };
+
+        if (!(pg.moref = strdup(moref)) || props_apply(oc, &pg, dvpg_set_prop) < 0) {
+                nw_dvpg_done(&pg);
+                return nw_errf(err, -ENOMEM, "out of memory");
+        }
+        if (!pg.name || !pg.switch_moref) {
+                nw_dvpg_done(&pg);
+                return nw_errf(err, -NW_EREPLY, "DV portgroup %s: reply has no name or switch", moref);
+        }
+        *ret = pg;
+        return 0;
+}

@@ -1,0 +1,244 @@
+/* Journal events: the fixed MESSAGE_IDs, priorities, the readable MESSAGE and the structured send. */
+#include "journal.h"
+#include "util.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <systemd/sd-journal.h>
+
+/* Generated once with `systemd-id128 new`; systemd/nestwarden.catalog has an entry for each, and
+ * tests/unit/test_journal.c fails if the two drift apart. Never change one: alerting rules match them. */
+static const char *const message_ids[_NW_EVENT_MAX] = {
+        [NW_EVENT_DRIFT] = "a06d564656d4461abc69e652418e1e45",
+        [NW_EVENT_RESOLVED] = "3a7ed17ee36b4162afc5a6bdcbda3d19",
+        [NW_EVENT_VM_TAGGED] = "700c5ea9f70f4620bd00123576d4349d",
+        [NW_EVENT_VM_UNTAGGED] = "f3351fcc7a2e4e50b0dfa115aa11aacd",
+        [NW_EVENT_VCENTER_LOST] = "249162478abc449891dc26495cf1dfa4",
+        [NW_EVENT_VCENTER_REGAINED] = "99876d1d34cd4bfa83110801f62656b8",
+};
+
+static const int priorities[_NW_EVENT_MAX] = {
+        [NW_EVENT_DRIFT] = LOG_WARNING,
+        [NW_EVENT_RESOLVED] = LOG_NOTICE,
+        [NW_EVENT_VM_TAGGED] = LOG_INFO,
+        [NW_EVENT_VM_UNTAGGED] = LOG_INFO,
+        [NW_EVENT_VCENTER_LOST] = LOG_ERR,
+        [NW_EVENT_VCENTER_REGAINED] = LOG_NOTICE,
+};
+
+static bool type_valid(nw_event_type t) {
+        return (unsigned) t < _NW_EVENT_MAX;
+}
+
+const char *journal_message_id(nw_event_type t) {
+        return type_valid(t) ? message_ids[t] : NULL;
+}
+
+int journal_priority(nw_event_type t) {
+        return type_valid(t) ? priorities[t] : -EINVAL;
+}
+
+/* The wording people see; the raw check name stays in NESTWARDEN_CHECK for scripts. */
+static const char *check_label(const char *check) {
+        static const struct {
+                const char *name, *label;
+        } labels[] = {
+                { "nested_hv", "nested HV exposed" },
+                { "nested_hv_supported", "nested HV supported" },
+                { "mac_learning", "MAC learning" },
+                { "promiscuous", "promiscuous mode" },
+                { "forged_transmits", "forged transmits" },
+                { "mac_changes", "MAC address changes" },
+                { "mac_learning_limit", "MAC learning limit" },
+        };
+
+        if (!check)
+                return "(unknown check)";
+        for (size_t i = 0; i < ELEMENTSOF(labels); i++)
+                if (strcmp(labels[i].name, check) == 0)
+                        return labels[i].label;
+        return check;
+}
+
+static const char *kind_label(const char *kind) {
+        if (!kind)
+                return "object";
+        if (strcmp(kind, "vm") == 0)
+                return "VM";
+        if (strcmp(kind, "dvportgroup") == 0)
+                return "DV portgroup";
+        return kind; /* "portgroup" reads well as it is */
+}
+
+/* snprintf into a fixed buffer that keeps counting past its end, so one pass yields both the
+ * (possibly truncated) text and the size a complete one needs. */
+typedef struct sink {
+        char *buf;
+        size_t size, len;
+        bool failed;
+} sink;
+
+static void sink_printf(sink *s, const char *fmt, ...) _printf_(2, 3);
+static void sink_printf(sink *s, const char *fmt, ...) {
+        size_t avail = s->len < s->size ? s->size - s->len : 0;
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(avail ? s->buf + s->len : NULL, avail, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                s->failed = true;
+        else
+                s->len += (size_t) n;
+}
+
+static void sink_object(sink *s, const nw_event *ev) {
+        const char *kind = kind_label(ev->object_kind);
+
+        if (ev->object_name && ev->object)
+                sink_printf(s, "%s %s (%s)", kind, ev->object_name, ev->object);
+        else if (ev->object_name || ev->object)
+                sink_printf(s, "%s %s", kind, ev->object_name ? ev->object_name : ev->object);
+        else
+                sink_printf(s, "%s (unknown)", kind);
+}
+
+static const char *or_unset(const char *v) {
+        return v ? v : "unset";
+}
+
+/* Returns 0 with *ret_len the length of the complete MESSAGE (the buffer may hold less). */
+static int format_event(const nw_event *ev, char *buf, size_t size, size_t *ret_len) {
+        sink s = { .buf = buf, .size = size };
+        const char *vc;
+
+        if (!ev || !buf || size == 0 || !type_valid(ev->type))
+                return -EINVAL;
+        buf[0] = '\0';
+        vc = ev->vcenter ? ev->vcenter : "(unknown)";
+
+        switch (ev->type) {
+        case NW_EVENT_DRIFT:
+                sink_object(&s, ev);
+                sink_printf(&s, ": %s is %s, expected %s", check_label(ev->check), or_unset(ev->actual),
+                            or_unset(ev->expected));
+                break;
+        case NW_EVENT_RESOLVED:
+                sink_object(&s, ev);
+                sink_printf(&s, ": %s is %s again, drift resolved", check_label(ev->check), or_unset(ev->actual));
+                break;
+        case NW_EVENT_VM_TAGGED:
+                sink_object(&s, ev);
+                sink_printf(&s, " is tagged: now watched");
+                break;
+        case NW_EVENT_VM_UNTAGGED:
+                sink_object(&s, ev);
+                sink_printf(&s, " is no longer tagged: no longer watched");
+                break;
+        case NW_EVENT_VCENTER_LOST:
+                if (ev->detail && ev->detail[0])
+                        sink_printf(&s, "vCenter %s lost: %s; retrying with backoff", vc, ev->detail);
+                else
+                        sink_printf(&s, "vCenter %s lost; retrying with backoff", vc);
+                break;
+        case NW_EVENT_VCENTER_REGAINED:
+                /* detail is a suffix such as " after 42 s". */
+                sink_printf(&s, "vCenter %s regained%s", vc, ev->detail ? ev->detail : "");
+                break;
+        default:
+                assert(false);
+        }
+        if (s.failed)
+                return -EINVAL;
+        *ret_len = s.len;
+        return 0;
+}
+
+int journal_format(const nw_event *ev, char *buf, size_t size) {
+        size_t len;
+        int r;
+
+        r = format_event(ev, buf, size, &len);
+        if (r < 0)
+                return r;
+        return len < size ? 0 : -ENOBUFS;
+}
+
+/* Fields are handed to sd_journal_sendv as "NAME=value" iovecs, each allocated here: a value is
+ * never a format string, and one with a newline goes out in journald's binary-safe encoding. */
+enum { MAX_FIELDS = 13 };
+
+typedef struct fields {
+        struct iovec iov[MAX_FIELDS];
+        size_t n;
+} fields;
+
+static void fields_free(fields *f) {
+        for (size_t i = 0; i < f->n; i++)
+                free(f->iov[i].iov_base);
+        f->n = 0;
+}
+
+static int fields_add(fields *f, const char *name, const char *value) {
+        size_t nl, vl;
+        char *p;
+
+        if (!value || !value[0])
+                return 0;
+        assert(f->n < MAX_FIELDS);
+        nl = strlen(name);
+        vl = strlen(value);
+        p = malloc(nl + 1 + vl + 1);
+        if (!p)
+                return -ENOMEM;
+        memcpy(p, name, nl);
+        p[nl] = '=';
+        memcpy(p + nl + 1, value, vl + 1);
+        f->iov[f->n++] = (struct iovec) { .iov_base = p, .iov_len = nl + 1 + vl };
+        return 0;
+}
+
+int journal_send(const nw_event *ev) {
+        _cleanup_(fields_free) fields f = { .n = 0 };
+        _cleanup_free_ char *big = NULL;
+        char small[512], prio[4];
+        const char *msg = small;
+        size_t len;
+        int r;
+
+        r = format_event(ev, small, sizeof(small), &len);
+        if (r < 0)
+                return r;
+        if (len >= sizeof(small)) {
+                big = malloc(len + 1);
+                if (!big)
+                        return -ENOMEM;
+                r = format_event(ev, big, len + 1, &len);
+                if (r < 0)
+                        return r;
+                msg = big;
+        }
+        snprintf(prio, sizeof(prio), "%d", priorities[ev->type]);
+
+        if (fields_add(&f, "MESSAGE", msg) < 0 ||
+            fields_add(&f, "PRIORITY", prio) < 0 ||
+            fields_add(&f, "MESSAGE_ID", message_ids[ev->type]) < 0 ||
+            fields_add(&f, "SYSLOG_IDENTIFIER", "nestwarden") < 0 ||
+            fields_add(&f, "NESTWARDEN_VCENTER", ev->vcenter) < 0 ||
+            fields_add(&f, "NESTWARDEN_OBJECT", ev->object) < 0 ||
+            fields_add(&f, "NESTWARDEN_OBJECT_NAME", ev->object_name) < 0 ||
+            fields_add(&f, "NESTWARDEN_OBJECT_KIND", ev->object_kind) < 0 ||
+            fields_add(&f, "NESTWARDEN_CHECK", ev->check) < 0 ||
+            fields_add(&f, "NESTWARDEN_EXPECTED", ev->expected) < 0 ||
+            fields_add(&f, "NESTWARDEN_ACTUAL", ev->actual) < 0 ||
+            fields_add(&f, "NESTWARDEN_DETAIL", ev->detail) < 0)
+                return -ENOMEM;
+
+        return sd_journal_sendv(f.iov, (int) f.n);
+}
