@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <strings.h>
+#include <syslog.h>
 
 typedef enum key_type {
         KEY_STRING, /* non-empty text; empty means the default (or "missing" when required) */
@@ -33,6 +34,8 @@ typedef struct key_def {
 #define FIELD_SIZE(m) .size = sizeof(((nw_config *) NULL)->m)
 
 static const char *const limit_policies[] = { "allow", "drop", NULL };
+static const char *const modes[] = { "report", "remediate", NULL };
+static const char *const log_levels[] = { "err", "warning", "notice", "info", "debug", NULL };
 
 /* Integer and boolean defaults live in config_defaults() and nw_policy_cfg_defaults(). */
 static const key_def keys[] = {
@@ -55,6 +58,12 @@ static const key_def keys[] = {
         { "policy", "mac_learning_limit_policy", KEY_CHOICE, .choices = limit_policies,
           FIELD(limit_policy_buf), FIELD_SIZE(limit_policy_buf) },
         { "policy", "standard_portgroups", KEY_BOOL, FIELD(policy.standard_portgroups) },
+
+        { "daemon", "interval", KEY_INT, .min = 30, .max = 86400, FIELD(daemon.interval) },
+        { "daemon", "tag_refresh", KEY_INT, .min = 5, .max = 3600, FIELD(daemon.tag_refresh) },
+        { "daemon", "mode", KEY_CHOICE, .choices = modes, FIELD(daemon.mode), FIELD_SIZE(daemon.mode) },
+        { "daemon", "log_level", KEY_CHOICE, .choices = log_levels, FIELD(daemon.log_level),
+          FIELD_SIZE(daemon.log_level) },
 };
 
 typedef struct parse_state {
@@ -376,6 +385,10 @@ static int config_defaults(nw_config *cfg) {
 
         cfg->vcenter.timeout = 60;
         cfg->vcenter.page_size = 1000;
+        cfg->daemon.interval = 600;
+        cfg->daemon.tag_refresh = 60;
+        strcpy(cfg->daemon.mode, "report");
+        strcpy(cfg->daemon.log_level, "info");
         nw_policy_cfg_defaults(&cfg->policy);
 
         lp = cfg->policy.mac_learning_limit_policy ?: "drop";
@@ -418,8 +431,27 @@ static int config_finish(parse_state *st) {
                                st->path, st->seen[k - keys], cfg->vcenter.ca_file);
         }
 
+        if (strcmp(cfg->daemon.mode, "remediate") == 0) {
+                const key_def *k = key_find("daemon", "mode", NULL);
+
+                /* Accepted by the grammar so that configs written for the next version read right,
+                 * refused here so that nobody believes drift is being fixed. */
+                return nw_errf(&st->err, -NW_ECONFIG,
+                               "%s:%u: key 'mode': remediate is not available in this version; use report",
+                               st->path, st->seen[k - keys]);
+        }
+
         cfg->policy.mac_learning_limit_policy = cfg->limit_policy_buf;
         return 0;
+}
+
+int cfg_log_level(const nw_config *cfg) {
+        static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
+
+        for (size_t i = 0; i < ELEMENTSOF(prio); i++)
+                if (strcmp(cfg->daemon.log_level, log_levels[i]) == 0)
+                        return prio[i];
+        return LOG_INFO;
 }
 
 int cfg_load(const char *path, nw_config **ret, nw_err *err) {

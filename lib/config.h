@@ -22,6 +22,12 @@ typedef struct nw_config {
                 char *tag;
         } selection;
         nw_policy_cfg policy;
+        struct {
+                int64_t interval;     /* seconds between full resyncs (the safety net) */
+                int64_t tag_refresh;  /* seconds between tag lookups: tags have no change feed */
+                char mode[16];        /* "report" ("remediate" is refused for now) */
+                char log_level[16];   /* err, warning, notice, info, debug */
+        } daemon;
         char limit_policy_buf[8]; /* storage behind policy.mac_learning_limit_policy */
 } nw_config;
 
@@ -29,6 +35,8 @@ typedef struct nw_config {
  * (code -NW_ECONFIG, or a negative errno when the file cannot be read). */
 int cfg_load(const char *path, nw_config **ret, nw_err *err);
 void cfg_free(nw_config *cfg);
+/* [daemon] log_level as a syslog priority (LOG_INFO, ...). */
+int cfg_log_level(const nw_config *cfg);
 static inline void cfg_freep(nw_config **cfg) {
         cfg_free(*cfg);
 }

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <string.h>
+#include <syslog.h>
 #include <sys/stat.h>
 
 #include "config.h"
@@ -77,6 +78,11 @@ static void test_good(void) {
         CHECK_STREQ(cfg->policy.mac_learning_limit_policy, "allow");
         CHECK(cfg->policy.mac_learning_limit_policy == cfg->limit_policy_buf);
         CHECK(!cfg->policy.standard_portgroups);
+        CHECK_INTEQ(cfg->daemon.interval, 30);
+        CHECK_INTEQ(cfg->daemon.tag_refresh, 3600);
+        CHECK_STREQ(cfg->daemon.mode, "report");
+        CHECK_STREQ(cfg->daemon.log_level, "debug");
+        CHECK_INTEQ(cfg_log_level(cfg), LOG_DEBUG);
 }
 
 static void test_good_ca(void) {
@@ -114,6 +120,11 @@ static void check_defaults(const nw_config *cfg) {
         CHECK_STREQ(cfg->policy.mac_learning_limit_policy, "drop");
         CHECK(cfg->policy.mac_learning_limit_policy == cfg->limit_policy_buf);
         CHECK(cfg->policy.standard_portgroups);
+        CHECK_INTEQ(cfg->daemon.interval, 600);
+        CHECK_INTEQ(cfg->daemon.tag_refresh, 60);
+        CHECK_STREQ(cfg->daemon.mode, "report");
+        CHECK_STREQ(cfg->daemon.log_level, "info");
+        CHECK_INTEQ(cfg_log_level(cfg), LOG_INFO);
 }
 
 static void test_minimal(void) {
@@ -219,6 +230,11 @@ static void test_bad(void) {
                   "config/bad-relative.conf:4: key 'password_file': 'vcenter.password' is not an absolute path" },
                 { "bad-long-line", -NW_ECONFIG, "config/bad-long-line.conf:4: line longer than 197 characters" },
                 { "bad-nul", -NW_ECONFIG, "config/bad-nul.conf:3: contains a NUL byte" },
+                { "bad-mode", -NW_ECONFIG,
+                  "config/bad-mode.conf:5: key 'mode': remediate is not available in this version; use report" },
+                { "bad-interval", -NW_ECONFIG, "config/bad-interval.conf:5: key 'interval': 10 is out of range 30..86400" },
+                { "bad-log-level", -NW_ECONFIG,
+                  "config/bad-log-level.conf:5: key 'log_level': 'verbose' is not one of err, warning, notice, info, debug" },
                 { "nonexistent", -ENOENT, "config/nonexistent.conf: cannot open: No such file or directory" },
         };
 
