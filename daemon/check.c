@@ -58,7 +58,7 @@ static int login_both(const nw_config *cfg, nw_http *http, vim_ctx **ret_vc, nw_
         return 0;
 }
 
-int cmd_check(const check_opts *o) {
+int cmd_check(const nw_opts *o) {
         _cleanup_config_ nw_config *cfg = NULL;
         _cleanup_http_ nw_http *http = NULL;
         _cleanup_vim_ vim_ctx *vc = NULL;

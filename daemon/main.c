@@ -11,7 +11,8 @@ static void usage(FILE *f) {
                 "Keeps nested Hyper-V hosts on vSphere working: nestedHVEnabled on the tagged VMs,\n"
                 "MAC learning or promiscuous + forged transmits on their portgroups.\n\n"
                 "Commands:\n"
-                "  check      read vCenter once, report drift, exit 0 (compliant), 1 (drift) or 3 (could not check)\n\n"
+                "  check      read vCenter once, report drift, exit 0 (compliant), 1 (drift) or 3 (could not check)\n"
+                "  run        the service: watch vCenter, report drift transitions to the journal\n\n"
                 "Options:\n"
                 "  -c, --config FILE  configuration file (default %s)\n"
                 "      --json         one JSON document instead of the table\n"
@@ -31,7 +32,7 @@ int main(int argc, char **argv) {
                 { "version", no_argument, NULL, OPT_VERSION },
                 {},
         };
-        check_opts o = { .config = NW_CONFIG_DEFAULT_PATH };
+        nw_opts o = { .config = NW_CONFIG_DEFAULT_PATH };
         const char *cmd;
         int c;
 
@@ -70,6 +71,8 @@ int main(int argc, char **argv) {
 
         if (strcmp(cmd, "check") == 0)
                 return cmd_check(&o);
+        if (strcmp(cmd, "run") == 0)
+                return cmd_run(&o);
         fprintf(stderr, "nestwarden: unknown command '%s' (try --help)\n", cmd);
         return EXIT_UNKNOWN;
 }

@@ -9,10 +9,11 @@ enum {
         EXIT_UNKNOWN = 3, /* could not check: config, TLS, auth, network (Nagios UNKNOWN) */
 };
 
-typedef struct check_opts {
+typedef struct nw_opts {
         const char *config;
         bool json;
         bool stats;
-} check_opts;
+} nw_opts;
 
-int cmd_check(const check_opts *o);
+int cmd_check(const nw_opts *o);
+int cmd_run(const nw_opts *o);

@@ -84,3 +84,16 @@ const nw_network *nw_inventory_get_network(const nw_inventory *inv, const char *
                         return &inv->networks[i];
         return NULL;
 }
+
+bool nw_inventory_has_object(const nw_inventory *inv, const char *object) {
+        for (size_t i = 0; i < inv->n_vms; i++)
+                if (strcmp(inv->vms[i].moref, object) == 0)
+                        return true;
+        for (size_t i = 0; i < inv->n_dvpgs; i++)
+                if (strcmp(inv->dvpgs[i].moref, object) == 0)
+                        return true;
+        for (size_t i = 0; i < inv->n_stdpgs; i++)
+                if (strcmp(inv->stdpgs[i].id, object) == 0)
+                        return true;
+        return false;
+}

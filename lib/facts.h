@@ -108,3 +108,5 @@ static inline void nw_inventory_freep(nw_inventory *inv) {
 /* get_* read local state only. NULL when absent. */
 const nw_switch *nw_inventory_get_switch(const nw_inventory *inv, const char *moref);
 const nw_network *nw_inventory_get_network(const nw_inventory *inv, const char *moref);
+/* Whether object (a VM or DV portgroup moref, or a HOST/PORTGROUP id) is in the inventory. */
+bool nw_inventory_has_object(const nw_inventory *inv, const char *object);

@@ -34,6 +34,8 @@ static size_t write_cb(char *p, size_t size, size_t n, void *ud) {
 static int progress_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow) {
         nw_http *h = ud;
 
+        if (h->opts.tick)
+                h->opts.tick(h->opts.tick_userdata);
         /* Non-zero aborts the transfer: how a long-poll yields to SIGTERM without waiting it out. */
         return h->opts.abort_flag && *h->opts.abort_flag;
 }
@@ -97,6 +99,10 @@ void nw_http_free(nw_http *h) {
                 return;
         curl_easy_cleanup(h->curl);
         free(h);
+}
+
+void nw_http_set_timeout(nw_http *h, long seconds) {
+        curl_easy_setopt(h->curl, CURLOPT_TIMEOUT, seconds > 0 ? seconds : h->opts.timeout);
 }
 
 void nw_http_set_trace(nw_http *h, nw_http_trace_fn fn, void *userdata) {

@@ -10,8 +10,11 @@ typedef struct nw_http_opts {
         const char *ca_file;    /* PEM bundle; NULL: the system store */
         long timeout;           /* seconds for a whole request */
         size_t max_body;        /* reply size cap; 0: 256 MiB */
-        /* Set (by a signal handler) to abort the request in flight within ~100 ms. */
+        /* Set (by a signal handler) to abort the request in flight within about a second. */
         const volatile sig_atomic_t *abort_flag;
+        /* Called about once a second while a request is in flight (the daemon's watchdog). */
+        void (*tick)(void *userdata);
+        void *tick_userdata;
 } nw_http_opts;
 
 typedef struct nw_http nw_http;
@@ -41,6 +44,9 @@ int nw_http_do(nw_http *h, const nw_http_req *req, long *ret_status, nw_buf *ret
  * Never set in production code paths: bodies carry the password at login. */
 typedef void (*nw_http_trace_fn)(void *userdata, const nw_http_req *req);
 void nw_http_set_trace(nw_http *h, nw_http_trace_fn fn, void *userdata);
+
+/* Seconds the next requests may take, e.g. a long-poll's wait plus the usual timeout. */
+void nw_http_set_timeout(nw_http *h, long seconds);
 
 /* How many requests went out on this handle, for benchmarks and --stats. */
 unsigned long nw_http_requests(const nw_http *h);

@@ -1,0 +1,520 @@
+/* `nestwarden run`: the service. Log in, gather, watch vCenter's change feed, report drift
+ * transitions to the journal; survive reloads, restarts and vCenter outages on its own. */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+#include "drift.h"
+#include "http.h"
+#include "inventory.h"
+#include "log.h"
+#include "nestwarden.h"
+#include "report.h"
+#include "secret.h"
+#include "vapi.h"
+#include "vim.h"
+
+#define EXIT_CONFIG 78       /* sysexits.h EX_CONFIG */
+#define BACKOFF_MAX 300.0    /* seconds between attempts while vCenter is away */
+#define WAIT_MAX 60          /* seconds a WaitForUpdatesEx may hold the line */
+
+static volatile sig_atomic_t got_term, got_hup, abort_requests;
+
+static void on_signal(int sig) {
+        if (sig == SIGHUP)
+                got_hup = 1;
+        else
+                got_term = 1;
+        abort_requests = 1;
+}
+
+typedef struct watched_vm {
+        char *moref, *name;
+} watched_vm;
+
+typedef struct service {
+        const char *config_path;
+        nw_config *cfg;
+
+        nw_http *http;
+        vim_ctx *vc;
+        nw_vapi *tags;
+        char *filter;
+        char *version;
+        bool connected;
+        bool need_resync;
+
+        inv_ctx facts;
+        nw_drift_set drift;
+        watched_vm *vms;             /* the tagged set at the last resync, for entered/left events */
+        size_t n_vms;
+        bool first_pass_done;
+        bool ready_sent;
+
+        bool outage;                 /* VCENTER_LOST sent, REGAINED pending */
+        double outage_since;
+        unsigned failures;
+        bool relogin_tried;
+
+        double next_tags, next_full;
+        uint64_t watchdog_usec;
+        double next_watchdog;
+        size_t n_portgroups;         /* judged at the last pass (uplink and NSX ones are not) */
+        char last_pass[16];
+} service;
+
+static double now_mono(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+static void watchdog_tick(void *userdata) {
+        service *d = userdata;
+        double now;
+
+        if (!d->watchdog_usec)
+                return;
+        now = now_mono();
+        if (now < d->next_watchdog)
+                return;
+        sd_notify(0, "WATCHDOG=1");
+        d->next_watchdog = now + (double) d->watchdog_usec / 2e6;
+}
+
+static void watched_vms_free(service *d) {
+        for (size_t i = 0; i < d->n_vms; i++) {
+                free(d->vms[i].moref);
+                free(d->vms[i].name);
+        }
+        free(d->vms);
+        d->vms = NULL;
+        d->n_vms = 0;
+}
+
+static void disconnect(service *d, bool logout) {
+        nw_err ignored;
+
+        if (logout && d->connected) {
+                /* Free vpxd's session slot (it holds ~2000), but never let it delay a shutdown. */
+                abort_requests = 0;
+                nw_http_set_timeout(d->http, 2);
+                if (d->tags)
+                        (void) tags_logout(d->tags, &ignored);
+                if (d->vc)
+                        (void) vc_logout(d->vc, &ignored);
+        }
+        tags_free(d->tags);
+        d->tags = NULL;
+        vc_free(d->vc);
+        d->vc = NULL;
+        nw_http_free(d->http);
+        d->http = NULL;
+        free(d->filter);
+        d->filter = NULL;
+        free(d->version);
+        d->version = NULL;
+        d->connected = false;
+}
+
+static int connect_vcenter(service *d, nw_err *err) {
+        _cleanup_secret_ char *password = NULL;
+        const nw_config *cfg = d->cfg;
+        int r;
+
+        r = secret_read(cfg, &password, err);
+        if (r < 0)
+                return r;
+        r = nw_http_new(&(nw_http_opts) {
+                                .insecure = cfg->vcenter.insecure,
+                                .ca_file = cfg->vcenter.ca_file,
+                                .timeout = (long) cfg->vcenter.timeout,
+                                .abort_flag = &abort_requests,
+                                .tick = watchdog_tick,
+                                .tick_userdata = d,
+                        },
+                        &d->http, err);
+        if (r < 0)
+                return r;
+        r = vc_connect(d->http, cfg->vcenter.url, &d->vc, err);
+        if (r >= 0)
+                r = vc_login(d->vc, cfg->vcenter.user, password, err);
+        if (r == -NW_ELOGIN)
+                return nw_errf(err, r, "login as '%s' refused (InvalidLogin): check user and password",
+                               cfg->vcenter.user);
+        if (r >= 0)
+                r = tags_login(d->http, cfg->vcenter.url, cfg->vcenter.user, password, &d->tags, err);
+        if (r < 0)
+                return r;
+        d->connected = true;
+        d->need_resync = true;
+        log_msg(LOG_INFO, "logged in to %s (%s) as %s", cfg->vcenter.url, d->vc->full_name ?: "vCenter",
+                cfg->vcenter.user);
+        return 0;
+}
+
+static void notify_status(service *d) {
+        size_t objects = 0;
+
+        for (size_t i = 0; i < d->drift.n; i++)
+                if (i == 0 || strcmp(d->drift.v[i].object, d->drift.v[i - 1].object) != 0)
+                        objects++;
+        sd_notifyf(0, "STATUS=%zu VMs, %zu portgroups watched; %zu drifted; last pass %s%s", d->n_vms,
+                   d->n_portgroups, objects, d->last_pass[0] ? d->last_pass : "never",
+                   d->outage ? "; vCenter unreachable, retrying" : "");
+}
+
+static void send_ready(service *d) {
+        if (!d->ready_sent) {
+                sd_notify(0, "READY=1");
+                d->ready_sent = true;
+        }
+}
+
+static bool still_watched(void *userdata, const char *object) {
+        service *d = userdata;
+        return nw_inventory_has_object(&d->facts.inv, object);
+}
+
+static int emit_drift(void *userdata, nw_event_type type, const nw_drift *x) {
+        service *d = userdata;
+
+        log_event(&(nw_event) {
+                .type = type,
+                .vcenter = d->cfg->vcenter.url,
+                .object = x->object,
+                .object_name = x->name,
+                .object_kind = x->kind,
+                .check = x->check,
+                .expected = x->expected,
+                /* Resolved: the value is what policy expects now. */
+                .actual = type == NW_EVENT_RESOLVED ? x->expected : x->actual,
+        });
+        return 0;
+}
+
+/* Judges the facts and reports what changed since the last judgement. */
+static int evaluate(service *d) {
+        _cleanup_findings_ nw_findings findings = {};
+        _cleanup_drift_set_ nw_drift_set now = {};
+        struct tm tm;
+        time_t t;
+        int r;
+
+        r = policy_evaluate(&d->facts.inv, &d->cfg->policy, &findings);
+        if (r >= 0)
+                r = drift_set_from(&findings, &now);
+        if (r < 0)
+                return r;
+        r = drift_diff(&d->drift, &now, still_watched, emit_drift, d);
+        if (r < 0)
+                return r;
+        drift_set_free(&d->drift);
+        d->drift = now;
+        now = (nw_drift_set) {};
+        d->n_portgroups = findings.portgroups;
+
+        t = time(NULL);
+        strftime(d->last_pass, sizeof(d->last_pass), "%H:%M:%S", localtime_r(&t, &tm));
+        notify_status(d);
+        return 0;
+}
+
+static const watched_vm *find_watched(const service *d, const char *moref) {
+        for (size_t i = 0; i < d->n_vms; i++)
+                if (strcmp(d->vms[i].moref, moref) == 0)
+                        return &d->vms[i];
+        return NULL;
+}
+
+/* Entered / left events for the tagged set, then remember the new set. */
+static int track_tagged(service *d) {
+        const nw_inventory *inv = &d->facts.inv;
+        watched_vm *now = calloc(inv->n_vms ? inv->n_vms : 1, sizeof(*now));
+
+        if (!now)
+                return -ENOMEM;
+        for (size_t i = 0; i < inv->n_vms; i++) {
+                now[i].moref = strdup(inv->vms[i].moref);
+                now[i].name = strdup(inv->vms[i].name);
+                if (!now[i].moref || !now[i].name) {
+                        for (size_t j = 0; j <= i; j++) {
+                                free(now[j].moref);
+                                free(now[j].name);
+                        }
+                        free(now);
+                        return -ENOMEM;
+                }
+                /* The first pass is the baseline, not news: no event per VM at start-up. */
+                if (d->first_pass_done && !find_watched(d, now[i].moref))
+                        log_event(&(nw_event) { .type = NW_EVENT_VM_TAGGED, .vcenter = d->cfg->vcenter.url,
+                                                .object = now[i].moref, .object_name = now[i].name,
+                                                .object_kind = "vm" });
+        }
+        for (size_t i = 0; d->first_pass_done && i < d->n_vms; i++)
+                if (!nw_inventory_has_object(inv, d->vms[i].moref))
+                        log_event(&(nw_event) { .type = NW_EVENT_VM_UNTAGGED, .vcenter = d->cfg->vcenter.url,
+                                                .object = d->vms[i].moref, .object_name = d->vms[i].name,
+                                                .object_kind = "vm" });
+        watched_vms_free(d);
+        d->vms = now;
+        d->n_vms = inv->n_vms;
+        return 0;
+}
+
+static int apply_update(void *userdata, const char *type, const char *moref, const char *kind, const xmlNode *ou,
+                        nw_err *err) {
+        service *d = userdata;
+        return inv_apply_update(&d->facts, type, moref, kind, ou, &d->need_resync, err);
+}
+
+/* Tags → VMs → facts → a filter over them → its first (full) update set → judgement. */
+static int resync(service *d, nw_err *err) {
+        _cleanup_strv_ nw_strv vms = {};
+        _cleanup_inv_ctx_ inv_ctx facts = {};
+        vim_filter_spec spec;
+        void *storage = NULL;
+        int r;
+
+        d->need_resync = false;
+        r = tags_attached_vms(d->tags, d->cfg->selection.tag_category, d->cfg->selection.tag, &vms, err);
+        if (r < 0)
+                return r;
+        r = inv_gather(d->vc, &vms, &d->cfg->policy, d->cfg->vcenter.page_size, &facts, err);
+        if (r < 0)
+                return r;
+        inv_ctx_done(&d->facts);
+        d->facts = facts;
+        facts = (inv_ctx) {};
+
+        if (d->filter) {
+                (void) vc_destroy_filter(d->vc, d->filter, err);
+                free(d->filter);
+                d->filter = NULL;
+        }
+        free(d->version);
+        d->version = strdup("");
+        if (!d->version)
+                return nw_errf(err, -ENOMEM, "out of memory");
+        r = inv_watch_spec(&d->facts, &spec, &storage);
+        if (r < 0)
+                return nw_errf(err, r, "out of memory");
+        r = vc_create_filter(d->vc, &spec, &d->filter, err);
+        inv_watch_spec_free(storage);
+        if (r < 0)
+                return r;
+        /* The first update set restates everything: applying it closes the gap between gather and filter. */
+        r = vc_wait_for_updates(d->vc, d->version, 0, apply_update, d, &d->version, err);
+        if (r < 0)
+                return r;
+
+        r = track_tagged(d);
+        if (r >= 0)
+                r = evaluate(d);
+        if (r < 0)
+                return nw_errf(err, r, "%s", strerror(-r));
+        if (!d->first_pass_done)
+                log_msg(LOG_INFO, "watching %zu tagged VMs and %zu portgroups on %s", d->facts.inv.n_vms,
+                        d->n_portgroups, d->cfg->vcenter.url);
+        d->first_pass_done = true;
+        d->next_full = now_mono() + (double) d->cfg->daemon.interval;
+        d->next_tags = now_mono() + (double) d->cfg->daemon.tag_refresh;
+        return 0;
+}
+
+/* Tags have no change feed: look again, and resync only when the set changed. */
+static int refresh_tags(service *d, nw_err *err) {
+        _cleanup_strv_ nw_strv vms = {};
+        int r;
+
+        d->next_tags = now_mono() + (double) d->cfg->daemon.tag_refresh;
+        r = tags_attached_vms(d->tags, d->cfg->selection.tag_category, d->cfg->selection.tag, &vms, err);
+        if (r < 0)
+                return r;
+        if (vms.n != d->facts.inv.n_vms)
+                d->need_resync = true;
+        for (size_t i = 0; i < vms.n && !d->need_resync; i++)
+                if (!find_watched(d, vms.v[i]))
+                        d->need_resync = true;
+        return 0;
+}
+
+static int wait_for_changes(service *d, nw_err *err) {
+        double now = now_mono(), until = fmin(d->next_tags, d->next_full);
+        int wait = (int) fmax(1.0, fmin(until - now, WAIT_MAX));
+        int r;
+
+        if (d->watchdog_usec)
+                wait = (int) fmax(1.0, fmin(wait, (double) d->watchdog_usec / 2e6 - 1.0));
+        /* The long-poll may hold the line for `wait` seconds on top of the usual request time. */
+        nw_http_set_timeout(d->http, (long) d->cfg->vcenter.timeout + wait);
+        r = vc_wait_for_updates(d->vc, d->version, wait, apply_update, d, &d->version, err);
+        nw_http_set_timeout(d->http, (long) d->cfg->vcenter.timeout);
+        if (r < 0)
+                return r;
+        if (d->need_resync)
+                return 0;
+        return evaluate(d) < 0 ? nw_errf(err, -ENOMEM, "out of memory") : 0;
+}
+
+/* Sleeps up to seconds, waking for signals and feeding the watchdog. */
+static void pause_for(service *d, double seconds) {
+        double end = now_mono() + seconds;
+
+        while (!got_term && !got_hup && now_mono() < end) {
+                struct timespec ts = { 0, 100 * 1000 * 1000 };
+                nanosleep(&ts, NULL);
+                watchdog_tick(d);
+        }
+}
+
+/* One place for every failure: re-login once on an expired session, otherwise mark vCenter lost
+ * (once per outage, not per attempt) and back off with jitter. */
+static void handle_failure(service *d, int r, const nw_err *err) {
+        double delay;
+
+        if (r == -ECANCELED && (got_term || got_hup))
+                return;
+        if (r == -NW_ENOTAUTH && !d->relogin_tried) {
+                log_msg(LOG_NOTICE, "vCenter %s: session expired (%s); logging in again", d->cfg->vcenter.url,
+                        err->msg);
+                d->relogin_tried = true;
+                disconnect(d, false);
+                return;
+        }
+        if (!d->outage) {
+                log_event(&(nw_event) { .type = NW_EVENT_VCENTER_LOST, .vcenter = d->cfg->vcenter.url,
+                                        .detail = err->msg });
+                d->outage = true;
+                d->outage_since = now_mono();
+                notify_status(d);
+        } else
+                log_msg(LOG_DEBUG, "vCenter %s still unreachable: %s", d->cfg->vcenter.url, err->msg);
+        send_ready(d);
+        disconnect(d, false);
+
+        delay = fmin(BACKOFF_MAX, ldexp(1.0, (int) fmin(d->failures, 16)));
+        delay *= 0.8 + 0.4 * ((double) random() / (double) RAND_MAX);
+        d->failures++;
+        pause_for(d, delay);
+}
+
+static void recovered(service *d) {
+        char detail[64];
+
+        d->failures = 0;
+        d->relogin_tried = false;
+        if (!d->outage)
+                return;
+        snprintf(detail, sizeof(detail), " after %.0f s", now_mono() - d->outage_since);
+        log_event(&(nw_event) { .type = NW_EVENT_VCENTER_REGAINED, .vcenter = d->cfg->vcenter.url, .detail = detail });
+        d->outage = false;
+}
+
+/* SIGHUP: validate first, swap only on success; the old config stays in force otherwise. */
+static void reload(service *d) {
+        nw_config *cfg = NULL;
+        nw_err err = {};
+        int r;
+
+        got_hup = 0;
+        abort_requests = got_term;
+        sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long) (now_mono() * 1e6));
+        r = cfg_load(d->config_path, &cfg, &err);
+        if (r < 0)
+                log_msg(LOG_ERR, "reload refused, keeping the running configuration: %s", err.msg);
+        else {
+                cfg_free(d->cfg);
+                d->cfg = cfg;
+                log_setup(cfg_log_level(cfg));
+                log_msg(LOG_INFO, "configuration %s reloaded", d->config_path);
+                /* Credentials, TLS or the vCenter itself may have changed: start the session afresh. */
+                disconnect(d, true);
+        }
+        sd_notify(0, "READY=1");
+        notify_status(d);
+}
+
+static void setup_signals(void) {
+        struct sigaction sa = { .sa_handler = on_signal };
+
+        /* No SA_RESTART: a blocking call should return and let the loop look at the flags. */
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+        signal(SIGPIPE, SIG_IGN);
+}
+
+static int run_once(service *d, nw_err *err) {
+        int r;
+
+        if (!d->connected) {
+                r = connect_vcenter(d, err);
+                if (r < 0)
+                        return r;
+        }
+        if (d->need_resync || now_mono() >= d->next_full) {
+                r = resync(d, err);
+                if (r < 0)
+                        return r;
+                recovered(d);
+                send_ready(d);
+        }
+        if (now_mono() >= d->next_tags) {
+                r = refresh_tags(d, err);
+                if (r < 0)
+                        return r;
+                if (d->need_resync)
+                        return 0;
+        }
+        r = wait_for_changes(d, err);
+        if (r >= 0)
+                recovered(d);
+        return r;
+}
+
+int cmd_run(const nw_opts *o) {
+        service d = { .config_path = o->config };
+        nw_err err = {};
+        int r;
+
+        r = cfg_load(o->config, &d.cfg, &err);
+        if (r < 0) {
+                fprintf(stderr, "nestwarden: %s\n", err.msg);
+                return EXIT_CONFIG;
+        }
+        log_setup(cfg_log_level(d.cfg));
+        setup_signals();
+        srandom((unsigned) (now_mono() * 1e6) ^ (unsigned) getpid());
+        if (sd_watchdog_enabled(0, &d.watchdog_usec) <= 0)
+                d.watchdog_usec = 0;
+        if (d.cfg->vcenter.insecure)
+                log_msg(LOG_WARNING, "TLS verification is off ([vcenter] insecure = yes): anyone on the path can "
+                                     "read the vCenter password");
+        log_msg(LOG_INFO, "nestwarden %s starting: vCenter %s, tag %s/%s, mode %s", NW_VERSION, d.cfg->vcenter.url,
+                d.cfg->selection.tag_category, d.cfg->selection.tag, d.cfg->daemon.mode);
+
+        while (!got_term) {
+                if (got_hup)
+                        reload(&d);
+                err = (nw_err) {};
+                r = run_once(&d, &err);
+                if (r < 0)
+                        handle_failure(&d, r, &err);
+                watchdog_tick(&d);
+        }
+
+        sd_notify(0, "STOPPING=1");
+        log_msg(LOG_INFO, "stopping");
+        disconnect(&d, true);
+        inv_ctx_done(&d.facts);
+        drift_set_free(&d.drift);
+        watched_vms_free(&d);
+        cfg_free(d.cfg);
+        return 0;
+}

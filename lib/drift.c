@@ -1,0 +1,96 @@
+/* Drift state across passes: a sorted copy of the findings, and the walk that finds transitions. */
+#include "drift.h"
+
+#include <string.h>
+
+#include "report.h"
+
+static void drift_done(nw_drift *d) {
+        free(d->object);
+        free(d->name);
+        free(d->kind);
+        free(d->check);
+        free(d->expected);
+        free(d->actual);
+}
+
+void drift_set_free(nw_drift_set *s) {
+        if (!s)
+                return;
+        for (size_t i = 0; i < s->n; i++)
+                drift_done(&s->v[i]);
+        free(s->v);
+        *s = (nw_drift_set) {};
+}
+
+static int drift_cmp(const nw_drift *a, const nw_drift *b) {
+        int c = strcmp(a->object, b->object);
+        return c ? c : strcmp(a->check, b->check);
+}
+
+static int drift_qcmp(const void *a, const void *b) {
+        return drift_cmp(a, b);
+}
+
+static char *value_dup(const nw_value *v) {
+        char buf[64];
+
+        (void) report_value_string(v, buf, sizeof(buf));
+        return strdup(buf);
+}
+
+int drift_set_from(const nw_findings *f, nw_drift_set *ret) {
+        _cleanup_drift_set_ nw_drift_set s = {};
+
+        s.v = calloc(f->n ? f->n : 1, sizeof(*s.v));
+        if (!s.v)
+                return -ENOMEM;
+        for (size_t i = 0; i < f->n; i++) {
+                const nw_finding *x = &f->v[i];
+                nw_drift *d = &s.v[s.n++];
+
+                d->object = strdup(x->object ? x->object : "");
+                d->name = strdup(x->name ? x->name : "");
+                d->kind = strdup(nw_kind_to_string(x->kind));
+                d->check = strdup(nw_check_to_string(x->check));
+                d->expected = value_dup(&x->expected);
+                d->actual = value_dup(&x->actual);
+                if (!d->object || !d->name || !d->kind || !d->check || !d->expected || !d->actual)
+                        return -ENOMEM;
+        }
+        /* Findings sort checks by their enum; the walk below needs one order for both sides. */
+        qsort(s.v, s.n, sizeof(*s.v), drift_qcmp);
+        *ret = s;
+        s = (nw_drift_set) {};
+        return 0;
+}
+
+int drift_diff(const nw_drift_set *old, const nw_drift_set *new, drift_watched_fn watched, drift_event_fn emit,
+               void *userdata) {
+        size_t i = 0, j = 0;
+        int r;
+
+        while (i < old->n || j < new->n) {
+                int c = i == old->n ? 1 : j == new->n ? -1 : drift_cmp(&old->v[i], &new->v[j]);
+
+                if (c == 0) {
+                        i++;
+                        j++;
+                        continue;
+                }
+                if (c < 0) {
+                        if (!watched || watched(userdata, old->v[i].object)) {
+                                r = emit(userdata, NW_EVENT_RESOLVED, &old->v[i]);
+                                if (r < 0)
+                                        return r;
+                        }
+                        i++;
+                        continue;
+                }
+                r = emit(userdata, NW_EVENT_DRIFT, &new->v[j]);
+                if (r < 0)
+                        return r;
+                j++;
+        }
+        return 0;
+}

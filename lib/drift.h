@@ -1,0 +1,32 @@
+/* Drift state across passes: what was drifting, so that only transitions reach the journal.
+ * Pure: findings in, transitions out. Owns copies, so it outlives the inventory it came from. */
+#pragma once
+
+#include "journal.h"
+#include "policy.h"
+
+typedef struct nw_drift {
+        char *object, *name, *kind, *check, *expected, *actual;
+} nw_drift;
+
+typedef struct nw_drift_set {
+        nw_drift *v;      /* sorted by (object, check) */
+        size_t n;
+} nw_drift_set;
+
+int drift_set_from(const nw_findings *f, nw_drift_set *ret);
+void drift_set_free(nw_drift_set *s);
+static inline void drift_set_freep(nw_drift_set *s) {
+        drift_set_free(s);
+}
+#define _cleanup_drift_set_ _cleanup_(drift_set_freep)
+
+/* Whether object is still watched; a drift on an object no longer watched is forgotten, not resolved. */
+typedef bool (*drift_watched_fn)(void *userdata, const char *object);
+/* Called with NW_EVENT_DRIFT and the new entry, or NW_EVENT_RESOLVED and the old entry. */
+typedef int (*drift_event_fn)(void *userdata, nw_event_type type, const nw_drift *d);
+
+/* Walks old and new: an (object, check) only in new appeared, one only in old resolved (when its
+ * object is still watched). A drift whose actual value changed while still failing is not news. */
+int drift_diff(const nw_drift_set *old, const nw_drift_set *new, drift_watched_fn watched, drift_event_fn emit,
+               void *userdata);

@@ -1,0 +1,60 @@
+/* drift: transitions between two passes' findings. */
+#include <string.h>
+
+#include "drift.h"
+#include "tap.h"
+
+static nw_finding F(const char *object, nw_check check, bool actual) {
+        return (nw_finding) { .kind = NW_KIND_DVPG, .object = object, .name = object, .check = check,
+                              .expected = { .type = NW_VAL_BOOL, .b = !actual, .limit = -1 },
+                              .actual = { .type = NW_VAL_BOOL, .b = actual, .limit = -1 } };
+}
+
+static char log_buf[1024];
+
+static int record(void *userdata, nw_event_type type, const nw_drift *d) {
+        char line[128];
+
+        snprintf(line, sizeof(line), "%s %s/%s %s->%s;", type == NW_EVENT_DRIFT ? "drift" : "resolved", d->object,
+                 d->check, d->expected, d->actual);
+        strncat(log_buf, line, sizeof(log_buf) - strlen(log_buf) - 1);
+        return 0;
+}
+
+static bool watched_all_but_gone(void *userdata, const char *object) {
+        return strcmp(object, "gone-1") != 0;
+}
+
+static void diff(nw_finding *a, size_t na, nw_finding *b, size_t nb, const char *want) {
+        nw_findings fa = { .v = a, .n = na }, fb = { .v = b, .n = nb };
+        nw_drift_set sa = {}, sb = {};
+
+        log_buf[0] = '\0';
+        CHECK_INTEQ(drift_set_from(&fa, &sa), 0);
+        CHECK_INTEQ(drift_set_from(&fb, &sb), 0);
+        CHECK_INTEQ(drift_diff(&sa, &sb, watched_all_but_gone, record, NULL), 0);
+        CHECK_STREQ(log_buf, want);
+        drift_set_free(&sa);
+        drift_set_free(&sb);
+}
+
+int main(void) {
+        /* Findings sort checks by enum; the drift set re-sorts by name, so order in = order out. */
+        nw_finding old[] = { F("vm-1", NW_CHECK_NESTED_HV, false), F("dvportgroup-2", NW_CHECK_PROMISCUOUS, true),
+                             F("dvportgroup-2", NW_CHECK_FORGED_TRANSMITS, false), F("gone-1", NW_CHECK_MAC_LEARNING, false) };
+        nw_finding new[] = { F("dvportgroup-2", NW_CHECK_PROMISCUOUS, true), F("vm-3", NW_CHECK_NESTED_HV, false),
+                             F("dvportgroup-2", NW_CHECK_MAC_CHANGES, true) };
+        nw_finding changed[] = { F("vm-1", NW_CHECK_NESTED_HV, true) };
+
+        diff(NULL, 0, NULL, 0, "");
+        diff(NULL, 0, old, 2, "drift dvportgroup-2/promiscuous false->true;drift vm-1/nested_hv true->false;");
+        diff(old, 4, new, 3,
+             "resolved dvportgroup-2/forged_transmits true->false;drift dvportgroup-2/mac_changes false->true;"
+             "resolved vm-1/nested_hv true->false;drift vm-3/nested_hv true->false;");
+        /* Same object and check with another value: still the same drift, no news. */
+        diff(old, 1, changed, 1, "");
+        diff(old, 4, NULL, 0,
+             "resolved dvportgroup-2/forged_transmits true->false;resolved dvportgroup-2/promiscuous false->true;"
+             "resolved vm-1/nested_hv true->false;");
+        return tap_exit("drift");
+}
