@@ -120,6 +120,44 @@ class CheckTest(unittest.TestCase):
         self.assertUnknown(rc, out, err, re.escape(path) + r":\d+: .*mac_learning")
 
 
+class VAPIFlavourTest(unittest.TestCase):
+    """vCenter 7.0U2+ serves tagging at /api (replies unwrapped): alone (-vapi api, every /rest path
+    404), or beside /rest (-vapi both, vCenter 7.0U2-8), where the client must not fall back."""
+
+    def check_flavour(self, flavour):
+        # -v: the scenario logs each /api request with its status.
+        with Scenario("-vapi", flavour, "-v") as scn:
+            rc, out, err = run_check(scn.config(), "--json", "--stats")
+            self.assertNotIn(PASSWORD, out + err)
+            self.assertEqual(rc, 1, err)
+            doc = json.loads(out)
+            truth = scn.truth
+            self.assertEqual(doc["vcenter"], scn.url)
+            self.assertEqual(doc["checked"], truth["checked"])
+            self.assertEqual(strip(doc["findings"]), strip(truth["findings"]))
+            self.assertEqual(strip(doc["template_findings"]), strip(truth["template_findings"]))
+            with open(os.path.join(scn.tmp, "scenario.log")) as f:
+                log = f.read()
+            # The tags came over /api, the session ended there: no fallback to /rest.
+            for line in ("vAPI POST /api/session: 201",
+                         "vAPI POST /api/cis/tagging/tag-association?action=list-attached-objects-on-tags: 200",
+                         "vAPI DELETE /api/session: 204"):
+                self.assertIn(line, log)
+
+            rc, out, err = run_check(scn.config("tag.conf", selection__tag="no-such-tag"))
+            self.assertEqual(rc, 3, out + err)
+            self.assertRegex(err, r"tag 'no-such-tag' does not exist in category 'nested'")
+            rc, out, err = run_check(scn.config("cat.conf", selection__tag_category="nope"))
+            self.assertEqual(rc, 3, out + err)
+            self.assertRegex(err, r"tag category 'nope' does not exist")
+
+    def test_api_only(self):
+        self.check_flavour("api")
+
+    def test_api_and_rest(self):
+        self.check_flavour("both")
+
+
 class ScaleTest(unittest.TestCase):
     """A generated inventory: hundreds of tagged VMs over many hosts and portgroups, read in small pages."""
 

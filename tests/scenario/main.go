@@ -54,6 +54,7 @@ func run() error {
 	flag.StringVar(&cfg.User, "user", "nestwarden@vsphere.local", "the only user accepted")
 	flag.StringVar(&pwd, "password-file", "", "`file` whose first line is the password (default \"pass\")")
 	flag.StringVar(&cfg.CertOut, "cert-out", "", "write the server certificate (PEM) to `file`")
+	flag.StringVar(&cfg.VAPI, "vapi", vapiRest, "vAPI REST `flavour`: rest (/rest only), api (/api only) or both")
 	flag.IntVar(&opts.Hosts, "hosts", 2, "number of ESXi hosts")
 	flag.IntVar(&opts.VMs, "vms", 0, "total VMs including the curated ones (0: curated only)")
 	flag.IntVar(&opts.Tagged, "tagged", 0, "total VMs tagged nested/nested-hyperv, curated included")
@@ -73,6 +74,9 @@ func run() error {
 		log.SetOutput(ioutil.Discard) // vcsim logs through the standard logger
 	}
 
+	if err := checkVAPIMode(cfg.VAPI); err != nil {
+		return err
+	}
 	var err error
 	if cfg.Password, err = readPassword(pwd); err != nil {
 		return err
@@ -93,7 +97,7 @@ func run() error {
 	defer model.Remove()
 	built := time.Since(start)
 
-	srv, caFile, err := startServer(model, cfg)
+	srv, front, caFile, err := startServer(model, cfg)
 	if err != nil {
 		return err
 	}
@@ -103,6 +107,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	front.closeRest() // -vapi api: the tags are made, /rest goes away before anyone is told the URL
 
 	u := *srv.URL
 	u.User = nil

@@ -6,8 +6,8 @@ printed, as an argument or on stdin:
 
     /usr/bin/python3 selfcheck.py "$(head -1 scenario.out)"
 
-It gathers the inventory the way nestwarden does (tags over vAPI REST, properties over
-RetrievePropertiesEx with paging), evaluates the policy independently and compares the result
+It gathers the inventory the way nestwarden does (tags over vAPI REST, in each flavour that
+--vapi says the scenario serves, properties over RetrievePropertiesEx with paging), evaluates the policy independently and compares the result
 with the truth; it also checks the vCenter behaviours the scenario patches into vcsim. With
 --write it also renames a VM and back, to see both of two sessions told about it.
 Exit status: 0 all good, 1 a check failed, 2 usage or connection error.
@@ -48,6 +48,8 @@ def parse_args():
     ap.add_argument("--password-file", help="file whose first line is the password (default: pass)")
     ap.add_argument("--page-size", type=int, default=2, help="maxObjects for the paged retrievals")
     ap.add_argument("--write", action="store_true", help="also run the update test (renames a VM and back)")
+    ap.add_argument("--vapi", choices=("rest", "api", "both"), default="rest",
+                    help="the scenario's -vapi: resolve tags through each flavour served, the other must be 404")
     return ap.parse_args()
 
 
@@ -58,11 +60,14 @@ def read_password(path):
         return f.readline().rstrip("\r\n")
 
 
-class Rest:
-    """The legacy /rest vAPI flavour nestwarden uses."""
+class Vapi:
+    """vAPI REST in one flavour: "rest" (/rest/com/vmware/cis/..., replies wrapped in "value") or
+    "api" (/api/..., vCenter 7.0U2+, replies bare). The paths are VMware's, written out here
+    independently of the scenario's translation between the two."""
 
-    def __init__(self, base, ctx):
-        self.base, self.ctx, self.token = base, ctx, None
+    def __init__(self, host, ctx, flavour):
+        self.base, self.ctx, self.flavour, self.token = "https://" + host, ctx, flavour, None
+        self.last_status = None
 
     def call(self, method, path, body=None, auth=None):
         req = urllib.request.Request(self.base + path, method=method)
@@ -75,15 +80,47 @@ class Rest:
             data = json.dumps(body).encode()
             req.add_header("Content-Type", "application/json")
         with urllib.request.urlopen(req, data=data, context=self.ctx) as r:
+            self.last_status = r.status
             text = r.read()
-        return json.loads(text)["value"] if text else None
+        if not text:
+            return None
+        doc = json.loads(text)
+        return doc["value"] if self.flavour == "rest" else doc
 
     def status(self, method, path, auth=None):
         try:
             self.call(method, path, auth=auth)
-            return 200
+            return self.last_status
         except urllib.error.HTTPError as e:
             return e.code
+
+    def session_path(self):
+        return "/rest/com/vmware/cis/session" if self.flavour == "rest" else "/api/session"
+
+    def categories(self):
+        return self.call("GET", "/rest/com/vmware/cis/tagging/category" if self.flavour == "rest"
+                         else "/api/cis/tagging/category")
+
+    def category(self, cid):
+        q = urllib.parse.quote(cid, safe="")
+        return self.call("GET", "/rest/com/vmware/cis/tagging/category/id:" + q if self.flavour == "rest"
+                         else "/api/cis/tagging/category/" + q)
+
+    def tags_for_category(self, cid):
+        if self.flavour == "rest":
+            return self.call("POST", "/rest/com/vmware/cis/tagging/tag/id:%s?~action=list-tags-for-category"
+                             % urllib.parse.quote(cid, safe=""), {})
+        return self.call("POST", "/api/cis/tagging/tag?action=list-tags-for-category", {"category_id": cid})
+
+    def tag(self, tid):
+        q = urllib.parse.quote(tid, safe="")
+        return self.call("GET", "/rest/com/vmware/cis/tagging/tag/id:" + q if self.flavour == "rest"
+                         else "/api/cis/tagging/tag/" + q)
+
+    def attached(self, tag_ids):
+        return self.call("POST", "/rest/com/vmware/cis/tagging/tag-association?~action=list-attached-objects-on-tags"
+                         if self.flavour == "rest" else
+                         "/api/cis/tagging/tag-association?action=list-attached-objects-on-tags", {"tag_ids": tag_ids})
 
 
 def retrieve(pc, objs, kind, paths, page, chk=None):
@@ -149,20 +186,18 @@ def check_unauthenticated(chk, host, port, ctx, vm):
     chk.expect(sm.currentSession is None, "currentSession without a session is not empty")
 
 
-def tagged_vms(chk, rest, category, tag):
+def tagged_vms(chk, vapi, category, tag):
     """Resolve category → tag → attached VM morefs, as nestwarden does."""
     cat_id = None
-    for cid in rest.call("GET", "/com/vmware/cis/tagging/category"):
-        if rest.call("GET", "/com/vmware/cis/tagging/category/id:" + cid)["name"] == category:
+    for cid in vapi.categories():
+        if vapi.category(cid)["name"] == category:
             cat_id = cid
-    if not chk.expect(cat_id, "category %r missing" % category):
+    if not chk.expect(cat_id, "%s: category %r missing" % (vapi.flavour, category)):
         return set()
-    tag_ids = [t for t in rest.call("POST", "/com/vmware/cis/tagging/tag/id:%s?~action=list-tags-for-category" % cat_id, {})
-               if rest.call("GET", "/com/vmware/cis/tagging/tag/id:" + t)["name"] == tag]
-    if not chk.expect(len(tag_ids) == 1, "%d tags %r in category %r" % (len(tag_ids), tag, category)):
+    tag_ids = [t for t in vapi.tags_for_category(cat_id) if vapi.tag(t)["name"] == tag]
+    if not chk.expect(len(tag_ids) == 1, "%s: %d tags %r in category %r" % (vapi.flavour, len(tag_ids), tag, category)):
         return set()
-    res = rest.call("POST", "/com/vmware/cis/tagging/tag-association?~action=list-attached-objects-on-tags",
-                    {"tag_ids": tag_ids})
+    res = vapi.attached(tag_ids)
     return {o["id"] for r in res for o in r["object_ids"] if o["type"] == "VirtualMachine"}
 
 
@@ -375,12 +410,32 @@ def main():
             if k not in dvpgs}
     names = {moid: p["name"] for moid, p in list(nets.items()) + list(dvpgs.items())}
 
-    rest = Rest("https://%s:%d/rest" % (url.hostname, url.port), ctx)
-    chk.expect(rest.status("POST", "/com/vmware/cis/session", auth="%s:%s-wrong" % (args.user, password)) == 401,
-               "vAPI accepted a wrong password")
-    rest.token = rest.call("POST", "/com/vmware/cis/session", auth="%s:%s" % (args.user, password))
-    tagged = tagged_vms(chk, rest, "nested", "nested-hyperv")
-    decoys = tagged_vms(chk, rest, "env", "nested-hyperv")
+    host = "%s:%d" % (url.hostname, url.port)
+    served = {"rest": ["rest"], "api": ["api"], "both": ["rest", "api"]}[args.vapi]
+    answers = {}
+    for flavour in served:
+        vapi = Vapi(host, ctx, flavour)
+        code = vapi.status("POST", vapi.session_path(), auth="%s:%s-wrong" % (args.user, password))
+        chk.expect(code == 401, "%s: a wrong password got HTTP %d, not 401" % (flavour, code))
+        try:
+            vapi.token = vapi.call("POST", vapi.session_path(), auth="%s:%s" % (args.user, password))
+        except urllib.error.HTTPError as e:
+            chk.expect(False, "%s: session: HTTP %d (is the scenario's -vapi %s?)" % (flavour, e.code, args.vapi))
+            answers[flavour] = (set(), set())
+            continue
+        chk.expect(vapi.last_status == (200 if flavour == "rest" else 201),
+                   "%s: session created with HTTP %s" % (flavour, vapi.last_status))
+        answers[flavour] = (tagged_vms(chk, vapi, "nested", "nested-hyperv"),
+                            tagged_vms(chk, vapi, "env", "nested-hyperv"))
+        vapi.call("DELETE", vapi.session_path())
+        chk.expect(vapi.last_status == (200 if flavour == "rest" else 204),
+                   "%s: session deleted with HTTP %s" % (flavour, vapi.last_status))
+    for flavour in {"rest", "api"} - set(served):
+        vapi = Vapi(host, ctx, flavour)
+        chk.expect(vapi.status("POST", vapi.session_path(), auth="%s:%s" % (args.user, password)) == 404,
+                   "-vapi %s, yet %s answers" % (args.vapi, vapi.session_path()))
+    tagged, decoys = answers[served[0]]
+    chk.expect(all(a == answers[served[0]] for a in answers.values()), "the vAPI flavours disagree on the tags")
     chk.expect(not (tagged & decoys), "a VM carries both nested-hyperv tags")
 
     got = evaluate(tagged, vms, dvpgs, switches, hosts, names)

@@ -68,61 +68,44 @@ func selfSignedCert() (tls.Certificate, []byte, error) {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pemCert, nil
 }
 
-// vapiLogin enforces the scenario's credentials on POST /rest/com/vmware/cis/session; the vAPI
-// simulator accepts any non-empty user and password. Everything else goes to the simulator.
-type vapiLogin struct {
-	mux        *http.ServeMux
-	user, pass string
-}
-
-func (v *vapiLogin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodPost && r.URL.Query().Get("~action") == "" {
-		u, p, ok := r.BasicAuth()
-		if !ok || u != v.user || p != v.pass {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusUnauthorized)
-			fmt.Fprint(w, `{"type":"com.vmware.vapi.std.errors.unauthenticated","value":{"messages":[{"args":[],"default_message":"Authentication required.","id":"com.vmware.vapi.endpoint.method.authentication.required"}]}}`)
-			return
-		}
-	}
-	// The vAPI simulator is registered on "/rest/" once the server starts; look it up then.
-	next, _ := v.mux.Handler(&http.Request{Method: r.Method, URL: &url.URL{Path: "/rest/"}})
-	next.ServeHTTP(w, r)
-}
-
 type serverConfig struct {
 	Listen   string
 	User     string
 	Password string
 	CertOut  string
+	VAPI     string // rest, api or both (see vapi.go)
 }
 
-// startServer serves the model. It returns the /sdk URL and the path of the written certificate.
-func startServer(m *simulator.Model, cfg serverConfig) (*simulator.Server, string, error) {
+// startServer serves the model. It returns the server, its vAPI front (see vapi.go) and the path
+// of the written certificate.
+func startServer(m *simulator.Model, cfg serverConfig) (*simulator.Server, *vapiFront, string, error) {
 	host, _, err := net.SplitHostPort(cfg.Listen)
 	if err != nil {
-		return nil, "", fmt.Errorf("-listen %q: %v", cfg.Listen, err)
+		return nil, nil, "", fmt.Errorf("-listen %q: %v", cfg.Listen, err)
+	}
+	if err = checkVAPIMode(cfg.VAPI); err != nil {
+		return nil, nil, "", err
 	}
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return nil, "", fmt.Errorf("-listen %q: only a loopback address is allowed", cfg.Listen)
+		return nil, nil, "", fmt.Errorf("-listen %q: only a loopback address is allowed", cfg.Listen)
 	}
 
 	cert, pemCert, err := selfSignedCert()
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	caFile := ""
 	if cfg.CertOut != "" {
 		if caFile, err = filepath.Abs(cfg.CertOut); err != nil {
-			return nil, "", err
+			return nil, nil, "", err
 		}
 		if err = ioutil.WriteFile(caFile, pemCert, 0644); err != nil {
-			return nil, "", err
+			return nil, nil, "", err
 		}
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("/rest/com/vmware/cis/session", &vapiLogin{mux: mux, user: cfg.User, pass: cfg.Password})
+	front := newVAPIFront(mux, cfg.VAPI, cfg.User, cfg.Password)
 
 	s := m.Service
 	s.ServeMux = mux
@@ -131,15 +114,19 @@ func startServer(m *simulator.Model, cfg serverConfig) (*simulator.Server, strin
 	// SessionManager.Login compares against Listen.User unless it is vcsim's DefaultLogin.
 	s.Listen = &url.URL{Host: cfg.Listen, User: url.UserPassword(cfg.User, cfg.Password)}
 
-	return newServer(s, caFile)
+	srv, err := newServer(s)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return srv, front, caFile, nil
 }
 
 // newServer turns vcsim's panic on a busy or bad listen address into an error.
-func newServer(s *simulator.Service, caFile string) (srv *simulator.Server, file string, err error) {
+func newServer(s *simulator.Service) (srv *simulator.Server, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("serve: %v", r)
 		}
 	}()
-	return s.NewServer(), caFile, nil
+	return s.NewServer(), nil
 }
