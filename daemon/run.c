@@ -100,9 +100,10 @@ static void disconnect(service *d, bool logout) {
         nw_err ignored;
 
         if (logout && d->connected) {
-                /* Free vpxd's session slot (it holds ~2000), but never let it delay a shutdown. */
+                /* Free vpxd's session slot (it holds ~2000), but never let it delay a shutdown
+                 * by more than a moment: two requests, 700 ms each at most. */
                 abort_requests = 0;
-                nw_http_set_timeout(d->http, 2);
+                nw_http_set_timeout_ms(d->http, 700);
                 if (d->tags)
                         (void) tags_logout(d->tags, &ignored);
                 if (d->vc)
@@ -351,9 +352,9 @@ static int wait_for_changes(service *d, nw_err *err) {
         if (d->watchdog_usec)
                 wait = (int) fmax(1.0, fmin(wait, (double) d->watchdog_usec / 2e6 - 1.0));
         /* The long-poll may hold the line for `wait` seconds on top of the usual request time. */
-        nw_http_set_timeout(d->http, (long) d->cfg->vcenter.timeout + wait);
+        nw_http_set_timeout_ms(d->http, ((long) d->cfg->vcenter.timeout + wait) * 1000L);
         r = vc_wait_for_updates(d->vc, d->version, wait, apply_update, d, &d->version, err);
-        nw_http_set_timeout(d->http, (long) d->cfg->vcenter.timeout);
+        nw_http_set_timeout_ms(d->http, 0);
         if (r < 0)
                 return r;
         if (d->need_resync)

@@ -101,8 +101,8 @@ void nw_http_free(nw_http *h) {
         free(h);
 }
 
-void nw_http_set_timeout(nw_http *h, long seconds) {
-        curl_easy_setopt(h->curl, CURLOPT_TIMEOUT, seconds > 0 ? seconds : h->opts.timeout);
+void nw_http_set_timeout_ms(nw_http *h, long ms) {
+        curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, ms > 0 ? ms : h->opts.timeout * 1000L);
 }
 
 void nw_http_set_trace(nw_http *h, nw_http_trace_fn fn, void *userdata) {

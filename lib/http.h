@@ -45,8 +45,9 @@ int nw_http_do(nw_http *h, const nw_http_req *req, long *ret_status, nw_buf *ret
 typedef void (*nw_http_trace_fn)(void *userdata, const nw_http_req *req);
 void nw_http_set_trace(nw_http *h, nw_http_trace_fn fn, void *userdata);
 
-/* Seconds the next requests may take, e.g. a long-poll's wait plus the usual timeout. */
-void nw_http_set_timeout(nw_http *h, long seconds);
+/* Milliseconds the next requests may take, e.g. a long-poll's wait plus the usual timeout;
+ * 0 restores the configured timeout. */
+void nw_http_set_timeout_ms(nw_http *h, long ms);
 
 /* How many requests went out on this handle, for benchmarks and --stats. */
 unsigned long nw_http_requests(const nw_http *h);
