@@ -1,0 +1,104 @@
+/* Test helper: sends journal events through lib/journal.c, so test_journal.py can read them back
+ * from a real journald. Usage:
+ *   journal_send TYPE [FIELD=VALUE]... [-- TYPE [FIELD=VALUE]...]...
+ * TYPE is drift, resolved, vm_tagged, vm_untagged, vcenter_lost or vcenter_regained; FIELD one of
+ * vcenter, object, object_name, object_kind, check, expected, actual, detail. Prints each event's
+ * MESSAGE on its own line (newlines in it escaped as \n) after sending it. */
+#include "journal.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const type_names[_NW_EVENT_MAX] = {
+        [NW_EVENT_DRIFT] = "drift",
+        [NW_EVENT_RESOLVED] = "resolved",
+        [NW_EVENT_VM_TAGGED] = "vm_tagged",
+        [NW_EVENT_VM_UNTAGGED] = "vm_untagged",
+        [NW_EVENT_VCENTER_LOST] = "vcenter_lost",
+        [NW_EVENT_VCENTER_REGAINED] = "vcenter_regained",
+};
+
+static int parse_type(const char *s, nw_event_type *ret) {
+        for (int i = 0; i < _NW_EVENT_MAX; i++)
+                if (strcmp(s, type_names[i]) == 0) {
+                        *ret = i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+static int set_field(nw_event *ev, const char *arg) {
+        static const struct {
+                const char *name;
+                size_t offset;
+        } fields[] = {
+                { "vcenter", offsetof(nw_event, vcenter) },
+                { "object", offsetof(nw_event, object) },
+                { "object_name", offsetof(nw_event, object_name) },
+                { "object_kind", offsetof(nw_event, object_kind) },
+                { "check", offsetof(nw_event, check) },
+                { "expected", offsetof(nw_event, expected) },
+                { "actual", offsetof(nw_event, actual) },
+                { "detail", offsetof(nw_event, detail) },
+        };
+        const char *eq = strchr(arg, '=');
+
+        if (!eq)
+                return -EINVAL;
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++)
+                if (strlen(fields[i].name) == (size_t) (eq - arg) && strncmp(arg, fields[i].name, eq - arg) == 0) {
+                        *(const char **) ((char *) ev + fields[i].offset) = eq + 1;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+static int send_one(const nw_event *ev) {
+        char msg[4096];
+        int r;
+
+        r = journal_format(ev, msg, sizeof(msg));
+        if (r < 0) {
+                fprintf(stderr, "journal_send: journal_format: %s\n", strerror(-r));
+                return r;
+        }
+        r = journal_send(ev);
+        if (r < 0) {
+                fprintf(stderr, "journal_send: journal_send: %s\n", strerror(-r));
+                return r;
+        }
+        for (const char *p = msg; *p; p++)
+                if (*p == '\n')
+                        fputs("\\n", stdout);
+                else
+                        putchar(*p);
+        putchar('\n');
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        int i = 1;
+
+        if (argc < 2) {
+                fprintf(stderr, "usage: journal_send TYPE [FIELD=VALUE]... [-- TYPE ...]...\n");
+                return 2;
+        }
+        while (i < argc) {
+                nw_event ev = {};
+
+                if (parse_type(argv[i], &ev.type) < 0) {
+                        fprintf(stderr, "journal_send: unknown event type '%s'\n", argv[i]);
+                        return 2;
+                }
+                for (i++; i < argc && strcmp(argv[i], "--") != 0; i++)
+                        if (set_field(&ev, argv[i]) < 0) {
+                                fprintf(stderr, "journal_send: bad field '%s'\n", argv[i]);
+                                return 2;
+                        }
+                if (send_one(&ev) < 0)
+                        return 1;
+                i++; /* past "--" */
+        }
+        return 0;
+}
