@@ -348,31 +348,3 @@ int vc_wait_for_updates(vim_ctx *vc, const char *version, int max_wait_seconds, 
         *ret_version = copy;
         return 0;
 }
-
-static int on_session(void *userdata, const char *type, const char *moref, const xmlNode *oc, nw_err *err) {
-        bool *active = userdata;
-
-        SOAP_FOREACH(ps, oc, "propSet")
-                if (soap_child(ps, "val"))
-                        *active = true;
-        return 0;
-}
-
-int vc_session_active(vim_ctx *vc, bool *ret_active, nw_err *err) {
-        static const char *const paths[] = { "currentSession", NULL };
-        const vim_prop_spec props[] = { { "SessionManager", paths } };
-        const vim_obj_spec objs[] = { { "SessionManager", vc->session_manager, NULL, 0 } };
-        bool active = false;
-        int r;
-
-        /* currentSession needs no privilege; SessionIsActive would need Sessions.ValidateSession. */
-        r = vc_retrieve(vc, &(vim_filter_spec) { props, 1, objs, 1 }, 1, on_session, &active, err);
-        if (r == -NW_ENOTAUTH) {
-                *ret_active = false;
-                return 0;
-        }
-        if (r < 0)
-                return r;
-        *ret_active = active;
-        return 0;
-}

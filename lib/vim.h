@@ -74,8 +74,6 @@ int vc_destroy_filter(vim_ctx *vc, const char *filter, nw_err *err);
  * *ret_version with the new version; on a timeout nothing is called and *ret_version stays. */
 int vc_wait_for_updates(vim_ctx *vc, const char *version, int max_wait_seconds, vim_update_cb cb, void *userdata,
                         char **ret_version, nw_err *err);
-/* Whether our session still stands (SessionManager.currentSession is set). */
-int vc_session_active(vim_ctx *vc, bool *ret_active, nw_err *err);
 
 /* Request bodies (the method element, without envelope), exactly as pyVmomi orders them. */
 int vim_body_retrieve_service_content(nw_buf *b);

@@ -25,6 +25,11 @@ static void trace(void *userdata, const nw_http_req *req) {
         json_object_put(o);
 }
 
+static int on_update(void *userdata, const char *type, const char *moref, const char *kind, const xmlNode *ou,
+                     nw_err *err) {
+        return 0;
+}
+
 int main(int argc, char **argv) {
         _cleanup_http_ nw_http *http = NULL;
         _cleanup_vim_ vim_ctx *vc = NULL;
@@ -59,6 +64,21 @@ int main(int argc, char **argv) {
                 r = tags_attached_vms(tags, cfg->selection.tag_category, cfg->selection.tag, &vms, &err);
         if (r >= 0)
                 r = inv_gather(vc, &vms, &cfg->policy, cfg->vcenter.page_size, &inv, &err);
+        /* What `run` adds: a filter over the same objects, its first update set, and its end. */
+        if (r >= 0) {
+                _cleanup_free_ char *filter = NULL, *version = strdup("");
+                vim_filter_spec spec;
+                void *storage = NULL;
+
+                r = inv_watch_spec(&inv, &spec, &storage);
+                if (r >= 0)
+                        r = vc_create_filter(vc, &spec, &filter, &err);
+                inv_watch_spec_free(storage);
+                if (r >= 0)
+                        r = vc_wait_for_updates(vc, version, 1, on_update, NULL, &version, &err);
+                if (r >= 0)
+                        r = vc_destroy_filter(vc, filter, &err);
+        }
         if (r >= 0)
                 r = vc_logout(vc, &err);
         if (r < 0)

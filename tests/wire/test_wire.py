@@ -85,6 +85,21 @@ def pyvmomi_body(method_el):
         if mo_text is not None:
             opts.maxObjects = int(mo_text.text)
         return STUB.SerializeRequest(mo, mo._GetMethodInfo(name), [specs, opts])
+    if name == "CreateFilter":
+        mo = PC(this_id, STUB)
+        return STUB.SerializeRequest(mo, mo._GetMethodInfo(name), [filter_spec(method_el.find("vim:spec", NS)),
+                                                                   boolean(text(method_el, "partialUpdates"))])
+    if name == "WaitForUpdatesEx":
+        mo = PC(this_id, STUB)
+        opts = PC.WaitOptions()
+        wait = method_el.find("vim:options/vim:maxWaitSeconds", NS)
+        if wait is not None:
+            opts.maxWaitSeconds = int(wait.text)
+        return STUB.SerializeRequest(mo, mo._GetMethodInfo(name), [text(method_el, "version") or "", opts])
+    if name == "DestroyPropertyFilter":
+        assert this_type == "PropertyFilter"
+        mo = PC.Filter(this_id, STUB)
+        return STUB.SerializeRequest(mo, mo._GetMethodInfo("Destroy"), [])
     if name == "ContinueRetrievePropertiesEx":
         mo = PC(this_id, STUB)
         return STUB.SerializeRequest(mo, mo._GetMethodInfo(name), [text(method_el, "token")])
@@ -110,7 +125,8 @@ class WireTest(unittest.TestCase):
                 if name != "RetrieveServiceContent":
                     self.assertEqual(rec["action"], '"urn:vim25/6.7"')
         self.assertEqual(seen, {"RetrieveServiceContent", "Login", "RetrievePropertiesEx",
-                                "ContinueRetrievePropertiesEx", "Logout"})
+                                "ContinueRetrievePropertiesEx", "CreateFilter", "WaitForUpdatesEx",
+                                "DestroyPropertyFilter", "Logout"})
 
 
 if __name__ == "__main__":
