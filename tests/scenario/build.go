@@ -47,7 +47,7 @@ func newModel(hosts int) *simulator.Model {
 	m.Host = 0
 	m.Portgroup = 0
 	m.Machine = 0
-	m.Datastore = 1
+	m.Datastore = 0 // made by datastore.go, in a directory that survives a restart's comparison
 	m.Autostart = false
 	advertise67(m)
 	return m
@@ -79,11 +79,34 @@ func preferTmpfs() {
 	}
 }
 
-func build(p *plan) (*simulator.Model, *inventory, error) {
+// world is the built model with its datastore directory.
+type world struct {
+	*simulator.Model
+	store *datastore
+}
+
+// Remove deletes what the model made on disk.
+func (w *world) Remove() {
+	w.Model.Remove()
+	w.store.remove()
+}
+
+// build builds the plan; storeKey names the datastore directory ("": a random name). Notes are
+// for stderr.
+func build(p *plan, storeKey string) (*world, *inventory, []string, error) {
 	preferTmpfs()
-	m := newModel(p.Hosts)
-	if err := m.Create(); err != nil {
-		return nil, nil, err
+	store, note, err := openDatastore(storeKey)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("datastore: %v", err)
+	}
+	var notes []string
+	if note != "" {
+		notes = append(notes, note)
+	}
+	w := &world{Model: newModel(p.Hosts), store: store}
+	if err := w.Create(); err != nil {
+		w.Remove()
+		return nil, nil, nil, err
 	}
 	installCollector()
 
@@ -108,6 +131,11 @@ func build(p *plan) (*simulator.Model, *inventory, error) {
 		b.hosts = append(b.hosts, simulator.Map.Get(ref).(*simulator.HostSystem))
 		b.inv.hosts = append(b.inv.hosts, ref)
 	}
+	// Where vcsim's model would have made it, so that every moref numbered after it stays put.
+	if err := store.mount(b.ctx, b.hosts); err != nil {
+		w.Remove()
+		return nil, nil, nil, err
+	}
 
 	steps := []struct {
 		name string
@@ -121,13 +149,14 @@ func build(p *plan) (*simulator.Model, *inventory, error) {
 	for _, step := range steps {
 		start := time.Now()
 		if err := step.run(); err != nil {
-			m.Remove()
-			return nil, nil, err
+			w.Remove()
+			return nil, nil, nil, err
 		}
 		log.Printf("built %s in %v", step.name, time.Since(start).Round(time.Millisecond))
 	}
 	b.linkNetworks()
-	return m, &b.inv, nil
+	installNotifiers(simulator.Map) // last: the build holds pointers to vcsim's own objects
+	return w, &b.inv, notes, nil
 }
 
 func (b *builder) folder(ref types.ManagedObjectReference) *simulator.Folder {

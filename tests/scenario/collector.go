@@ -182,10 +182,35 @@ func (pc *pagingCollector) CreatePropertyCollector(ctx *simulator.Context, c *ty
 	}
 }
 
+// CreateFilter on a collector already waited on: vcsim reports a new filter's objects (as
+// "enter") only when it next works through a change, which may never come; vCenter reports them
+// at the next WaitForUpdatesEx. An enter for the filter itself is such a change: vcsim only
+// collects the filters on it, and the filter is in none of them.
+func (pc *pagingCollector) CreateFilter(ctx *simulator.Context, c *types.CreateFilter) soap.HasFault {
+	res := pc.PropertyCollector.CreateFilter(ctx, c)
+	pc.pmu.Lock()
+	listening := pc.proxy != nil
+	pc.pmu.Unlock()
+	if body, ok := res.(*methods.CreateFilterBody); ok && listening && body.Res != nil {
+		pc.PropertyCollector.PutObject(body.Res.Returnval)
+	}
+	return res
+}
+
 // WaitForUpdatesEx works around vcsim registering every session's default collector as an update
 // listener under the same moref ("propertyCollector"), so that only the session that started
 // waiting last is told about changes. Each collector listens through its own proxy instead.
+//
+// A version on a collector that was never asked for version "" (a client carrying its version
+// over to a new session, after a restart say) faults InvalidCollectorVersion, as on vCenter;
+// vcsim would wait, never to report anything, because only version "" starts its listening.
 func (pc *pagingCollector) WaitForUpdatesEx(ctx *simulator.Context, r *types.WaitForUpdatesEx) soap.HasFault {
+	pc.pmu.Lock()
+	started := pc.proxy != nil
+	pc.pmu.Unlock()
+	if r.Version != "" && !started {
+		return &methods.WaitForUpdatesExBody{Fault_: simulator.Fault("", &types.InvalidCollectorVersion{})}
+	}
 	pc.touch()
 	res := pc.PropertyCollector.WaitForUpdatesEx(ctx, r)
 	if r.Version == "" {

@@ -11,12 +11,14 @@ import (
 	"fmt"
 	"io/ioutil"
 	"log"
+	"math/rand"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/vmware/govmomi/simulator"
 	_ "github.com/vmware/govmomi/vapi/simulator" // registers the /rest endpoints
 )
@@ -54,6 +56,7 @@ func run() error {
 	flag.StringVar(&cfg.User, "user", "nestwarden@vsphere.local", "the only user accepted")
 	flag.StringVar(&pwd, "password-file", "", "`file` whose first line is the password (default \"pass\")")
 	flag.StringVar(&cfg.CertOut, "cert-out", "", "write the server certificate (PEM) to `file`")
+	flag.StringVar(&cfg.TLSDir, "tls-dir", "", "keep the certificate and key in `dir` (cert.pem, key.pem) across restarts")
 	flag.StringVar(&cfg.VAPI, "vapi", vapiRest, "vAPI REST `flavour`: rest (/rest only), api (/api only) or both")
 	flag.IntVar(&opts.Hosts, "hosts", 2, "number of ESXi hosts")
 	flag.IntVar(&opts.VMs, "vms", 0, "total VMs including the curated ones (0: curated only)")
@@ -89,15 +92,22 @@ func run() error {
 		logger.Print(n)
 	}
 
+	// Same flags, same world: the random ids vcsim draws while building and tagging (the
+	// service's instanceUuid, tag and category ids) come from the seed, and the datastore
+	// directory (part of a moref) is named after the arguments.
+	uuid.SetRand(rand.New(rand.NewSource(opts.Seed)))
 	start := time.Now()
-	model, inv, err := build(p)
+	model, inv, notes, err := build(p, storeKeyFor(os.Args[1:]))
 	if err != nil {
 		return err
 	}
 	defer model.Remove()
+	for _, n := range notes {
+		logger.Print(n)
+	}
 	built := time.Since(start)
 
-	srv, front, caFile, err := startServer(model, cfg)
+	srv, err := startServer(model.Model, cfg)
 	if err != nil {
 		return err
 	}
@@ -107,11 +117,13 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	front.closeRest() // -vapi api: the tags are made, /rest goes away before anyone is told the URL
+	srv.front.closeRest() // -vapi api: the tags are made, /rest goes away before anyone is told the URL
+	uuid.SetRand(nil)     // session ids from here on: unpredictable again
+	srv.gate.open()       // clients that connected early see the complete world
 
 	u := *srv.URL
 	u.User = nil
-	line, err := json.Marshal(ready{URL: u.String(), CAFile: caFile, Truth: makeTruth(p, inv)})
+	line, err := json.Marshal(ready{URL: u.String(), CAFile: srv.caFile, Truth: makeTruth(p, inv)})
 	if err != nil {
 		return err
 	}

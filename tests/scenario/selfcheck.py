@@ -9,7 +9,8 @@ printed, as an argument or on stdin:
 It gathers the inventory the way nestwarden does (tags over vAPI REST, in each flavour that
 --vapi says the scenario serves, properties over RetrievePropertiesEx with paging), evaluates the policy independently and compares the result
 with the truth; it also checks the vCenter behaviours the scenario patches into vcsim. With
---write it also renames a VM and back, to see both of two sessions told about it.
+--write it also renames a VM and back, to see both of two sessions told about it, and runs
+mutate.py's self-test on the curated set (each change read back, then undone).
 Exit status: 0 all good, 1 a check failed, 2 usage or connection error.
 """
 
@@ -24,6 +25,8 @@ import urllib.request
 
 from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import SoapStubAdapter, vim, vmodl
+
+import mutate
 
 PC = vmodl.query.PropertyCollector
 ML_LIMIT = {"limit": 4096, "limit_policy": "drop"}
@@ -456,6 +459,11 @@ def main():
     if args.write:
         plain = [k for k, p in vms.items() if p["name"] == "plain-03"] or sorted(vms)
         check_updates(chk, connect, plain[0])
+        if any(p["name"] == "hv-ok-01" for p in vms.values()) and args.vapi != "api":
+            # mutate.py's functions on the curated set, each change read back; it restores the world.
+            count, fails = mutate.selftest(args.line or json.dumps(ready), args.user, password)
+            chk.count += count
+            chk.failures += ["mutate: " + f for f in fails]
     Disconnect(si)
 
     for f in chk.failures:

@@ -26,8 +26,11 @@ var tagNames = []tagRef{checkedTag, otherTag, envDecoyTag}
 func setupTags(ctx context.Context, sdk *url.URL, user, pass string, p *plan, inv *inventory) error {
 	u := *sdk
 	u.User = nil
-	// The server is our own and its certificate was made a moment ago: nothing to verify.
-	vc, err := vim25.NewClient(ctx, soap.NewClient(&u, true))
+	// The server is our own and its certificate was made a moment ago: nothing to verify. The
+	// name in SNI lets us through the gate that holds other clients until the tags exist.
+	sc := soap.NewClient(&u, true)
+	sc.DefaultTransport().TLSClientConfig.ServerName = setupServerName
+	vc, err := vim25.NewClient(ctx, sc)
 	if err != nil {
 		return err
 	}

@@ -166,12 +166,12 @@ func testVAPIFlavour(t *testing.T, mode string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	model, inv, err := build(p)
+	model, inv, _, err := build(p, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer model.Remove()
-	srv, front, _, err := startServer(model, serverConfig{Listen: "127.0.0.1:0", User: testUser, Password: testPass,
+	srv, err := startServer(model.Model, serverConfig{Listen: "127.0.0.1:0", User: testUser, Password: testPass,
 		VAPI: mode})
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +186,8 @@ func testVAPIFlavour(t *testing.T, mode string) {
 	if err = setupTags(ctx, srv.URL, testUser, testPass, p, inv); err != nil {
 		t.Fatal(err)
 	}
-	front.closeRest()
+	srv.front.closeRest()
+	srv.gate.open()
 
 	c := &vapiClient{t: t, base: "https://" + srv.URL.Host, http: &http.Client{Transport: tr, Timeout: time.Minute}}
 	want := map[string]bool{}
