@@ -136,6 +136,30 @@ class RunTest(unittest.TestCase):
             self.journal.wait_for(1, MESSAGE_ID=TAGGED, NESTWARDEN_OBJECT=vm)
             self.assertIsNone(d.proc.poll())
 
+    def test_expired_session_is_renewed_quietly(self):
+        with Scenario() as scn:
+            si = self.mutate.connect(scn.url, USER, scn.password_file, scn.ca_file)
+            vm = morefs(si, self.mutate.vim.VirtualMachine)["hv-off-03"]
+            d = self.start(scn)
+            base = self.baseline(scn)
+            # An admin (or vCenter's idle timeout) ends nestwarden's session under its feet.
+            ours = [x.key for x in si.content.sessionManager.sessionList if x.userAgent.startswith("nestwarden/")]
+            self.assertEqual(len(ours), 1, ours)
+            si.content.sessionManager.TerminateSession(ours)
+            deadline = time.time() + 15
+            while "session expired" not in d.stderr() and time.time() < deadline:
+                time.sleep(0.2)
+            self.assertIn("session expired", d.stderr())
+            while d.stderr().count("logged in to") < 2 and time.time() < deadline:
+                time.sleep(0.2)
+            self.assertEqual(d.stderr().count("logged in to"), 2)
+            # A new session, no outage reported, no drift repeated, and changes still seen.
+            t = time.time()
+            self.mutate.set_nested_hv(si, vm, True)
+            self.event_after(t, RESOLVED, NESTWARDEN_OBJECT=vm)
+            self.assertEqual(self.journal.entries(MESSAGE_ID=LOST), [])
+            self.assertEqual(len(self.journal.entries(MESSAGE_ID=DRIFT)), len(base))
+
     def test_simulator_restart(self):
         tmp = tempfile.mkdtemp(prefix="nw-restart-")
         # The same port and certificate after the restart, as a rebooted vCenter keeps them.
