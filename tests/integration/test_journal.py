@@ -10,6 +10,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
+import testmain  # noqa: E402
 import journald  # noqa: E402
 
 SEND = os.environ.get("NW_JOURNAL_SEND", "")
@@ -161,7 +162,4 @@ class JournalTest(unittest.TestCase):
 
 if __name__ == "__main__":
     journald.enter_private_namespace()
-    result = unittest.main(exit=False, verbosity=2).result
-    print("%d passed, %d failed" % (result.testsRun - len(result.failures) - len(result.errors),
-                                    len(result.failures) + len(result.errors)))
-    sys.exit(0 if result.wasSuccessful() else 1)
+    testmain.main()

@@ -10,6 +10,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from daemon import Daemon  # noqa: E402
+import testmain  # noqa: E402
 from scenario import Scenario  # noqa: E402
 
 
@@ -95,7 +96,4 @@ class NotifyTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    result = unittest.main(exit=False, verbosity=2).result
-    print("%d passed, %d failed" % (result.testsRun - len(result.failures) - len(result.errors),
-                                    len(result.failures) + len(result.errors)))
-    sys.exit(0 if result.wasSuccessful() else 1)
+    testmain.main()

@@ -15,6 +15,7 @@ sys.path.insert(0, here)
 sys.path.insert(0, os.path.join(here, "..", "scenario"))
 import journald  # noqa: E402
 from daemon import Daemon  # noqa: E402
+import testmain  # noqa: E402
 from scenario import PASSWORD, USER, Scenario  # noqa: E402
 
 CATALOG = os.path.join(here, "..", "..", "systemd", "nestwarden.catalog")
@@ -188,7 +189,4 @@ class RunTest(unittest.TestCase):
 
 if __name__ == "__main__":
     journald.enter_private_namespace()
-    result = unittest.main(exit=False, verbosity=2).result
-    print("%d passed, %d failed" % (result.testsRun - len(result.failures) - len(result.errors),
-                                    len(result.failures) + len(result.errors)))
-    sys.exit(0 if result.wasSuccessful() else 1)
+    testmain.main()

@@ -7,6 +7,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
+import testmain  # noqa: E402
 from scenario import USER, Scenario  # noqa: E402
 
 SELFCHECK = os.path.join(os.path.dirname(__file__), "..", "scenario", "selfcheck.py")
@@ -28,7 +29,4 @@ class ScenarioTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    result = unittest.main(exit=False, verbosity=2).result
-    print("%d passed, %d failed" % (result.testsRun - len(result.failures) - len(result.errors),
-                                    len(result.failures) + len(result.errors)))
-    sys.exit(0 if result.wasSuccessful() else 1)
+    testmain.main()

@@ -10,6 +10,9 @@ import sys
 import tempfile
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import testmain  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join(HERE, "..", "..", "systemd")
 BIN = os.environ.get("NW_BIN", "")
@@ -131,7 +134,4 @@ if __name__ == "__main__":
     if not shutil.which("systemd-analyze"):
         print("SKIP: systemd-analyze not installed")
         sys.exit(77)
-    result = unittest.main(exit=False, verbosity=2).result
-    print("%d passed, %d failed" % (result.testsRun - len(result.failures) - len(result.errors),
-                                    len(result.failures) + len(result.errors)))
-    sys.exit(0 if result.wasSuccessful() else 1)
+    testmain.main()

@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 from scenario import Scenario  # noqa: E402
+import testmain  # noqa: E402
 
 from pyVmomi import SoapAdapter, VmomiSupport, vim, vmodl  # noqa: E402
 
@@ -130,7 +131,4 @@ class WireTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    result = unittest.main(exit=False, verbosity=2).result
-    print("%d passed, %d failed" % (result.testsRun - len(result.failures) - len(result.errors),
-                                    len(result.failures) + len(result.errors)))
-    sys.exit(0 if result.wasSuccessful() else 1)
+    testmain.main()
