@@ -15,6 +15,7 @@ void nw_vm_done(nw_vm *vm) {
 static void network_done(nw_network *n) {
         free(n->moref);
         free(n->name);
+        nw_strv_free(&n->vms);
 }
 
 static void switch_done(nw_switch *sw) {
@@ -32,6 +33,7 @@ void nw_dvpg_done(nw_dvpg *pg) {
         free(pg->config_version);
         free(pg->backing_type);
         free(pg->mac.limit_policy);
+        nw_strv_free(&pg->vms);
         *pg = (nw_dvpg) {};
 }
 
@@ -63,7 +65,12 @@ void nw_inventory_free(nw_inventory *inv) {
         free(inv->networks);
         free(inv->switches);
         free(inv->dvpgs);
+        for (size_t i = 0; i < inv->n_others; i++) {
+                free(inv->others[i].moref);
+                free(inv->others[i].name);
+        }
         free(inv->stdpgs);
+        free(inv->others);
         *inv = (nw_inventory) {};
 }
 
@@ -94,6 +101,20 @@ bool nw_inventory_has_object(const nw_inventory *inv, const char *object) {
                         return true;
         for (size_t i = 0; i < inv->n_stdpgs; i++)
                 if (strcmp(inv->stdpgs[i].id, object) == 0)
+                        return true;
+        return false;
+}
+
+const char *nw_inventory_get_other_name(const nw_inventory *inv, const char *moref) {
+        for (size_t i = 0; i < inv->n_others; i++)
+                if (strcmp(inv->others[i].moref, moref) == 0)
+                        return inv->others[i].name;
+        return NULL;
+}
+
+bool nw_inventory_is_tagged(const nw_inventory *inv, const char *moref) {
+        for (size_t i = 0; i < inv->n_vms; i++)
+                if (strcmp(inv->vms[i].moref, moref) == 0)
                         return true;
         return false;
 }

@@ -32,7 +32,14 @@ typedef struct nw_network {
         char *moref;
         char *name;
         nw_net_kind kind;
+        nw_strv vms;             /* Network.vm: every VM on it, tagged or not, on any host */
 } nw_network;
+
+/* A VM that is not tagged but shares a watched portgroup (the blast radius of a change). */
+typedef struct nw_other_vm {
+        char *moref;
+        char *name;
+} nw_other_vm;
 
 typedef struct nw_switch {
         char *moref;
@@ -67,6 +74,7 @@ typedef struct nw_dvpg {
         char *config_version;   /* config.configVersion, needed to reconfigure */
         char *backing_type;     /* config.backingType: "standard", "nsx"; NULL when absent */
         bool uplink;            /* config.uplink */
+        nw_strv vms;            /* DistributedVirtualPortgroup.vm: every VM on it */
         nw_mac_policy mac;
         nw_sec_policy sec;
 } nw_dvpg;
@@ -93,6 +101,8 @@ typedef struct nw_inventory {
         size_t n_dvpgs;
         nw_stdpg *stdpgs;
         size_t n_stdpgs;
+        nw_other_vm *others;    /* untagged VMs on watched portgroups, with their names */
+        size_t n_others;
 } nw_inventory;
 
 void nw_inventory_free(nw_inventory *inv);
@@ -108,5 +118,9 @@ static inline void nw_inventory_freep(nw_inventory *inv) {
 /* get_* read local state only. NULL when absent. */
 const nw_switch *nw_inventory_get_switch(const nw_inventory *inv, const char *moref);
 const nw_network *nw_inventory_get_network(const nw_inventory *inv, const char *moref);
+/* The name of an untagged VM on a watched portgroup; NULL when unknown. */
+const char *nw_inventory_get_other_name(const nw_inventory *inv, const char *moref);
+/* Whether moref is a tagged VM of the inventory. */
+bool nw_inventory_is_tagged(const nw_inventory *inv, const char *moref);
 /* Whether object (a VM or DV portgroup moref, or a HOST/PORTGROUP id) is in the inventory. */
 bool nw_inventory_has_object(const nw_inventory *inv, const char *object);

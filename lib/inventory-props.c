@@ -16,6 +16,20 @@ static int set_str(char **field, const xmlNode *val) {
         return 0;
 }
 
+/* ArrayOfManagedObjectReference → morefs. */
+static int set_refs(nw_strv *field, const xmlNode *val) {
+        nw_strv refs = {};
+
+        SOAP_FOREACH(ref, val, "ManagedObjectReference")
+                if (soap_text(ref) && nw_strv_push(&refs, soap_text(ref)) < 0) {
+                        nw_strv_free(&refs);
+                        return -ENOMEM;
+                }
+        nw_strv_free(field);
+        *field = refs;
+        return 0;
+}
+
 static nw_tri tri(const xmlNode *val) {
         int b = soap_bool(soap_text(val));
         return b < 0 ? NW_UNSET : (nw_tri) b;
@@ -75,17 +89,8 @@ int vm_set_prop(void *object, const char *name, const xmlNode *val) {
         else if (strcmp(name, "config.version") == 0) {
                 const char *v = soap_text(val);
                 vm->hw_version = v && strncmp(v, "vmx-", 4) == 0 ? (int) strtol(v + 4, NULL, 10) : 0;
-        } else if (strcmp(name, "network") == 0) {
-                nw_strv nets = {};
-
-                SOAP_FOREACH(ref, val, "ManagedObjectReference")
-                        if (soap_text(ref) && nw_strv_push(&nets, soap_text(ref)) < 0) {
-                                nw_strv_free(&nets);
-                                return -ENOMEM;
-                        }
-                nw_strv_free(&vm->networks);
-                vm->networks = nets;
-        }
+        } else if (strcmp(name, "network") == 0)
+                return set_refs(&vm->networks, val);
         return 0;
 }
 
@@ -128,6 +133,8 @@ int dvpg_set_prop(void *object, const char *name, const xmlNode *val) {
                 return set_str(&pg->config_version, val);
         if (strcmp(name, "config.backingType") == 0)
                 return set_str(&pg->backing_type, val);
+        if (strcmp(name, "vm") == 0)
+                return set_refs(&pg->vms, val);
         if (strcmp(name, "config.uplink") == 0)
                 pg->uplink = tri(val) == NW_TRUE;
         else if (strcmp(name, "config.defaultPortConfig") == 0) {
@@ -166,6 +173,8 @@ int network_set_prop(void *object, const char *name, const xmlNode *val) {
                         net->name = strdup("");
                 return r < 0 || !net->name ? -ENOMEM : 0;
         }
+        if (strcmp(name, "vm") == 0)
+                return set_refs(&net->vms, val);
         return 0;
 }
 

@@ -10,7 +10,8 @@ static const char *const vm_paths[] = {
         "name", "runtime.powerState", "runtime.host", "config.template", "config.nestedHVEnabled",
         "config.version", "capability.nestedHVSupported", "network", NULL,
 };
-static const char *const net_paths[] = { "name", NULL };
+/* vm: who else sits on a portgroup, the blast radius of changing it (DV portgroups are Networks too). */
+static const char *const net_paths[] = { "name", "vm", NULL };
 /* config.backingType exists from API 7.0 on; dvpg_paths_old is the retry for older vCenters. */
 static const char *const dvpg_paths[] = {
         "name", "config.distributedVirtualSwitch", "config.configVersion", "config.uplink",

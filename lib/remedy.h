@@ -1,0 +1,117 @@
+/* Remediation planning: findings → the changes that would put each object back to policy, and the
+ * safety rails that hold some of them back. Pure: no I/O, no clock (now is passed in). Applying a
+ * plan is remedy-apply's job. */
+#pragma once
+
+#include "facts.h"
+#include "policy.h"
+
+typedef struct nw_remedy_cfg {
+        bool nested_hv;                   /* fix config.nestedHVEnabled */
+        bool portgroups;                  /* fix DV and standard portgroups */
+        bool fix_on_power_off;            /* a powered-on VM is fixed once it is seen powered off */
+        bool fix_templates;
+        bool allow_promiscuous_on_shared; /* promiscuous on where untagged VMs sit too */
+        bool dry_run;
+        int64_t max_changes_per_pass;
+        int64_t flap_limit;               /* fixes of one object within flap_window that mean a fight */
+        int64_t flap_window;              /* seconds */
+        nw_strv exclude;                  /* morefs or names never touched */
+} nw_remedy_cfg;
+
+void nw_remedy_cfg_defaults(nw_remedy_cfg *cfg);
+
+typedef enum nw_fix_kind {
+        NW_FIX_VM_NESTED_HV,      /* ReconfigVM_Task {nestedHVEnabled} */
+        NW_FIX_DVPG_MAC,          /* ReconfigureDVPortgroup_Task {macManagementPolicy} */
+        NW_FIX_DVPG_SECURITY,     /* ReconfigureDVPortgroup_Task {securityPolicy} (no MAC learning) */
+        NW_FIX_STDPG_SECURITY,    /* HostNetworkSystem.UpdatePortGroup {policy.security} */
+} nw_fix_kind;
+
+typedef enum nw_fix_verdict {
+        NW_FIX_APPLY,             /* do it now */
+        NW_FIX_DRY_RUN,           /* would do it; dry_run */
+        NW_FIX_PENDING_POWER_OFF, /* VM powered on: fixed when seen powered off (fix_on_power_off) */
+        NW_FIX_POWERED_ON,        /* VM powered on and fix_on_power_off = no: left to a person */
+        NW_FIX_TEMPLATE,          /* a template and fix_templates = no */
+        NW_FIX_SHARED,            /* promiscuous on would reach untagged VMs; allow_promiscuous_on_shared = no */
+        NW_FIX_EXCLUDED,          /* in exclude */
+        NW_FIX_DISABLED,          /* [remediation] nested_hv or portgroups = no */
+        NW_FIX_FIGHT,             /* someone keeps reverting it: hands off until the window passes */
+        NW_FIX_DEFERRED,          /* over max_changes_per_pass: next pass */
+        NW_FIX_UNFIXABLE,         /* no setting fixes it (nested_hv_supported, unset values we cannot infer) */
+        _NW_FIX_VERDICT_MAX,
+} nw_fix_verdict;
+
+/* One property: what it is, what it will be. */
+typedef struct nw_fix_change {
+        nw_check check;
+        nw_value before, after;
+} nw_fix_change;
+
+/* What to write. Portgroup fixes carry the whole policy object: drifted fields at their expected
+ * value, the others at their current one, so vCenter keeps everything that did not drift. */
+typedef struct nw_fix_target {
+        bool nested_hv;                                  /* VM */
+        bool promiscuous, forged_transmits, mac_changes; /* DV MAC / security policy, standard security */
+        bool set_mac_changes;                            /* standard: macChanges stays as it is unless false */
+        bool learning_enabled, unicast_flooding;         /* DV MAC learning */
+        int64_t limit;
+        const char *limit_policy;                        /* borrowed */
+} nw_fix_target;
+
+typedef struct nw_fix {
+        nw_fix_kind kind;
+        nw_fix_verdict verdict;
+        const char *object;          /* borrowed from the inventory: moref, or HOST/PG */
+        const char *name;
+        const nw_vm *vm;             /* exactly one of these is set, by kind */
+        const nw_dvpg *dvpg;
+        const nw_stdpg *stdpg;
+        nw_fix_change changes[6];
+        size_t n_changes;
+        nw_fix_target target;
+        nw_strv shared_with;         /* NW_FIX_SHARED: the untagged VMs' morefs on the portgroup */
+        char reason[256];            /* why it is not applied, for the journal and the report */
+} nw_fix;
+
+typedef struct nw_fix_plan {
+        nw_fix *v;
+        size_t n;
+        size_t deferred;             /* how many NW_FIX_DEFERRED */
+} nw_fix_plan;
+
+void nw_fix_plan_free(nw_fix_plan *p);
+static inline void nw_fix_plan_freep(nw_fix_plan *p) {
+        nw_fix_plan_free(p);
+}
+#define _cleanup_fix_plan_ _cleanup_(nw_fix_plan_freep)
+
+/* Anti-flap memory, kept by the caller across passes: when nestwarden fixed which object. */
+typedef struct nw_flap_entry {
+        char *object;
+        double times[32];            /* fixes within the window, oldest first */
+        size_t n;
+        bool fight_reported;         /* FIGHT sent for the current fight */
+} nw_flap_entry;
+
+typedef struct nw_flap {
+        nw_flap_entry *v;
+        size_t n;
+} nw_flap;
+
+void nw_flap_free(nw_flap *f);
+/* After a successful fix of object at now. */
+int remedy_flap_record(nw_flap *f, const char *object, double now);
+/* Forget everything (SIGHUP: an admin says "try again"). */
+void remedy_flap_reset(nw_flap *f);
+
+/* One fix per object (a VM's nested_hv; a portgroup's drifted checks together), in findings order,
+ * with a verdict each. Template findings (f's template flag) are included. Fixes borrow from inv,
+ * f and cfg. At most cfg->max_changes_per_pass fixes get NW_FIX_APPLY (or DRY_RUN); the rest
+ * that would have, NW_FIX_DEFERRED. now is for the flap window. 0 or -ENOMEM. */
+int remedy_plan(const nw_inventory *inv, const nw_findings *f, const nw_policy_cfg *pol, const nw_remedy_cfg *cfg,
+                const nw_flap *flap, double now, nw_fix_plan *out);
+
+const char *nw_fix_verdict_to_string(nw_fix_verdict v);
+const char *nw_fix_kind_to_string(nw_fix_kind k);
