@@ -42,7 +42,9 @@ void nw_stdpg_done(nw_stdpg *pg) {
         free(pg->host);
         free(pg->name);
         free(pg->vswitch);
-        free(pg->spec_xml);
+        free(pg->spec_head_xml);
+        free(pg->policy_tail_xml);
+        free(pg->network_system);
         *pg = (nw_stdpg) {};
 }
 

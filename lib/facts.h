@@ -87,7 +87,12 @@ typedef struct nw_stdpg {
         char *vswitch;
         /* computedPolicy.security: vCenter has applied vSwitch inheritance already */
         nw_tri promiscuous, mac_changes, forged_transmits;
-        char *spec_xml;         /* the HostPortGroupSpec as vCenter sent it, kept for remediation */
+        /* For UpdatePortGroup, which takes the whole spec: what vCenter sent, normalized for sending
+         * back (soap_emit), split around policy.security, the one part nestwarden changes. */
+        char *spec_head_xml;    /* spec members before policy: name, vlanId, vswitchName */
+        char *policy_tail_xml;  /* spec.policy members after security: nicTeaming, offloadPolicy, shapingPolicy */
+        nw_tri spec_promiscuous, spec_mac_changes, spec_forged_transmits; /* spec overrides; unset: inherited */
+        char *network_system;   /* the host's configManager.networkSystem */
 } nw_stdpg;
 
 typedef struct nw_inventory {

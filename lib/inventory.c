@@ -22,7 +22,7 @@ static const char *const dvpg_paths_old[] = {
         "config.defaultPortConfig", NULL,
 };
 static const char *const dvs_paths[] = { "name", "config.productInfo.version", "capability.featuresSupported", NULL };
-static const char *const host_paths[] = { "name", "config.network.portgroup", NULL };
+static const char *const host_paths[] = { "name", "config.network.portgroup", "configManager.networkSystem", NULL };
 
 /* The <val> of the named property in an ObjectContent (propSet) or ObjectUpdate (changeSet). */
 static const xmlNode *prop_val(const xmlNode *oc, const char *name, bool *ret_present) {
@@ -141,29 +141,42 @@ static int on_round1(void *userdata, const char *type, const char *moref, const 
         return add_switch(ctx, pg, err);
 }
 
-static char *node_xml(const xmlNode *n) {
-        xmlBuffer *buf = xmlBufferCreate();
-        char *s = NULL;
+/* spec's members before policy, and policy's after security, normalized for UpdatePortGroup. */
+static int split_spec(const xmlNode *spec, nw_stdpg *pg) {
+        _cleanup_buf_ nw_buf head = {}, tail = {};
+        const xmlNode *policy = soap_child(spec, "policy");
+        const xmlNode *sec = soap_child(policy, "security");
 
-        if (!buf)
-                return NULL;
-        if (xmlNodeDump(buf, n->doc, (xmlNode *) n, 0, 0) >= 0)
-                s = strdup((const char *) xmlBufferContent(buf));
-        xmlBufferFree(buf);
-        return s;
+        for (const xmlNode *c = spec->children; c && c != policy; c = c->next)
+                soap_emit(&head, c);
+        for (const xmlNode *c = policy ? policy->children : NULL; c; c = c->next)
+                if (c != sec)
+                        soap_emit(&tail, c);
+        pg->spec_head_xml = nw_buf_steal(&head);
+        pg->policy_tail_xml = nw_buf_steal(&tail);
+        pg->spec_promiscuous = tri(soap_child_text(sec, "allowPromiscuous"));
+        pg->spec_mac_changes = tri(soap_child_text(sec, "macChanges"));
+        pg->spec_forged_transmits = tri(soap_child_text(sec, "forgedTransmits"));
+        return pg->spec_head_xml && pg->policy_tail_xml ? 0 : -ENOMEM;
 }
 
-/* Replaces the host's standard portgroups by those in pgs (config.network.portgroup) that VMs use. */
-static int set_host_portgroups(inv_ctx *ctx, const char *host, const xmlNode *pgs, nw_err *err) {
+/* Replaces the host's standard portgroups by those in pgs (config.network.portgroup) that VMs use.
+ * netsys is the host's configManager.networkSystem; NULL keeps what was known. */
+static int set_host_portgroups(inv_ctx *ctx, const char *host, const xmlNode *pgs, const char *netsys, nw_err *err) {
+        _cleanup_free_ char *known = NULL;
         size_t k = 0;
 
         for (size_t i = 0; i < ctx->inv.n_stdpgs; i++) {
-                if (strcmp(ctx->inv.stdpgs[i].host, host) == 0)
+                if (strcmp(ctx->inv.stdpgs[i].host, host) == 0) {
+                        if (!known && ctx->inv.stdpgs[i].network_system)
+                                known = strdup(ctx->inv.stdpgs[i].network_system);
                         nw_stdpg_done(&ctx->inv.stdpgs[i]);
-                else
+                } else
                         ctx->inv.stdpgs[k++] = ctx->inv.stdpgs[i];
         }
         ctx->inv.n_stdpgs = k;
+        if (!netsys)
+                netsys = known;
 
         SOAP_FOREACH(hpg, pgs, "HostPortGroup") {
                 const xmlNode *spec = soap_child(hpg, "spec");
@@ -187,8 +200,9 @@ static int set_host_portgroups(inv_ctx *ctx, const char *host, const xmlNode *pg
                 pg->host = strdup(host);
                 pg->name = strdup(name);
                 pg->vswitch = strdup(soap_child_text(spec, "vswitchName") ?: "");
-                pg->spec_xml = node_xml(spec);
-                if (!pg->host || !pg->name || !pg->vswitch || !pg->spec_xml)
+                pg->network_system = netsys ? strdup(netsys) : NULL;
+                if (!pg->host || !pg->name || !pg->vswitch || (netsys && !pg->network_system) ||
+                    split_spec(spec, pg) < 0)
                         return nw_errf(err, -ENOMEM, "out of memory");
                 pg->promiscuous = tri(soap_child_text(sec, "allowPromiscuous"));
                 pg->mac_changes = tri(soap_child_text(sec, "macChanges"));
@@ -203,7 +217,8 @@ static int on_round2(void *userdata, const char *type, const char *moref, const 
         bool present;
 
         if (strcmp(type, "HostSystem") == 0)
-                return set_host_portgroups(ctx, moref, prop_val(oc, "config.network.portgroup", &present), err);
+                return set_host_portgroups(ctx, moref, prop_val(oc, "config.network.portgroup", &present),
+                                           soap_text(prop_val(oc, "configManager.networkSystem", &present)), err);
         sw = (nw_switch *) nw_inventory_get_switch(&ctx->inv, moref);
         if (sw && props_apply(oc, sw, switch_set_prop) < 0)
                 return nw_errf(err, -ENOMEM, "out of memory");
@@ -414,7 +429,7 @@ int inv_apply_update(inv_ctx *ctx, const char *type, const char *moref, const ch
                         *ret_resync = true;
                         return 0;
                 }
-                return present ? set_host_portgroups(ctx, moref, pgs, err) : 0;
+                return present ? set_host_portgroups(ctx, moref, pgs, NULL, err) : 0;
         }
         if ((sw = (nw_switch *) nw_inventory_get_switch(&ctx->inv, moref)))
                 return props_apply(ou, sw, switch_set_prop) < 0 ? nw_errf(err, -ENOMEM, "out of memory") : 0;

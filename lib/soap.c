@@ -67,6 +67,40 @@ const char *soap_xsi_type(const xmlNode *n, char *buf, size_t size) {
         return buf;
 }
 
+int soap_emit(nw_buf *out, const xmlNode *n) {
+        static const char xsi[] = "http://www.w3.org/2001/XMLSchema-instance";
+
+        if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE)
+                return nw_buf_put_xml(out, (const char *) n->content);
+        if (n->type != XML_ELEMENT_NODE)
+                return 0;
+        nw_buf_printf(out, "<%s", (const char *) n->name);
+        for (const xmlAttr *a = n->properties; a; a = a->next) {
+                xmlChar *v = xmlNodeListGetString(n->doc, a->children, 1);
+                const char *val = v ? (const char *) v : "", *colon;
+
+                if (a->ns && a->ns->href && strcmp((const char *) a->ns->href, xsi) == 0) {
+                        /* The type name may carry the reply's prefix too ("vim25:HostNicTeamingPolicy"). */
+                        colon = strchr(val, ':');
+                        nw_buf_printf(out, " xsi:%s=\"", (const char *) a->name);
+                        nw_buf_put_xml(out, colon ? colon + 1 : val);
+                } else if (!a->ns) {
+                        nw_buf_printf(out, " %s=\"", (const char *) a->name);
+                        nw_buf_put_xml(out, val);
+                } else {
+                        xmlFree(v);
+                        continue;
+                }
+                nw_buf_puts(out, "\"");
+                xmlFree(v);
+        }
+        nw_buf_puts(out, ">");
+        for (const xmlNode *c = n->children; c; c = c->next)
+                soap_emit(out, c);
+        nw_buf_printf(out, "</%s>", (const char *) n->name);
+        return out->oom ? -ENOMEM : 0;
+}
+
 int soap_bool(const char *s) {
         if (!s)
                 return -1;

@@ -30,6 +30,11 @@ const char *soap_text(const xmlNode *n);
 const char *soap_child_text(const xmlNode *parent, const char *name);
 /* xsi:type without its prefix, or NULL. */
 const char *soap_xsi_type(const xmlNode *n, char *buf, size_t size);
+/* Writes n (and its subtree) back as request XML: local names only (the method element's default
+ * namespace is urn:vim25), xsi:type with our "xsi" prefix whatever prefix the reply used, other
+ * attributes (a moref's type) as they are, text escaped. For sending back what vCenter sent. */
+int soap_emit(nw_buf *out, const xmlNode *n);
+
 /* "true"/"false" → NW_TRUE/NW_FALSE, anything else or NULL → -1 (unset). */
 int soap_bool(const char *s);
 

@@ -42,6 +42,7 @@ enum {
         NW_ENOTFOUND,     /* a named vSphere object (tag, category) does not exist */
         NW_EREPLY,        /* a reply we cannot make sense of */
         NW_ECONFIG,       /* configuration invalid */
+        NW_ECONCURRENT,   /* ConcurrentAccess: someone changed the object since we read it */
 };
 
 /* What went wrong, in words an admin can act on. lib/ fills it; daemon/ decides how to show it. */

@@ -131,6 +131,7 @@ void vc_free(vim_ctx *vc) {
         free(vc->property_collector);
         free(vc->session_manager);
         free(vc->root_folder);
+        free(vc->task_collector);
         free(vc);
 }
 
@@ -273,13 +274,18 @@ int vc_retrieve(vim_ctx *vc, const vim_filter_spec *spec, int64_t page_size, vim
 }
 
 int vc_create_filter(vim_ctx *vc, const vim_filter_spec *spec, char **ret_filter, nw_err *err) {
+        return vc_create_filter_on(vc, vc->property_collector, spec, ret_filter, err);
+}
+
+int vc_create_filter_on(vim_ctx *vc, const char *collector, const vim_filter_spec *spec, char **ret_filter,
+                        nw_err *err) {
         _cleanup_xmldoc_ xmlDoc *doc = NULL;
         _cleanup_buf_ nw_buf body = {};
         xmlNode *res;
         char *filter;
         int r;
 
-        r = vim_body_create_filter(&body, vc->property_collector, spec);
+        r = vim_body_create_filter(&body, collector, spec);
         if (r < 0)
                 return nw_errf(err, r, "out of memory");
         r = soap_call(vc->http, vc->url, vc->version, "CreateFilter", body.data, &doc, &res, err);
@@ -306,6 +312,12 @@ int vc_destroy_filter(vim_ctx *vc, const char *filter, nw_err *err) {
 
 int vc_wait_for_updates(vim_ctx *vc, const char *version, int max_wait_seconds, vim_update_cb cb, void *userdata,
                         char **ret_version, nw_err *err) {
+        return vc_wait_for_updates_on(vc, vc->property_collector, version, max_wait_seconds, cb, userdata,
+                                      ret_version, err);
+}
+
+int vc_wait_for_updates_on(vim_ctx *vc, const char *collector, const char *version, int max_wait_seconds,
+                           vim_update_cb cb, void *userdata, char **ret_version, nw_err *err) {
         _cleanup_xmldoc_ xmlDoc *doc = NULL;
         _cleanup_buf_ nw_buf body = {};
         xmlNode *res, *set;
@@ -313,7 +325,7 @@ int vc_wait_for_updates(vim_ctx *vc, const char *version, int max_wait_seconds, 
         char *copy;
         int r;
 
-        r = vim_body_wait_for_updates(&body, vc->property_collector, version, max_wait_seconds);
+        r = vim_body_wait_for_updates(&body, collector, version, max_wait_seconds);
         if (r < 0)
                 return nw_errf(err, r, "out of memory");
         r = soap_call(vc->http, vc->url, vc->version, "WaitForUpdatesEx", body.data, &doc, &res, err);
