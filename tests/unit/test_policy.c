@@ -147,7 +147,7 @@ static void add_stdpg(nw_inventory *inv, const char *host, const char *name, nw_
         pg->promiscuous = prom;
         pg->mac_changes = NO;
         pg->forged_transmits = forged;
-        pg->spec_xml = xstrdup("<spec/>");
+        pg->spec_head_xml = xstrdup("<name>x</name>");
 }
 
 /* --- comparing findings --- */
