@@ -7,9 +7,10 @@
 #include <systemd/sd-journal.h>
 
 #include "log.h"
+#include "report.h"
 
 static int max_prio = LOG_INFO;
-static bool stderr_is_journal;
+static bool echo_stderr = true;
 
 static bool detect_journal_stream(void) {
         const char *e = getenv("JOURNAL_STREAM");
@@ -22,9 +23,9 @@ static bool detect_journal_stream(void) {
         return (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino;
 }
 
-void log_setup(int max_priority) {
+void log_setup(int max_priority, bool echo) {
         max_prio = max_priority;
-        stderr_is_journal = detect_journal_stream();
+        echo_stderr = echo && !detect_journal_stream();
 }
 
 static const char *prio_name(int p) {
@@ -42,7 +43,7 @@ void log_msg(int priority, const char *fmt, ...) {
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
         (void) sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", priority, "SYSLOG_IDENTIFIER=nestwarden", NULL);
-        if (!stderr_is_journal)
+        if (echo_stderr)
                 fprintf(stderr, "nestwarden: %s: %s\n", prio_name(priority), msg);
 }
 
@@ -50,8 +51,44 @@ void log_event(const nw_event *ev) {
         char msg[1024];
 
         (void) journal_send(ev);
-        if (!stderr_is_journal) {
+        if (echo_stderr) {
                 (void) journal_format(ev, msg, sizeof(msg));
                 fprintf(stderr, "nestwarden: %s: %s\n", prio_name(journal_priority(ev->type)), msg);
+        }
+}
+
+static const char *kind_of(const nw_fix *fix) {
+        return fix->kind == NW_FIX_VM_NESTED_HV ? "vm" : fix->kind == NW_FIX_STDPG_SECURITY ? "portgroup" : "dvportgroup";
+}
+
+void log_fix(const char *vcenter, const nw_fix *fix, nw_event_type type, const char *task, const char *fault,
+             const char *detail) {
+        nw_event ev = {
+                .type = type,
+                .vcenter = vcenter,
+                .object = fix->object,
+                .object_name = fix->name,
+                .object_kind = kind_of(fix),
+                .task = task && *task ? task : NULL,
+                .fault = fault && *fault ? fault : NULL,
+                .detail = detail,
+        };
+
+        if (type == NW_EVENT_REMEDIATION_SKIPPED || type == NW_EVENT_FIGHT) {
+                ev.reason = nw_fix_verdict_to_string(fix->verdict);
+                ev.detail = detail ? detail : fix->reason;
+                log_event(&ev);
+                return;
+        }
+        for (size_t i = 0; i < fix->n_changes; i++) {
+                char before[64], after[64];
+
+                (void) report_value_string(&fix->changes[i].before, before, sizeof(before));
+                (void) report_value_string(&fix->changes[i].after, after, sizeof(after));
+                ev.check = nw_check_to_string(fix->changes[i].check);
+                ev.expected = after;
+                ev.before = before;
+                ev.after = after;
+                log_event(&ev);
         }
 }

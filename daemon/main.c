@@ -12,22 +12,25 @@ static void usage(FILE *f) {
                 "MAC learning or promiscuous + forged transmits on their portgroups.\n\n"
                 "Commands:\n"
                 "  check      read vCenter once, report drift, exit 0 (compliant), 1 (drift) or 3 (could not check)\n"
-                "  run        the service: watch vCenter, report drift transitions to the journal\n\n"
+                "  run        the service: watch vCenter, report drift transitions to the journal\n"
+                "  fix        one remediation pass under the [remediation] rules; exit codes as check\n\n"
                 "Options:\n"
                 "  -c, --config FILE  configuration file (default %s)\n"
                 "      --json         one JSON document instead of the table\n"
-                "      --stats        print HTTP requests and wall time to stderr\n"
+                "      --stats        print HTTP requests and wall time to stderr (check)\n"
+                "      --dry-run      fix: print what would change, change nothing\n"
                 "  -h, --help         this text\n"
                 "      --version      version\n",
                 NW_CONFIG_DEFAULT_PATH);
 }
 
 int main(int argc, char **argv) {
-        enum { OPT_JSON = 256, OPT_STATS, OPT_VERSION };
+        enum { OPT_JSON = 256, OPT_STATS, OPT_VERSION, OPT_DRY_RUN };
         static const struct option longopts[] = {
                 { "config", required_argument, NULL, 'c' },
                 { "json", no_argument, NULL, OPT_JSON },
                 { "stats", no_argument, NULL, OPT_STATS },
+                { "dry-run", no_argument, NULL, OPT_DRY_RUN },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, OPT_VERSION },
                 {},
@@ -47,6 +50,9 @@ int main(int argc, char **argv) {
                         break;
                 case OPT_STATS:
                         o.stats = true;
+                        break;
+                case OPT_DRY_RUN:
+                        o.dry_run = true;
                         break;
                 case 'h':
                         usage(stdout);
@@ -73,6 +79,8 @@ int main(int argc, char **argv) {
                 return cmd_check(&o);
         if (strcmp(cmd, "run") == 0)
                 return cmd_run(&o);
+        if (strcmp(cmd, "fix") == 0)
+                return cmd_fix(&o);
         fprintf(stderr, "nestwarden: unknown command '%s' (try --help)\n", cmd);
         return EXIT_UNKNOWN;
 }

@@ -2,6 +2,11 @@
 #pragma once
 
 #include "config.h"
+#include "http.h"
+#include "inventory.h"
+#include "remedy-apply.h"
+#include "vapi.h"
+#include "vim.h"
 
 enum {
         EXIT_COMPLIANT = 0,
@@ -13,7 +18,40 @@ typedef struct nw_opts {
         const char *config;
         bool json;
         bool stats;
+        bool dry_run;
 } nw_opts;
+
+typedef struct nw_session {
+        nw_http *http;
+        vim_ctx *vc;
+        nw_vapi *tags;
+        nw_strv vms;   /* the tagged VMs at the last gather */
+        unsigned long requests; /* HTTP requests made, counted when the session closes */
+} nw_session;
+
+/* Logs in to vim25 and vAPI; on failure s is closed and err says why. */
+int session_open(const nw_config *cfg, nw_session *s, nw_err *err);
+/* Tags → VMs → facts. */
+int session_gather(const nw_config *cfg, nw_session *s, inv_ctx *ret, nw_err *err);
+/* Logs out (best effort) and frees; safe on a closed session. */
+void session_close(nw_session *s);
+static inline void session_closep(nw_session *s) {
+        session_close(s);
+}
+#define _cleanup_session_ _cleanup_(session_closep)
+
+/* How a remediation pass tells about each fix: applied (res set; err set when it failed), or left
+ * alone with verdict (res NULL). */
+typedef void (*remediate_fn)(void *userdata, const nw_fix *fix, nw_fix_verdict verdict, const nw_fix_result *res,
+                             const nw_err *err);
+/* Plans and applies one pass over ctx (at most max_changes_per_pass changes). flap may be NULL (a
+ * one-shot has no memory). Fails only when vCenter went away mid-pass. */
+int remediate_pass(const nw_config *cfg, vim_ctx *vc, inv_ctx *ctx, nw_flap *flap, double now, remediate_fn fn,
+                   void *userdata, nw_err *err);
+
+/* The one clear line of a failed one-shot command on stderr; returns EXIT_UNKNOWN. */
+int fail_line(const nw_config *cfg, const nw_err *err);
 
 int cmd_check(const nw_opts *o);
 int cmd_run(const nw_opts *o);
+int cmd_fix(const nw_opts *o);

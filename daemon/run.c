@@ -63,6 +63,11 @@ typedef struct service {
         uint64_t watchdog_usec;
         double next_watchdog;
         size_t n_portgroups;         /* judged at the last pass (uplink and NSX ones are not) */
+
+        nw_flap flap;                /* when we fixed what: the anti-flap memory */
+        nw_strv left_alone;          /* "OBJECT\tVERDICT" reported at the last pass: said once, not every pass */
+        nw_strv left_now;
+        size_t deferred;
         char last_pass[16];
 } service;
 
@@ -199,7 +204,7 @@ static int emit_drift(void *userdata, nw_event_type type, const nw_drift *x) {
 }
 
 /* Judges the facts and reports what changed since the last judgement. */
-static int evaluate(service *d) {
+static int judge(service *d) {
         _cleanup_findings_ nw_findings findings = {};
         _cleanup_drift_set_ nw_drift_set now = {};
         struct tm tm;
@@ -223,6 +228,74 @@ static int evaluate(service *d) {
         strftime(d->last_pass, sizeof(d->last_pass), "%H:%M:%S", localtime_r(&t, &tm));
         notify_status(d);
         return 0;
+}
+
+static bool remediating(const service *d) {
+        return strcmp(d->cfg->daemon.mode, "remediate") == 0;
+}
+
+static void on_fix(void *userdata, const nw_fix *fix, nw_fix_verdict verdict, const nw_fix_result *res,
+                   const nw_err *err) {
+        service *d = userdata;
+        const char *url = d->cfg->vcenter.url;
+        _cleanup_free_ char *key = NULL;
+        char detail[1024];
+
+        if (res) {
+                if (err)
+                        log_fix(url, fix, NW_EVENT_REMEDIATION_FAILED, res->task, err->fault, err->msg);
+                else if (!res->already_compliant)
+                        log_fix(url, fix, NW_EVENT_REMEDIATED, res->task, NULL, NULL);
+                return;
+        }
+        if (verdict == NW_FIX_DEFERRED) {
+                d->deferred++;
+                return;
+        }
+        /* Left alone: said once while it stays so, not at every pass. */
+        if (asprintf(&key, "%s\t%s", fix->object, nw_fix_verdict_to_string(verdict)) < 0 ||
+            nw_strv_push(&d->left_now, key) < 0 || nw_strv_contains(&d->left_alone, key))
+                return;
+        snprintf(detail, sizeof(detail), "%s", fix->reason);
+        if (verdict == NW_FIX_SHARED) {
+                nw_err ignored;
+                size_t n = strlen(detail);
+
+                (void) inv_fetch_names(d->vc, &d->facts, &fix->shared_with, &ignored);
+                for (size_t i = 0; i < fix->shared_with.n && n < sizeof(detail); i++) {
+                        const char *name = nw_inventory_get_other_name(&d->facts.inv, fix->shared_with.v[i]);
+                        n += (size_t) snprintf(detail + n, sizeof(detail) - n, "%s %s (%s)", i ? "," : "; on it:",
+                                               name ? name : "?", fix->shared_with.v[i]);
+                }
+        }
+        log_fix(url, fix,
+                verdict == NW_FIX_DRY_RUN ? NW_EVENT_DRY_RUN :
+                verdict == NW_FIX_FIGHT ? NW_EVENT_FIGHT : NW_EVENT_REMEDIATION_SKIPPED,
+                NULL, NULL, detail);
+}
+
+/* Judge; in remediate mode also fix what may be fixed, and judge again so that what was fixed is
+ * reported resolved at once rather than when vCenter's update comes in. */
+static int evaluate(service *d, nw_err *err) {
+        int r;
+
+        r = judge(d);
+        if (r < 0)
+                return nw_errf(err, r, "%s", strerror(-r));
+        if (!remediating(d))
+                return 0;
+        d->deferred = 0;
+        r = remediate_pass(d->cfg, d->vc, &d->facts, &d->flap, now_mono(), on_fix, d, err);
+        nw_strv_free(&d->left_alone);
+        d->left_alone = d->left_now;
+        d->left_now = (nw_strv) {};
+        if (r < 0)
+                return r;
+        if (d->deferred)
+                log_msg(LOG_NOTICE, "%zu changes deferred to the next pass (max_changes_per_pass = %lld)", d->deferred,
+                        (long long) d->cfg->remediation.max_changes_per_pass);
+        r = judge(d);
+        return r < 0 ? nw_errf(err, r, "%s", strerror(-r)) : 0;
 }
 
 static const watched_vm *find_watched(const service *d, const char *moref) {
@@ -314,10 +387,11 @@ static int resync(service *d, nw_err *err) {
                 return r;
 
         r = track_tagged(d);
-        if (r >= 0)
-                r = evaluate(d);
         if (r < 0)
                 return nw_errf(err, r, "%s", strerror(-r));
+        r = evaluate(d, err);
+        if (r < 0)
+                return r;
         if (!d->first_pass_done)
                 log_msg(LOG_INFO, "watching %zu tagged VMs and %zu portgroups on %s", d->facts.inv.n_vms,
                         d->n_portgroups, d->cfg->vcenter.url);
@@ -359,7 +433,7 @@ static int wait_for_changes(service *d, nw_err *err) {
                 return r;
         if (d->need_resync)
                 return 0;
-        return evaluate(d) < 0 ? nw_errf(err, -ENOMEM, "out of memory") : 0;
+        return evaluate(d, err);
 }
 
 /* Sleeps up to seconds, waking for signals and feeding the watchdog. */
@@ -431,8 +505,11 @@ static void reload(service *d) {
         else {
                 cfg_free(d->cfg);
                 d->cfg = cfg;
-                log_setup(cfg_log_level(cfg));
+                log_setup(cfg_log_level(cfg), true);
                 log_msg(LOG_INFO, "configuration %s reloaded", d->config_path);
+                /* An admin's "try again": objects given up on as fights are fair game once more. */
+                remedy_flap_reset(&d->flap);
+                nw_strv_free(&d->left_alone);
                 /* Credentials, TLS or the vCenter itself may have changed: start the session afresh. */
                 disconnect(d, true);
         }
@@ -489,7 +566,7 @@ int cmd_run(const nw_opts *o) {
                 fprintf(stderr, "nestwarden: %s\n", err.msg);
                 return EXIT_CONFIG;
         }
-        log_setup(cfg_log_level(d.cfg));
+        log_setup(cfg_log_level(d.cfg), true);
         setup_signals();
         srandom((unsigned) (now_mono() * 1e6) ^ (unsigned) getpid());
         if (sd_watchdog_enabled(0, &d.watchdog_usec) <= 0)
@@ -516,6 +593,9 @@ int cmd_run(const nw_opts *o) {
         inv_ctx_done(&d.facts);
         drift_set_free(&d.drift);
         watched_vms_free(&d);
+        nw_flap_free(&d.flap);
+        nw_strv_free(&d.left_alone);
+        nw_strv_free(&d.left_now);
         cfg_free(d.cfg);
         return 0;
 }

@@ -2,6 +2,7 @@
  * Errors cite "PATH:LINE: key 'x': why" so an admin can fix the file without reading the source. */
 #include "config.h"
 
+#include <ctype.h>
 #include <ini.h>
 #include <inttypes.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@ typedef enum key_type {
         KEY_BOOL,
         KEY_INT,    /* int64_t in min..max */
         KEY_CHOICE, /* one of choices, copied into a char[size] */
+        KEY_LIST,   /* comma-separated items into an nw_strv; empty means none */
 } key_type;
 
 typedef struct key_def {
@@ -37,7 +39,8 @@ static const char *const limit_policies[] = { "allow", "drop", NULL };
 static const char *const modes[] = { "report", "remediate", NULL };
 static const char *const log_levels[] = { "err", "warning", "notice", "info", "debug", NULL };
 
-/* Integer and boolean defaults live in config_defaults() and nw_policy_cfg_defaults(). */
+/* Integer and boolean defaults live in config_defaults(), nw_policy_cfg_defaults() and
+ * nw_remedy_cfg_defaults(). */
 static const key_def keys[] = {
         { "vcenter", "url", KEY_URL, .required = true, FIELD(vcenter.url) },
         { "vcenter", "user", KEY_STRING, .required = true, FIELD(vcenter.user) },
@@ -64,6 +67,18 @@ static const key_def keys[] = {
         { "daemon", "mode", KEY_CHOICE, .choices = modes, FIELD(daemon.mode), FIELD_SIZE(daemon.mode) },
         { "daemon", "log_level", KEY_CHOICE, .choices = log_levels, FIELD(daemon.log_level),
           FIELD_SIZE(daemon.log_level) },
+
+        { "remediation", "nested_hv", KEY_BOOL, FIELD(remediation.nested_hv) },
+        { "remediation", "portgroups", KEY_BOOL, FIELD(remediation.portgroups) },
+        { "remediation", "fix_on_power_off", KEY_BOOL, FIELD(remediation.fix_on_power_off) },
+        { "remediation", "fix_templates", KEY_BOOL, FIELD(remediation.fix_templates) },
+        { "remediation", "allow_promiscuous_on_shared", KEY_BOOL, FIELD(remediation.allow_promiscuous_on_shared) },
+        { "remediation", "dry_run", KEY_BOOL, FIELD(remediation.dry_run) },
+        { "remediation", "max_changes_per_pass", KEY_INT, .min = 1, .max = 1000,
+          FIELD(remediation.max_changes_per_pass) },
+        { "remediation", "flap_limit", KEY_INT, .min = 1, .max = 100, FIELD(remediation.flap_limit) },
+        { "remediation", "flap_window", KEY_INT, .min = 60, .max = 604800, FIELD(remediation.flap_window) },
+        { "remediation", "exclude", KEY_LIST, FIELD(remediation.exclude) },
 };
 
 typedef struct parse_state {
@@ -216,6 +231,30 @@ static int set_string(parse_state *st, const key_def *k, char *value) {
         return 1;
 }
 
+/* Items are trimmed and empty ones dropped, so "a, b," and "a,b" agree; names may hold spaces
+ * ("VM Network") but not commas. */
+static int list_set(nw_strv *l, const char *value) {
+        nw_strv_free(l);
+        for (const char *p = value;;) {
+                size_t n = strcspn(p, ",");
+                const char *b = p, *e = p + n;
+
+                while (b < e && isspace((unsigned char) *b))
+                        b++;
+                while (e > b && isspace((unsigned char) e[-1]))
+                        e--;
+                if (e > b) {
+                        _cleanup_free_ char *item = strndup(b, (size_t) (e - b));
+
+                        if (!item || nw_strv_push(l, item) < 0)
+                                return -ENOMEM;
+                }
+                if (p[n] == '\0')
+                        return 1;
+                p += n + 1;
+        }
+}
+
 static int key_set(parse_state *st, const key_def *k, const char *value) {
         void *p = field(st->cfg, k);
         const char *why;
@@ -223,7 +262,8 @@ static int key_set(parse_state *st, const key_def *k, const char *value) {
         int64_t v;
         int r;
 
-        if (k->type != KEY_BOOL && k->type != KEY_INT && k->type != KEY_CHOICE && value[0] == '\0') {
+        if (k->type != KEY_BOOL && k->type != KEY_INT && k->type != KEY_CHOICE && k->type != KEY_LIST &&
+            value[0] == '\0') {
                 if (k->required)
                         return line_error(st, "key '%s': must not be empty", k->name);
                 /* An empty assignment resets to the default, as in systemd unit files. */
@@ -287,6 +327,9 @@ static int key_set(parse_state *st, const key_def *k, const char *value) {
                         }
                         return line_error(st, "key '%s': '%s' is not one of %s", k->name, value, list);
                 }
+
+        case KEY_LIST:
+                return list_set(p, value);
         }
         return line_error(st, "key '%s': internal error: unknown type", k->name);
 }
@@ -390,6 +433,7 @@ static int config_defaults(nw_config *cfg) {
         strcpy(cfg->daemon.mode, "report");
         strcpy(cfg->daemon.log_level, "info");
         nw_policy_cfg_defaults(&cfg->policy);
+        nw_remedy_cfg_defaults(&cfg->remediation);
 
         lp = cfg->policy.mac_learning_limit_policy ?: "drop";
         if (strlen(lp) >= sizeof(cfg->limit_policy_buf))
@@ -429,16 +473,6 @@ static int config_finish(parse_state *st) {
                                "%s:%u: key 'insecure': yes contradicts ca_file = %s (nothing is verified when "
                                "insecure); drop one of them",
                                st->path, st->seen[k - keys], cfg->vcenter.ca_file);
-        }
-
-        if (strcmp(cfg->daemon.mode, "remediate") == 0) {
-                const key_def *k = key_find("daemon", "mode", NULL);
-
-                /* Accepted by the grammar so that configs written for the next version read right,
-                 * refused here so that nobody believes drift is being fixed. */
-                return nw_errf(&st->err, -NW_ECONFIG,
-                               "%s:%u: key 'mode': remediate is not available in this version; use report",
-                               st->path, st->seen[k - keys]);
         }
 
         cfg->policy.mac_learning_limit_policy = cfg->limit_policy_buf;
@@ -515,5 +549,6 @@ void cfg_free(nw_config *cfg) {
         free(cfg->vcenter.ca_file);
         free(cfg->selection.tag_category);
         free(cfg->selection.tag);
+        nw_strv_free(&cfg->remediation.exclude);
         free(cfg);
 }

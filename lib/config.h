@@ -2,6 +2,7 @@
 #pragma once
 
 #include "policy.h"
+#include "remedy.h"
 #include "util.h"
 
 #define NW_CONFIG_DEFAULT_PATH "/etc/nestwarden/nestwarden.conf"
@@ -25,9 +26,10 @@ typedef struct nw_config {
         struct {
                 int64_t interval;     /* seconds between full resyncs (the safety net) */
                 int64_t tag_refresh;  /* seconds between tag lookups: tags have no change feed */
-                char mode[16];        /* "report" ("remediate" is refused for now) */
+                char mode[16];        /* "report" or "remediate" */
                 char log_level[16];   /* err, warning, notice, info, debug */
         } daemon;
+        nw_remedy_cfg remediation;
         char limit_policy_buf[8]; /* storage behind policy.mac_learning_limit_policy */
 } nw_config;
 

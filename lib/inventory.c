@@ -457,3 +457,53 @@ int inv_apply_update(inv_ctx *ctx, const char *type, const char *moref, const ch
         }
         return 0;
 }
+
+typedef struct refresh {
+        inv_ctx *ctx;
+        bool resync;
+} refresh;
+
+static int on_refresh(void *userdata, const char *type, const char *moref, const xmlNode *oc, nw_err *err) {
+        refresh *rf = userdata;
+
+        /* An ObjectContent's propSet reads like a full update's changeSet. */
+        return inv_apply_update(rf->ctx, type, moref, "modify", oc, &rf->resync, err);
+}
+
+int inv_refresh(vim_ctx *vc, inv_ctx *ctx, const char *type, const char *moref, nw_err *err) {
+        const vim_prop_spec props[] = { ROUND1_PROPS(ctx->old_api), ROUND2_PROPS };
+        const vim_obj_spec obj = { type, moref, NULL, 0 };
+        refresh rf = { .ctx = ctx };
+
+        return vc_retrieve(vc, &(vim_filter_spec) { props, ELEMENTSOF(props), &obj, 1 }, 1, on_refresh, &rf, err);
+}
+
+static int on_name(void *userdata, const char *type, const char *moref, const xmlNode *oc, nw_err *err) {
+        inv_ctx *ctx = userdata;
+        nw_other_vm *o;
+        bool present;
+        const char *name = soap_text(prop_val(oc, "name", &present));
+
+        if (nw_inventory_get_other_name(&ctx->inv, moref))
+                return 0;
+        o = PUSH(ctx->inv.others, ctx->inv.n_others);
+        if (!o || !(o->moref = strdup(moref)) || !(o->name = strdup(name ? name : moref)))
+                return nw_errf(err, -ENOMEM, "out of memory");
+        return 0;
+}
+
+int inv_fetch_names(vim_ctx *vc, inv_ctx *ctx, const nw_strv *morefs, nw_err *err) {
+        static const char *const paths[] = { "name", NULL };
+        const vim_prop_spec props[] = { { "VirtualMachine", paths } };
+        _cleanup_free_ vim_obj_spec *objs = calloc(morefs->n ? morefs->n : 1, sizeof(*objs));
+        size_t n = 0;
+
+        if (!objs)
+                return nw_errf(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < morefs->n; i++)
+                if (!nw_inventory_get_other_name(&ctx->inv, morefs->v[i]))
+                        objs[n++] = (vim_obj_spec) { "VirtualMachine", morefs->v[i], NULL, 0 };
+        if (n == 0)
+                return 0;
+        return vc_retrieve(vc, &(vim_filter_spec) { props, 1, objs, n }, 1000, on_name, ctx, err);
+}

@@ -20,6 +20,11 @@ static const char *const message_ids[_NW_EVENT_MAX] = {
         [NW_EVENT_VM_UNTAGGED] = "f3351fcc7a2e4e50b0dfa115aa11aacd",
         [NW_EVENT_VCENTER_LOST] = "249162478abc449891dc26495cf1dfa4",
         [NW_EVENT_VCENTER_REGAINED] = "99876d1d34cd4bfa83110801f62656b8",
+        [NW_EVENT_REMEDIATED] = "b612ff908f3c4a39a23e235847a275e1",
+        [NW_EVENT_REMEDIATION_FAILED] = "9650415e9d2e4564822c03b2d6c4953d",
+        [NW_EVENT_REMEDIATION_SKIPPED] = "26ce7256314447d1a996ec3323d084e2",
+        [NW_EVENT_FIGHT] = "e4899ac2650c46f9a98ce33c9f191972",
+        [NW_EVENT_DRY_RUN] = "64cc6776d1af4a7f9e150724c1d946f1",
 };
 
 static const int priorities[_NW_EVENT_MAX] = {
@@ -29,6 +34,11 @@ static const int priorities[_NW_EVENT_MAX] = {
         [NW_EVENT_VM_UNTAGGED] = LOG_INFO,
         [NW_EVENT_VCENTER_LOST] = LOG_ERR,
         [NW_EVENT_VCENTER_REGAINED] = LOG_NOTICE,
+        [NW_EVENT_REMEDIATED] = LOG_NOTICE,
+        [NW_EVENT_REMEDIATION_FAILED] = LOG_ERR,
+        [NW_EVENT_REMEDIATION_SKIPPED] = LOG_NOTICE,
+        [NW_EVENT_FIGHT] = LOG_WARNING,
+        [NW_EVENT_DRY_RUN] = LOG_INFO,
 };
 
 static bool type_valid(nw_event_type t) {
@@ -113,6 +123,21 @@ static const char *or_unset(const char *v) {
         return v ? v : "unset";
 }
 
+static bool is_set(const char *v) {
+        return v && v[0];
+}
+
+/* The value a remediation sets: after (read back, or intended), else expected. */
+static const char *target_value(const nw_event *ev) {
+        return or_unset(is_set(ev->after) ? ev->after : ev->expected);
+}
+
+/* ": X" when X is set. */
+static void sink_part(sink *s, const char *v) {
+        if (is_set(v))
+                sink_printf(s, ": %s", v);
+}
+
 /* Returns 0 with *ret_len the length of the complete MESSAGE (the buffer may hold less). */
 static int format_event(const nw_event *ev, char *buf, size_t size, size_t *ret_len) {
         sink s = { .buf = buf, .size = size };
@@ -151,6 +176,37 @@ static int format_event(const nw_event *ev, char *buf, size_t size, size_t *ret_
                 /* detail is a suffix such as " after 42 s". */
                 sink_printf(&s, "vCenter %s regained%s", vc, ev->detail ? ev->detail : "");
                 break;
+        case NW_EVENT_REMEDIATED:
+                sink_object(&s, ev);
+                sink_printf(&s, ": set %s from %s to %s", check_label(ev->check), or_unset(ev->before),
+                            target_value(ev));
+                if (is_set(ev->task))
+                        sink_printf(&s, " (%s)", ev->task);
+                break;
+        case NW_EVENT_REMEDIATION_FAILED:
+                sink_object(&s, ev);
+                sink_printf(&s, ": could not set %s to %s", check_label(ev->check), target_value(ev));
+                sink_part(&s, ev->fault);
+                sink_part(&s, ev->detail);
+                break;
+        case NW_EVENT_REMEDIATION_SKIPPED:
+                sink_object(&s, ev);
+                sink_printf(&s, ": not fixed");
+                if (is_set(ev->reason))
+                        sink_printf(&s, " (%s)", ev->reason);
+                sink_part(&s, ev->detail);
+                break;
+        case NW_EVENT_FIGHT:
+                sink_object(&s, ev);
+                sink_printf(&s, ": %s; another tool or person keeps changing it back: "
+                                "hands off until the window passes or a reload",
+                            is_set(ev->detail) ? ev->detail : "reverted again after nestwarden fixed it");
+                break;
+        case NW_EVENT_DRY_RUN:
+                sink_object(&s, ev);
+                sink_printf(&s, ": would set %s from %s to %s (dry run)", check_label(ev->check),
+                            or_unset(ev->before), target_value(ev));
+                break;
         default:
                 assert(false);
         }
@@ -170,9 +226,30 @@ int journal_format(const nw_event *ev, char *buf, size_t size) {
         return len < size ? 0 : -ENOBUFS;
 }
 
+/* The NESTWARDEN_* fields, in the order they are sent. */
+static const struct {
+        const char *name;
+        size_t offset;
+} event_fields[] = {
+        { "NESTWARDEN_VCENTER", offsetof(nw_event, vcenter) },
+        { "NESTWARDEN_OBJECT", offsetof(nw_event, object) },
+        { "NESTWARDEN_OBJECT_NAME", offsetof(nw_event, object_name) },
+        { "NESTWARDEN_OBJECT_KIND", offsetof(nw_event, object_kind) },
+        { "NESTWARDEN_CHECK", offsetof(nw_event, check) },
+        { "NESTWARDEN_EXPECTED", offsetof(nw_event, expected) },
+        { "NESTWARDEN_ACTUAL", offsetof(nw_event, actual) },
+        { "NESTWARDEN_BEFORE", offsetof(nw_event, before) },
+        { "NESTWARDEN_AFTER", offsetof(nw_event, after) },
+        { "NESTWARDEN_TASK", offsetof(nw_event, task) },
+        { "NESTWARDEN_FAULT", offsetof(nw_event, fault) },
+        { "NESTWARDEN_REASON", offsetof(nw_event, reason) },
+        { "NESTWARDEN_DETAIL", offsetof(nw_event, detail) },
+};
+
 /* Fields are handed to sd_journal_sendv as "NAME=value" iovecs, each allocated here: a value is
- * never a format string, and one with a newline goes out in journald's binary-safe encoding. */
-enum { MAX_FIELDS = 13 };
+ * never a format string, and one with a newline goes out in journald's binary-safe encoding.
+ * MESSAGE, PRIORITY, MESSAGE_ID, SYSLOG_IDENTIFIER, then the NESTWARDEN_* ones. */
+enum { MAX_FIELDS = 4 + ELEMENTSOF(event_fields) };
 
 typedef struct fields {
         struct iovec iov[MAX_FIELDS];
@@ -229,16 +306,12 @@ int journal_send(const nw_event *ev) {
         if (fields_add(&f, "MESSAGE", msg) < 0 ||
             fields_add(&f, "PRIORITY", prio) < 0 ||
             fields_add(&f, "MESSAGE_ID", message_ids[ev->type]) < 0 ||
-            fields_add(&f, "SYSLOG_IDENTIFIER", "nestwarden") < 0 ||
-            fields_add(&f, "NESTWARDEN_VCENTER", ev->vcenter) < 0 ||
-            fields_add(&f, "NESTWARDEN_OBJECT", ev->object) < 0 ||
-            fields_add(&f, "NESTWARDEN_OBJECT_NAME", ev->object_name) < 0 ||
-            fields_add(&f, "NESTWARDEN_OBJECT_KIND", ev->object_kind) < 0 ||
-            fields_add(&f, "NESTWARDEN_CHECK", ev->check) < 0 ||
-            fields_add(&f, "NESTWARDEN_EXPECTED", ev->expected) < 0 ||
-            fields_add(&f, "NESTWARDEN_ACTUAL", ev->actual) < 0 ||
-            fields_add(&f, "NESTWARDEN_DETAIL", ev->detail) < 0)
+            fields_add(&f, "SYSLOG_IDENTIFIER", "nestwarden") < 0)
                 return -ENOMEM;
+        for (size_t i = 0; i < ELEMENTSOF(event_fields); i++)
+                if (fields_add(&f, event_fields[i].name,
+                               *(const char *const *) ((const char *) ev + event_fields[i].offset)) < 0)
+                        return -ENOMEM;
 
         return sd_journal_sendv(f.iov, (int) f.n);
 }

@@ -13,6 +13,26 @@ typedef enum nw_event_type {
         NW_EVENT_VM_UNTAGGED,      /* a VM left the tagged set (info) */
         NW_EVENT_VCENTER_LOST,     /* vCenter unreachable or refusing us (err) */
         NW_EVENT_VCENTER_REGAINED, /* back after an outage (notice) */
+        /* Remediation. The fields listed are the ones the catalog substitutes: set them always
+         * (an absent one would show as its bare name in `journalctl -x`). */
+        NW_EVENT_REMEDIATED,          /* nestwarden changed a property back to policy (notice).
+                                       * Always: object fields, check, expected (the value set),
+                                       * before, after (read back). task unless the change is no
+                                       * vCenter task (UpdatePortGroup). */
+        NW_EVENT_REMEDIATION_FAILED,  /* the change was refused or did not stick (err). Always:
+                                       * object fields, check, before, after (intended). fault (the
+                                       * vim25 fault type) and detail (its message) when there was
+                                       * one; task when one was started. */
+        NW_EVENT_REMEDIATION_SKIPPED, /* a drifted object left alone on purpose (notice). Always:
+                                       * object fields, reason (pending-power-off, powered-on,
+                                       * template, shared, excluded, disabled, unfixable,
+                                       * deferred). detail: the human text (the untagged VMs on a
+                                       * shared portgroup, ...); check when there is one. */
+        NW_EVENT_FIGHT,               /* something keeps reverting an object nestwarden fixed:
+                                       * hands off (warning). Always: object fields; detail e.g.
+                                       * "reverted 3 times within 3600 s after nestwarden fixed it". */
+        NW_EVENT_DRY_RUN,             /* dry run: what a fix would change (info). As REMEDIATED
+                                       * without task. */
         _NW_EVENT_MAX,
 } nw_event_type;
 
@@ -26,6 +46,11 @@ typedef struct nw_event {
         const char *expected;    /* as report_value_string renders them */
         const char *actual;
         const char *detail;      /* free text: the error for VCENTER_LOST, the outage length, ... */
+        const char *before;      /* remediation: the value before the change (report_value_string) */
+        const char *after;       /* the value after it (REMEDIATED), intended (FAILED, DRY_RUN) */
+        const char *task;        /* vCenter task moref, "task-123" */
+        const char *fault;       /* vim25 fault type, "InvalidPowerState" */
+        const char *reason;      /* REMEDIATION_SKIPPED: short token, "pending-power-off" */
 } nw_event;
 
 /* "a1b2..." (32 lowercase hex digits), fixed per type; NULL for an invalid type. */
@@ -34,7 +59,15 @@ const char *journal_message_id(nw_event_type t);
 int journal_priority(nw_event_type t);
 /* The readable MESSAGE, e.g. "VM hv-lab-03 (vm-42): nested HV exposed is false, expected true".
  * 0; -ENOBUFS when truncated (buf still NUL-terminated); -EINVAL for a bad ev or size 0.
- * Unset expected/actual read "unset". */
+ * Unset expected/actual/before read "unset"; the "to" value of a remediation is after, or expected
+ * when after is unset. Remediation messages:
+ *   REMEDIATED  "VM a (vm-42): set nested HV exposed from false to true (task-123)"
+ *   FAILED      "VM a (vm-42): could not set nested HV exposed to true: InvalidPowerState: DETAIL"
+ *   SKIPPED     "VM a (vm-42): not fixed (pending-power-off): DETAIL"
+ *   FIGHT       "DV portgroup p (dvportgroup-39): DETAIL; another tool or person keeps changing it
+ *                back: hands off until the window passes or a reload"
+ *   DRY_RUN     "DV portgroup p (dvportgroup-39): would set MAC learning from false to true (dry run)"
+ * (each ": X" / " (X)" part is left out when X is unset). */
 int journal_format(const nw_event *ev, char *buf, size_t size);
 /* Sends ev with MESSAGE, PRIORITY, MESSAGE_ID, SYSLOG_IDENTIFIER=nestwarden and every NESTWARDEN_*
  * field that is set (NULL and "" are left out). Values may hold any text, newlines included.

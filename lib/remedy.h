@@ -54,7 +54,7 @@ typedef struct nw_fix_change {
 typedef struct nw_fix_target {
         bool nested_hv;                                  /* VM */
         bool promiscuous, forged_transmits, mac_changes; /* DV MAC / security policy, standard security */
-        bool set_mac_changes;                            /* standard: macChanges stays as it is unless false */
+        bool set_mac_changes;                            /* false: leave macChanges out (as it is); always for standard */
         bool learning_enabled, unicast_flooding;         /* DV MAC learning */
         int64_t limit;
         const char *limit_policy;                        /* borrowed */
@@ -101,7 +101,8 @@ typedef struct nw_flap {
 } nw_flap;
 
 void nw_flap_free(nw_flap *f);
-/* After a successful fix of object at now. */
+/* After a successful fix of object at now. Keeps the newest 32 times; clears fight_reported (the fix went
+ * through, so any fight reported before is over). 0, -EINVAL or -ENOMEM. */
 int remedy_flap_record(nw_flap *f, const char *object, double now);
 /* Forget everything (SIGHUP: an admin says "try again"). */
 void remedy_flap_reset(nw_flap *f);

@@ -1,9 +1,10 @@
 /* Test helper: sends journal events through lib/journal.c, so test_journal.py can read them back
  * from a real journald. Usage:
  *   journal_send TYPE [FIELD=VALUE]... [-- TYPE [FIELD=VALUE]...]...
- * TYPE is drift, resolved, vm_tagged, vm_untagged, vcenter_lost or vcenter_regained; FIELD one of
- * vcenter, object, object_name, object_kind, check, expected, actual, detail. Prints each event's
- * MESSAGE on its own line (newlines in it escaped as \n) after sending it. */
+ * TYPE is drift, resolved, vm_tagged, vm_untagged, vcenter_lost, vcenter_regained, remediated,
+ * remediation_failed, remediation_skipped, fight or dry_run; FIELD one of vcenter, object,
+ * object_name, object_kind, check, expected, actual, detail, before, after, task, fault, reason.
+ * Prints each event's MESSAGE on its own line (newlines in it escaped as \n) after sending it. */
 #include "journal.h"
 #include "util.h"
 
@@ -17,11 +18,16 @@ static const char *const type_names[_NW_EVENT_MAX] = {
         [NW_EVENT_VM_UNTAGGED] = "vm_untagged",
         [NW_EVENT_VCENTER_LOST] = "vcenter_lost",
         [NW_EVENT_VCENTER_REGAINED] = "vcenter_regained",
+        [NW_EVENT_REMEDIATED] = "remediated",
+        [NW_EVENT_REMEDIATION_FAILED] = "remediation_failed",
+        [NW_EVENT_REMEDIATION_SKIPPED] = "remediation_skipped",
+        [NW_EVENT_FIGHT] = "fight",
+        [NW_EVENT_DRY_RUN] = "dry_run",
 };
 
 static int parse_type(const char *s, nw_event_type *ret) {
         for (int i = 0; i < _NW_EVENT_MAX; i++)
-                if (strcmp(s, type_names[i]) == 0) {
+                if (type_names[i] && strcmp(s, type_names[i]) == 0) {
                         *ret = i;
                         return 0;
                 }
@@ -41,6 +47,11 @@ static int set_field(nw_event *ev, const char *arg) {
                 { "expected", offsetof(nw_event, expected) },
                 { "actual", offsetof(nw_event, actual) },
                 { "detail", offsetof(nw_event, detail) },
+                { "before", offsetof(nw_event, before) },
+                { "after", offsetof(nw_event, after) },
+                { "task", offsetof(nw_event, task) },
+                { "fault", offsetof(nw_event, fault) },
+                { "reason", offsetof(nw_event, reason) },
         };
         const char *eq = strchr(arg, '=');
 

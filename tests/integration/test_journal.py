@@ -1,6 +1,6 @@
 """lib/journal.c against a real systemd-journald: every event type arrives with its MESSAGE, PRIORITY,
 MESSAGE_ID and exactly the NESTWARDEN_* fields that were set; odd values round-trip byte for byte;
-and `journalctl -x` explains a DRIFT entry with systemd/nestwarden.catalog.
+and `journalctl -x` explains DRIFT and every remediation entry with systemd/nestwarden.catalog.
 
 Runs as root in a private mount namespace (see journald.py); exit 77 where that is impossible."""
 import os
@@ -24,9 +24,15 @@ IDS = {
     "vm_untagged": "f3351fcc7a2e4e50b0dfa115aa11aacd",
     "vcenter_lost": "249162478abc449891dc26495cf1dfa4",
     "vcenter_regained": "99876d1d34cd4bfa83110801f62656b8",
+    "remediated": "b612ff908f3c4a39a23e235847a275e1",
+    "remediation_failed": "9650415e9d2e4564822c03b2d6c4953d",
+    "remediation_skipped": "26ce7256314447d1a996ec3323d084e2",
+    "fight": "e4899ac2650c46f9a98ce33c9f191972",
+    "dry_run": "64cc6776d1af4a7f9e150724c1d946f1",
 }
 PRIORITY = {"drift": "4", "resolved": "5", "vm_tagged": "6", "vm_untagged": "6",
-            "vcenter_lost": "3", "vcenter_regained": "5"}
+            "vcenter_lost": "3", "vcenter_regained": "5",
+            "remediated": "5", "remediation_failed": "3", "remediation_skipped": "5", "fight": "4", "dry_run": "6"}
 
 VC = "https://vc.example.com/sdk"
 VM = {"vcenter": VC, "object": "vm-42", "object_name": "hv-lab-03", "object_kind": "vm"}
@@ -54,6 +60,35 @@ EVENTS = [
     ("vcenter_regained", dict(vcenter=VC, detail=" after 42 s"),
      "vCenter https://vc.example.com/sdk regained after 42 s"),
 ]
+
+# Remediation: every type with every field it carries.
+REMEDIATION_EVENTS = [
+    ("remediated", dict(VM, check="nested_hv", expected="true", before="false", after="true", task="task-123"),
+     "VM hv-lab-03 (vm-42): set nested HV exposed from false to true (task-123)"),
+    ("remediated", dict(DVPG, check="mac_learning", expected="true", before="false", after="true", task="task-77"),
+     "DV portgroup pg-ml-off (dvportgroup-39): set MAC learning from false to true (task-77)"),
+    # UpdatePortGroup is no task: no NESTWARDEN_TASK.
+    ("remediated", dict(PG, check="promiscuous", expected="true", before="false", after="true"),
+     "portgroup VM Network (host-17/VM Network): set promiscuous mode from false to true"),
+    ("remediation_failed", dict(VM, check="nested_hv", before="false", after="true", task="task-124",
+                                fault="InvalidPowerState",
+                                detail="The attempted operation cannot be performed in the current state (Powered on)."),
+     "VM hv-lab-03 (vm-42): could not set nested HV exposed to true: InvalidPowerState: "
+     "The attempted operation cannot be performed in the current state (Powered on)."),
+    ("remediation_skipped", dict(VM, check="nested_hv", reason="pending-power-off",
+                                 detail="VM is powered on: fixed when it is powered off"),
+     "VM hv-lab-03 (vm-42): not fixed (pending-power-off): VM is powered on: fixed when it is powered off"),
+    ("remediation_skipped", dict(DVPG, check="promiscuous", reason="shared",
+                                 detail="promiscuous mode on would also reach untagged VMs: web-01 (vm-7), db-02 (vm-9)"),
+     "DV portgroup pg-ml-off (dvportgroup-39): not fixed (shared): promiscuous mode on would also reach untagged "
+     "VMs: web-01 (vm-7), db-02 (vm-9)"),
+    ("fight", dict(DVPG, check="mac_learning", detail="reverted 3 times within 3600 s after nestwarden fixed it"),
+     "DV portgroup pg-ml-off (dvportgroup-39): reverted 3 times within 3600 s after nestwarden fixed it; another "
+     "tool or person keeps changing it back: hands off until the window passes or a reload"),
+    ("dry_run", dict(DVPG, check="mac_learning", expected="true", before="false", after="true"),
+     "DV portgroup pg-ml-off (dvportgroup-39): would set MAC learning from false to true (dry run)"),
+]
+EVENTS += REMEDIATION_EVENTS
 
 
 def send(events):
@@ -107,6 +142,17 @@ class JournalTest(unittest.TestCase):
         self.assertEqual([e["NESTWARDEN_CHECK"] for e in self.j.entries(NESTWARDEN_OBJECT="vm-42",
                                                                         MESSAGE_ID=IDS["drift"])], ["nested_hv"])
 
+    def test_every_field_at_once(self):
+        # All 13 NESTWARDEN_* fields on one entry, odd values included.
+        every = dict(VM, check="nested_hv", expected="true", actual="false", before="false\nreally", after="true",
+                     task="task-%s", fault="NoPermission", reason="deferred", detail="= %n ✓")
+        events = [("remediation_failed", every,
+                   "VM hv-lab-03 (vm-42): could not set nested HV exposed to true: NoPermission: = %n ✓")]
+        pid = send(events)
+        got = self.j.wait_for(1, SYSLOG_IDENTIFIER="nestwarden")
+        self.assertEqual(len([k for k in got[0] if k.startswith("NESTWARDEN_")]), 13)
+        self.assertEntry(got[0], *events[0], pid)
+
     def test_values_round_trip(self):
         # Names come from vCenter: newlines, '=', format directives, non-ASCII, length.
         odd = {"vcenter": VC, "object": "vm-7", "object_name": "lab\nsecond line = %s%n ✓ 検証",
@@ -140,8 +186,45 @@ class JournalTest(unittest.TestCase):
         self.assertIn("actual:   false", out)
         self.assertIn("Expose hardware assisted virtualization to the guest OS", out)
         self.assertIn("[daemon] mode = remediate", out)
+        self.assertIn("`nestwarden fix --dry-run`", out)
+        self.assertNotIn("not in this version", out)
         self.assertIn("Defined-By: nestwarden", out)
         self.assertNotRegex(out, r"@NESTWARDEN_\w+@")
+
+    def test_catalog_explains_remediation(self):
+        # Per type: the Subject and body with the entry's fields substituted, and the advice.
+        want = {
+            "remediated": ["Subject: nestwarden fixed nested_hv on hv-lab-03",
+                           "object:  vm hv-lab-03 (vm-42)", "before:  false", "after:   true",
+                           "ReconfigVM_Task with a spec that holds only nestedHVEnabled",
+                           "[remediation] exclude"],
+            "remediation_failed": ["Subject: nestwarden could not fix nested_hv on hv-lab-03",
+                                   "was:      false", "intended: true",
+                                   "- InvalidPowerState (or InvalidState): the VM is powered on",
+                                   "fix_on_power_off = yes", "- ConcurrentAccess:",
+                                   "(VirtualMachine.Config.Settings)", "(DVPortgroup.Modify)",
+                                   "(DVPortgroup.PolicyOp)", "(Host.Config.Network)"],
+            "remediation_skipped": ["Subject: nestwarden left hv-lab-03 drifted on purpose: pending-power-off",
+                                    "reason:  pending-power-off", "- pending-power-off:", "- shared:",
+                                    "allow_promiscuous_on_shared", "- deferred:", "max_changes_per_pass"],
+            "fight": ["Subject: Something keeps reverting pg-ml-off: nestwarden stops fixing it",
+                      "object:  dvportgroup pg-ml-off (dvportgroup-39)", "flap_limit", "flap_window",
+                      "(SIGHUP)", "Get-VIEvent -Entity", "[remediation] exclude"],
+            "dry_run": ["Subject: nestwarden would fix mac_learning on pg-ml-off (dry run)",
+                        "now:       false", "would set: true", "`nestwarden fix`"],
+        }
+        firsts = {}
+        for typ, fields, message in REMEDIATION_EVENTS:
+            firsts.setdefault(typ, (typ, fields, message))
+        send(list(firsts.values()))
+        self.j.wait_for(len(firsts), SYSLOG_IDENTIFIER="nestwarden")
+        for typ, (_, _, message) in firsts.items():
+            out = self.j.journalctl("-x", "-o", "short", "MESSAGE_ID=" + IDS[typ])
+            self.assertIn(message, out, typ)
+            for text in want[typ]:
+                self.assertIn(text, out, typ)
+            self.assertIn("Defined-By: nestwarden", out, typ)
+            self.assertNotRegex(out, r"@NESTWARDEN_\w+@", typ)
 
     def test_catalog_has_every_id(self):
         listed = self.j.journalctl("--list-catalog")

@@ -83,6 +83,21 @@ static void test_good(void) {
         CHECK_STREQ(cfg->daemon.mode, "report");
         CHECK_STREQ(cfg->daemon.log_level, "debug");
         CHECK_INTEQ(cfg_log_level(cfg), LOG_DEBUG);
+        CHECK(!cfg->remediation.nested_hv);
+        CHECK(!cfg->remediation.portgroups);
+        CHECK(!cfg->remediation.fix_on_power_off);
+        CHECK(cfg->remediation.fix_templates);
+        CHECK(cfg->remediation.allow_promiscuous_on_shared);
+        CHECK(cfg->remediation.dry_run);
+        CHECK_INTEQ(cfg->remediation.max_changes_per_pass, 1000);
+        CHECK_INTEQ(cfg->remediation.flap_limit, 1);
+        CHECK_INTEQ(cfg->remediation.flap_window, 604800);
+        CHECK_INTEQ(cfg->remediation.exclude.n, 3);
+        if (cfg->remediation.exclude.n == 3) {
+                CHECK_STREQ(cfg->remediation.exclude.v[0], "vm-42");
+                CHECK_STREQ(cfg->remediation.exclude.v[1], "VM Network");
+                CHECK_STREQ(cfg->remediation.exclude.v[2], "dvportgroup-7");
+        }
 }
 
 static void test_good_ca(void) {
@@ -125,6 +140,16 @@ static void check_defaults(const nw_config *cfg) {
         CHECK_STREQ(cfg->daemon.mode, "report");
         CHECK_STREQ(cfg->daemon.log_level, "info");
         CHECK_INTEQ(cfg_log_level(cfg), LOG_INFO);
+        CHECK(cfg->remediation.nested_hv);
+        CHECK(cfg->remediation.portgroups);
+        CHECK(cfg->remediation.fix_on_power_off);
+        CHECK(!cfg->remediation.fix_templates);
+        CHECK(!cfg->remediation.allow_promiscuous_on_shared);
+        CHECK(!cfg->remediation.dry_run);
+        CHECK_INTEQ(cfg->remediation.max_changes_per_pass, 10);
+        CHECK_INTEQ(cfg->remediation.flap_limit, 3);
+        CHECK_INTEQ(cfg->remediation.flap_window, 3600);
+        CHECK_INTEQ(cfg->remediation.exclude.n, 0);
 }
 
 static void test_minimal(void) {
@@ -143,6 +168,24 @@ static void test_minimal(void) {
         CHECK_STREQ(cfg->vcenter.user, "svc");
         CHECK_STREQ(cfg->vcenter.password_file, "/etc/nestwarden/vcenter.password");
         check_defaults(cfg);
+}
+
+/* mode = remediate is accepted now; everything else keeps its default. */
+static void test_remediate(void) {
+        _cleanup_config_ nw_config *cfg = NULL;
+        nw_err err = {};
+        int r;
+
+        r = cfg_load("config/good-remediate.conf", &cfg, &err);
+        CHECK_INTEQ(r, 0);
+        if (r < 0) {
+                fprintf(stderr, "  %s\n", err.msg);
+                return;
+        }
+        CHECK_STREQ(cfg->daemon.mode, "remediate");
+        CHECK(cfg->remediation.nested_hv);
+        CHECK_INTEQ(cfg->remediation.max_changes_per_pass, 10);
+        CHECK_INTEQ(cfg->remediation.exclude.n, 0);
 }
 
 /* The shipped example parses as is, and with every commented-out key switched on it still parses and
@@ -230,8 +273,18 @@ static void test_bad(void) {
                   "config/bad-relative.conf:4: key 'password_file': 'vcenter.password' is not an absolute path" },
                 { "bad-long-line", -NW_ECONFIG, "config/bad-long-line.conf:4: line longer than 197 characters" },
                 { "bad-nul", -NW_ECONFIG, "config/bad-nul.conf:3: contains a NUL byte" },
-                { "bad-mode", -NW_ECONFIG,
-                  "config/bad-mode.conf:5: key 'mode': remediate is not available in this version; use report" },
+                { "bad-remediation-bool", -NW_ECONFIG,
+                  "config/bad-remediation-bool.conf:5: key 'dry_run': 'maybe' is not a boolean (yes/no, true/false, "
+                  "on/off, 1/0)" },
+                { "bad-remediation-key", -NW_ECONFIG,
+                  "config/bad-remediation-key.conf:5: unknown key 'fix_template' in section [remediation]" },
+                { "bad-max-changes", -NW_ECONFIG,
+                  "config/bad-max-changes.conf:5: key 'max_changes_per_pass': 0 is out of range 1..1000" },
+                { "bad-flap-limit", -NW_ECONFIG, "config/bad-flap-limit.conf:5: key 'flap_limit': 101 is out of range 1..100" },
+                { "bad-flap-window", -NW_ECONFIG,
+                  "config/bad-flap-window.conf:5: key 'flap_window': 59 is out of range 60..604800" },
+                { "bad-exclude-twice", -NW_ECONFIG,
+                  "config/bad-exclude-twice.conf:7: key 'exclude' given twice (first on line 5)" },
                 { "bad-interval", -NW_ECONFIG, "config/bad-interval.conf:5: key 'interval': 10 is out of range 30..86400" },
                 { "bad-log-level", -NW_ECONFIG,
                   "config/bad-log-level.conf:5: key 'log_level': 'verbose' is not one of err, warning, notice, info, debug" },
@@ -324,6 +377,47 @@ static void test_url(void) {
                         snprintf(want, sizeof(want), "%s:3: key 'url': %s", tmp_path("url.conf"), t[i].why);
                         CHECK_STREQ(err.msg, want);
                 }
+        }
+}
+
+/* [remediation] exclude: comma-separated, items trimmed, empty ones dropped, spaces inside kept. */
+static void test_exclude(void) {
+        static const struct {
+                const char *value;
+                size_t n;
+                const char *want[3];
+        } t[] = {
+                { "", 0, {} },
+                { " , ,, ", 0, {} },
+                { "vm-1", 1, { "vm-1" } },
+                { "VM Network", 1, { "VM Network" } },
+                { "  vm-1 ,\tVM Network\t,host-21/VM Network  ", 3, { "vm-1", "VM Network", "host-21/VM Network" } },
+                { ",a,", 1, { "a" } },
+                { "a,,b", 2, { "a", "b" } },
+                { "a ;b", 1, { "a" } }, /* " ;" starts a comment */
+                { "a;b", 1, { "a;b" } },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+                _cleanup_config_ nw_config *cfg = NULL;
+                int failed = tap_failed, n, r;
+                char text[256];
+                nw_err err = {};
+
+                n = snprintf(text, sizeof(text), "[vcenter]\nurl = https://vc\nuser = u\n[remediation]\nexclude = %s\n",
+                             t[i].value);
+                write_file("exclude.conf", text, (size_t) n, 0644);
+                r = cfg_load(tmp_path("exclude.conf"), &cfg, &err);
+                CHECK_INTEQ(r, 0);
+                if (r < 0) {
+                        fprintf(stderr, "  %s\n", err.msg);
+                        continue;
+                }
+                CHECK_INTEQ(cfg->remediation.exclude.n, t[i].n);
+                for (size_t j = 0; j < t[i].n && j < cfg->remediation.exclude.n; j++)
+                        CHECK_STREQ(cfg->remediation.exclude.v[j], t[i].want[j]);
+                if (tap_failed != failed)
+                        fprintf(stderr, "  ^ exclude = '%s'\n", t[i].value);
         }
 }
 
@@ -505,9 +599,11 @@ int main(void) {
         test_good();
         test_good_ca();
         test_minimal();
+        test_remediate();
         test_example();
         test_bad();
         test_url();
+        test_exclude();
         test_edges();
         test_secret();
 

@@ -1,0 +1,136 @@
+/* `nestwarden fix [--dry-run]`: one pass of remediation by hand or from a pipeline, under the same
+ * rules as the service: plan, apply what may be applied, read back, report, leave an audit trail. */
+#include <string.h>
+
+#include "log.h"
+#include "nestwarden.h"
+#include "report.h"
+
+typedef struct fix_run {
+        const nw_config *cfg;
+        nw_session *session;
+        inv_ctx *ctx;
+        size_t fixed, failed, left, deferred, would;
+} fix_run;
+
+static void print_fix(const nw_fix *fix, const char *result) {
+        for (size_t i = 0; i < fix->n_changes; i++) {
+                char before[64], after[64];
+
+                (void) report_value_string(&fix->changes[i].before, before, sizeof(before));
+                (void) report_value_string(&fix->changes[i].after, after, sizeof(after));
+                printf("%-28s %-24s %-20s %-11s -> %-11s %s\n", fix->object, fix->name ? fix->name : "",
+                       nw_check_to_string(fix->changes[i].check), before, after, result);
+        }
+}
+
+/* The untagged VMs by name: what makes a shared-portgroup refusal actionable. */
+static void shared_detail(fix_run *f, const nw_fix *fix, char *buf, size_t size) {
+        nw_err ignored;
+        size_t n;
+
+        (void) inv_fetch_names(f->session->vc, f->ctx, &fix->shared_with, &ignored);
+        n = (size_t) snprintf(buf, size, "%s; on it:", fix->reason);
+        for (size_t i = 0; i < fix->shared_with.n && n < size; i++) {
+                const char *name = nw_inventory_get_other_name(&f->ctx->inv, fix->shared_with.v[i]);
+                n += (size_t) snprintf(buf + n, size - n, "%s %s (%s)", i ? "," : "", name ? name : "?",
+                                       fix->shared_with.v[i]);
+        }
+}
+
+static void on_fix(void *userdata, const nw_fix *fix, nw_fix_verdict verdict, const nw_fix_result *res,
+                   const nw_err *err) {
+        fix_run *f = userdata;
+        const char *url = f->cfg->vcenter.url;
+        char detail[1024], line[1200];
+
+        if (res && err) {
+                snprintf(line, sizeof(line), "FAILED: %s", err->msg);
+                print_fix(fix, line);
+                log_fix(url, fix, NW_EVENT_REMEDIATION_FAILED, res->task, err->fault, err->msg);
+                f->failed++;
+                return;
+        }
+        if (res) {
+                if (res->already_compliant)
+                        snprintf(line, sizeof(line), "already fixed by someone else");
+                else
+                        snprintf(line, sizeof(line), "fixed%s%s%s%s", res->task[0] ? " (" : "", res->task,
+                                 res->attempts > 1 ? ", after a retry" : "", res->task[0] ? ")" : "");
+                print_fix(fix, line);
+                if (!res->already_compliant)
+                        log_fix(url, fix, NW_EVENT_REMEDIATED, res->task, NULL, NULL);
+                f->fixed++;
+                return;
+        }
+        switch (verdict) {
+        case NW_FIX_DRY_RUN:
+                print_fix(fix, "would fix (dry run)");
+                log_fix(url, fix, NW_EVENT_DRY_RUN, NULL, NULL, NULL);
+                f->would++;
+                return;
+        case NW_FIX_DEFERRED:
+                snprintf(line, sizeof(line), "deferred: over max_changes_per_pass = %lld, run fix again",
+                         (long long) f->cfg->remediation.max_changes_per_pass);
+                print_fix(fix, line);
+                f->deferred++;
+                return;
+        default:
+                break;
+        }
+        if (verdict == NW_FIX_SHARED)
+                shared_detail(f, fix, detail, sizeof(detail));
+        else
+                snprintf(detail, sizeof(detail), "%s", fix->reason);
+        snprintf(line, sizeof(line), "left alone (%s): %s", nw_fix_verdict_to_string(verdict), detail);
+        print_fix(fix, line);
+        log_fix(url, fix, verdict == NW_FIX_FIGHT ? NW_EVENT_FIGHT : NW_EVENT_REMEDIATION_SKIPPED, NULL, NULL, detail);
+        f->left++;
+}
+
+int cmd_fix(const nw_opts *o) {
+        _cleanup_config_ nw_config *cfg = NULL;
+        _cleanup_session_ nw_session s = {};
+        _cleanup_inv_ctx_ inv_ctx ctx = {};
+        _cleanup_findings_ nw_findings after = {};
+        fix_run f = {};
+        nw_err err = {};
+        int r;
+
+        r = cfg_load(o->config, &cfg, &err);
+        if (r < 0)
+                return fail_line(NULL, &err);
+        if (o->dry_run)
+                cfg->remediation.dry_run = true;
+        log_setup(cfg_log_level(cfg), false);
+
+        r = session_open(cfg, &s, &err);
+        if (r >= 0)
+                r = session_gather(cfg, &s, &ctx, &err);
+        if (r < 0)
+                return fail_line(cfg, &err);
+
+        if (cfg->remediation.dry_run)
+                printf("dry run: nothing is changed on %s\n", cfg->vcenter.url);
+        printf("%-28s %-24s %-20s %-11s    %-11s %s\n", "OBJECT", "NAME", "CHECK", "BEFORE", "AFTER", "RESULT");
+        f = (fix_run) { .cfg = cfg, .session = &s, .ctx = &ctx };
+        r = remediate_pass(cfg, s.vc, &ctx, NULL, 0, on_fix, &f, &err);
+        if (r < 0)
+                return fail_line(cfg, &err);
+
+        /* Judged again on the facts as read back: what is still wrong decides the exit code. */
+        r = policy_evaluate(&ctx.inv, &cfg->policy, &after);
+        if (r < 0) {
+                nw_errf(&err, r, "%s", strerror(-r));
+                return fail_line(cfg, &err);
+        }
+        if (cfg->remediation.dry_run)
+                printf("dry run: %zu objects would change, %zu left alone, %zu deferred; %zu findings now\n", f.would,
+                       f.left, f.deferred, after.n);
+        else
+                printf("%zu fixed, %zu failed, %zu left alone, %zu deferred; %zu findings remain\n", f.fixed,
+                       f.failed, f.left, f.deferred, after.n);
+        if (fflush(stdout) != 0)
+                return EXIT_UNKNOWN;
+        return after.n > 0 ? EXIT_DRIFT : EXIT_COMPLIANT;
+}

@@ -1,0 +1,64 @@
+/* The one-shot commands' way in and out of vCenter: log in to vim25 and vAPI with one read of the
+ * password, gather the tagged VMs' facts, log out. (`run` keeps its own session: it must survive.) */
+#include <string.h>
+
+#include "nestwarden.h"
+#include "secret.h"
+
+int session_open(const nw_config *cfg, nw_session *s, nw_err *err) {
+        _cleanup_secret_ char *password = NULL;
+        int r;
+
+        *s = (nw_session) {};
+        if (cfg->vcenter.insecure)
+                fprintf(stderr, "nestwarden: warning: TLS verification is off ([vcenter] insecure = yes): "
+                                "anyone on the path can read the vCenter password\n");
+        r = secret_read(cfg, &password, err);
+        if (r < 0)
+                return r;
+        r = nw_http_new(&(nw_http_opts) {
+                                .insecure = cfg->vcenter.insecure,
+                                .ca_file = cfg->vcenter.ca_file,
+                                .timeout = (long) cfg->vcenter.timeout,
+                        },
+                        &s->http, err);
+        if (r >= 0)
+                r = vc_connect(s->http, cfg->vcenter.url, &s->vc, err);
+        if (r >= 0) {
+                r = vc_login(s->vc, cfg->vcenter.user, password, err);
+                if (r == -NW_ELOGIN)
+                        nw_errf(err, r, "login as '%s' refused (InvalidLogin): check user and password",
+                                cfg->vcenter.user);
+        }
+        if (r >= 0)
+                r = tags_login(s->http, cfg->vcenter.url, cfg->vcenter.user, password, &s->tags, err);
+        if (r < 0)
+                session_close(s);
+        return r;
+}
+
+int session_gather(const nw_config *cfg, nw_session *s, inv_ctx *ret, nw_err *err) {
+        int r;
+
+        nw_strv_free(&s->vms);
+        r = tags_attached_vms(s->tags, cfg->selection.tag_category, cfg->selection.tag, &s->vms, err);
+        if (r < 0)
+                return r;
+        return inv_gather(s->vc, &s->vms, &cfg->policy, cfg->vcenter.page_size, ret, err);
+}
+
+void session_close(nw_session *s) {
+        unsigned long requests;
+        nw_err ignored;
+
+        if (s->tags)
+                (void) tags_logout(s->tags, &ignored);
+        if (s->vc)
+                (void) vc_logout(s->vc, &ignored);
+        requests = s->http ? nw_http_requests(s->http) : s->requests;
+        tags_free(s->tags);
+        vc_free(s->vc);
+        nw_http_free(s->http);
+        nw_strv_free(&s->vms);
+        *s = (nw_session) { .requests = requests };
+}

@@ -1,0 +1,165 @@
+/* Applying a planned fix. The plan (remedy.c) decided what to write; this writes it, waits for the
+ * Task, reads the object back and judges it again, so "remediated" always means "seen compliant". */
+#include <string.h>
+
+#include "remedy-apply.h"
+
+#define ATTEMPTS 3
+#define TASK_TIMEOUT 120
+
+static const char *object_type(const nw_fix *fix) {
+        switch (fix->kind) {
+        case NW_FIX_VM_NESTED_HV:
+                return "VirtualMachine";
+        case NW_FIX_DVPG_MAC:
+        case NW_FIX_DVPG_SECURITY:
+                return "DistributedVirtualPortgroup";
+        case NW_FIX_STDPG_SECURITY:
+                return "HostSystem";
+        }
+        return "";
+}
+
+static const char *refresh_moref(const nw_fix *fix) {
+        return fix->kind == NW_FIX_STDPG_SECURITY ? fix->stdpg->host : fix->object;
+}
+
+static bool fixes(const nw_fix *fix, nw_check check) {
+        for (size_t i = 0; i < fix->n_changes; i++)
+                if (fix->changes[i].check == check)
+                        return true;
+        return false;
+}
+
+static int write_once(vim_ctx *vc, const nw_fix *fix, nw_fix_result *res, nw_err *err) {
+        _cleanup_free_ char *task = NULL;
+        const nw_fix_target *t = &fix->target;
+        int r;
+
+        switch (fix->kind) {
+        case NW_FIX_VM_NESTED_HV:
+                r = vc_reconfig_vm(vc, fix->object, t->nested_hv, &task, err);
+                break;
+        case NW_FIX_DVPG_MAC:
+        case NW_FIX_DVPG_SECURITY: {
+                const vim_dvpg_policy p = {
+                        .mac_management = fix->kind == NW_FIX_DVPG_MAC,
+                        .promiscuous = t->promiscuous,
+                        .forged_transmits = t->forged_transmits,
+                        .mac_changes = t->mac_changes,
+                        .set_mac_changes = fix->kind == NW_FIX_DVPG_MAC || t->set_mac_changes,
+                        .learning_enabled = t->learning_enabled,
+                        .unicast_flooding = t->unicast_flooding,
+                        .limit = t->limit,
+                        .limit_policy = t->limit_policy,
+                };
+
+                if (!fix->dvpg->config_version)
+                        return nw_errf(err, -NW_EREPLY, "%s: vCenter gave no configVersion to reconfigure with",
+                                       fix->object);
+                r = vc_reconfigure_dvpg(vc, fix->object, fix->dvpg->config_version, &p, &task, err);
+                break;
+        }
+        case NW_FIX_STDPG_SECURITY: {
+                const nw_stdpg *pg = fix->stdpg;
+
+                if (!pg->network_system)
+                        return nw_errf(err, -NW_EREPLY, "%s: host %s has no networkSystem", fix->object, pg->host);
+                /* The portgroup's own overrides, with ours on top for what drifted only (an inherited
+                 * value that complies stays inherited); never the vSwitch: others inherit from it. */
+                return vc_update_portgroup(
+                        vc, pg->network_system, pg->name, pg->spec_head_xml, pg->policy_tail_xml,
+                        fixes(fix, NW_CHECK_PROMISCUOUS) ? (int) t->promiscuous : (int) pg->spec_promiscuous,
+                        t->set_mac_changes ? (int) t->mac_changes : (int) pg->spec_mac_changes,
+                        fixes(fix, NW_CHECK_FORGED_TRANSMITS) ? (int) t->forged_transmits : (int) pg->spec_forged_transmits,
+                        err);
+        }
+        default:
+                return nw_errf(err, -EINVAL, "%s: unknown fix kind", fix->object);
+        }
+        if (r < 0)
+                return r;
+        snprintf(res->task, sizeof(res->task), "%s", task);
+        return vc_wait_task(vc, task, TASK_TIMEOUT, err);
+}
+
+/* The fixed checks must pass on the fresh facts; anything else means it did not stick. */
+/* object is a copy: a fresh read may have replaced the strings fix borrowed (standard portgroups). */
+static int verify(const inv_ctx *ctx, const nw_policy_cfg *pol, const char *object, const nw_fix *fix, nw_err *err) {
+        _cleanup_findings_ nw_findings f = {};
+        int r;
+
+        r = policy_evaluate(&ctx->inv, pol, &f);
+        if (r < 0)
+                return nw_errf(err, r, "out of memory");
+        for (size_t i = 0; i < f.n; i++) {
+                if (strcmp(f.v[i].object, object) != 0)
+                        continue;
+                for (size_t c = 0; c < fix->n_changes; c++)
+                        if (f.v[i].check == fix->changes[c].check)
+                                return nw_errf(err, -NW_EFAULT, "%s: the change was accepted but %s still fails "
+                                                                "when read back", object,
+                                               nw_check_to_string(f.v[i].check));
+        }
+        return 0;
+}
+
+/* After ConcurrentAccess: the fix for the same object, planned again on the fresh facts. */
+static int replan(const inv_ctx *ctx, const nw_policy_cfg *pol, const nw_remedy_cfg *cfg, const char *object,
+                  nw_fix_plan *plan, const nw_fix **ret, nw_err *err) {
+        _cleanup_findings_ nw_findings f = {};
+        nw_remedy_cfg one = *cfg;
+        int r;
+
+        one.max_changes_per_pass = INT64_MAX;
+        r = policy_evaluate(&ctx->inv, pol, &f);
+        if (r >= 0)
+                r = remedy_plan(&ctx->inv, &f, pol, &one, NULL, 0, plan);
+        if (r < 0)
+                return nw_errf(err, r, "out of memory");
+        *ret = NULL;
+        for (size_t i = 0; i < plan->n; i++)
+                if (strcmp(plan->v[i].object, object) == 0 && plan->v[i].verdict == NW_FIX_APPLY)
+                        *ret = &plan->v[i];
+        return 0;
+}
+
+int remedy_apply(vim_ctx *vc, inv_ctx *ctx, const nw_policy_cfg *pol, const nw_remedy_cfg *cfg, const nw_fix *fix,
+                 nw_fix_result *res, nw_err *err) {
+        _cleanup_free_ char *object = strdup(fix->object), *type = strdup(object_type(fix));
+        _cleanup_free_ char *moref = strdup(refresh_moref(fix));
+        _cleanup_fix_plan_ nw_fix_plan plan = {};
+        int r;
+
+        *res = (nw_fix_result) {};
+        if (!object || !type || !moref)
+                return nw_errf(err, -ENOMEM, "out of memory");
+        for (;;) {
+                res->attempts++;
+                r = write_once(vc, fix, res, err);
+                if (r != -NW_ECONCURRENT || res->attempts >= ATTEMPTS)
+                        break;
+                /* Someone changed the portgroup since we read it: read it again, keep their change,
+                 * and fix only what is still wrong. */
+                r = inv_refresh(vc, ctx, type, moref, err);
+                if (r < 0)
+                        return r;
+                nw_fix_plan_free(&plan);
+                r = replan(ctx, pol, cfg, object, &plan, &fix, err);
+                if (r < 0)
+                        return r;
+                if (!fix) {
+                        res->already_compliant = true;
+                        return 0;
+                }
+        }
+        if (r < 0) {
+                nw_err ignored;
+                (void) inv_refresh(vc, ctx, type, moref, &ignored);
+                return r;
+        }
+        r = inv_refresh(vc, ctx, type, moref, err);
+        if (r < 0)
+                return r;
+        return verify(ctx, pol, object, fix, err);
+}

@@ -1,0 +1,560 @@
+/* Remediation planning: one fix per drifted object, the values to write, and a verdict from the safety
+ * rails (exclude, switches, power state, templates, shared portgroups, anti-flap, budget) taken in a
+ * fixed order. Pure: no I/O, no globals, no clock, so the unit tests can cover every rail. */
+#include "remedy.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+void nw_remedy_cfg_defaults(nw_remedy_cfg *cfg) {
+        *cfg = (nw_remedy_cfg) {
+                .nested_hv = true,
+                .portgroups = true,
+                .fix_on_power_off = true,
+                .fix_templates = false,
+                .allow_promiscuous_on_shared = false,
+                .dry_run = false,
+                .max_changes_per_pass = 10,
+                .flap_limit = 3,
+                .flap_window = 3600,
+        };
+}
+
+static const char *const verdict_names[_NW_FIX_VERDICT_MAX] = {
+        [NW_FIX_APPLY] = "apply",
+        [NW_FIX_DRY_RUN] = "dry-run",
+        [NW_FIX_PENDING_POWER_OFF] = "pending-power-off",
+        [NW_FIX_POWERED_ON] = "powered-on",
+        [NW_FIX_TEMPLATE] = "template",
+        [NW_FIX_SHARED] = "shared",
+        [NW_FIX_EXCLUDED] = "excluded",
+        [NW_FIX_DISABLED] = "disabled",
+        [NW_FIX_FIGHT] = "fight",
+        [NW_FIX_DEFERRED] = "deferred",
+        [NW_FIX_UNFIXABLE] = "unfixable",
+};
+
+const char *nw_fix_verdict_to_string(nw_fix_verdict v) {
+        if ((unsigned) v >= ELEMENTSOF(verdict_names))
+                return NULL;
+        return verdict_names[v];
+}
+
+const char *nw_fix_kind_to_string(nw_fix_kind k) {
+        switch (k) {
+        case NW_FIX_VM_NESTED_HV:
+                return "vm-nested-hv";
+        case NW_FIX_DVPG_MAC:
+                return "dvpg-mac";
+        case NW_FIX_DVPG_SECURITY:
+                return "dvpg-security";
+        case NW_FIX_STDPG_SECURITY:
+                return "stdpg-security";
+        }
+        return NULL;
+}
+
+void nw_fix_plan_free(nw_fix_plan *p) {
+        if (!p)
+                return;
+        for (size_t i = 0; i < p->n; i++)
+                nw_strv_free(&p->v[i].shared_with);
+        free(p->v);
+        *p = (nw_fix_plan) {};
+}
+
+/* --- anti-flap memory --- */
+
+void nw_flap_free(nw_flap *f) {
+        if (!f)
+                return;
+        for (size_t i = 0; i < f->n; i++)
+                free(f->v[i].object);
+        free(f->v);
+        *f = (nw_flap) {};
+}
+
+void remedy_flap_reset(nw_flap *f) {
+        nw_flap_free(f);
+}
+
+static const nw_flap_entry *flap_get(const nw_flap *f, const char *object) {
+        if (!f)
+                return NULL;
+        for (size_t i = 0; i < f->n; i++)
+                if (strcmp(f->v[i].object, object) == 0)
+                        return &f->v[i];
+        return NULL;
+}
+
+int remedy_flap_record(nw_flap *f, const char *object, double now) {
+        nw_flap_entry *e;
+
+        if (!f || !object)
+                return -EINVAL;
+
+        e = (nw_flap_entry *) flap_get(f, object);
+        if (!e) {
+                _cleanup_free_ char *copy = strdup(object);
+                nw_flap_entry *v;
+
+                if (!copy)
+                        return -ENOMEM;
+                v = reallocarray(f->v, f->n + 1, sizeof(*v));
+                if (!v)
+                        return -ENOMEM;
+                f->v = v;
+                e = &f->v[f->n++];
+                *e = (nw_flap_entry) { .object = copy };
+                copy = NULL;
+        }
+
+        /* The window lives in the config, not here: keep the newest times and let remedy_plan count
+         * those inside it. 32 is far above any sensible flap_limit. */
+        if (e->n == ELEMENTSOF(e->times)) {
+                memmove(e->times, e->times + 1, (e->n - 1) * sizeof(e->times[0]));
+                e->n--;
+        }
+        e->times[e->n++] = now;
+        /* A fix went through, so a fight reported earlier is over (FIGHT holds fixes back): the next
+         * fight gets its own event. */
+        e->fight_reported = false;
+        return 0;
+}
+
+/* Fixes of object within (now - window, now]. */
+static size_t flap_count(const nw_flap *f, const char *object, double now, int64_t window) {
+        const nw_flap_entry *e = flap_get(f, object);
+        size_t n = 0;
+
+        for (size_t i = 0; e && i < e->n; i++)
+                if (e->times[i] > now - (double) window && e->times[i] <= now)
+                        n++;
+        return n;
+}
+
+/* --- building one fix --- */
+
+/* The findings on one object: a run of the sorted findings. */
+typedef struct group {
+        const nw_finding *v;
+        size_t n;
+} group;
+
+static const nw_finding *group_find(const group *g, nw_check c) {
+        for (size_t i = 0; i < g->n; i++)
+                if (g->v[i].check == c)
+                        return &g->v[i];
+        return NULL;
+}
+
+/* snprintf cuts at a byte; names and hints are UTF-8: drop a trailing partial character. */
+static void utf8_trim_partial(char *s) {
+        size_t len = strlen(s), start = len, need;
+        unsigned char lead;
+
+        while (start > 0 && ((unsigned char) s[start - 1] & 0xc0) == 0x80)
+                start--;
+        if (start == 0)
+                return;
+        lead = (unsigned char) s[start - 1];
+        if (lead < 0xc0)
+                return;
+        need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+        if (len - (start - 1) < need)
+                s[start - 1] = '\0';
+}
+
+_printf_(3, 4)
+static void text_set(char *buf, size_t size, const char *fmt, ...) {
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(buf, size, fmt, ap);
+        va_end(ap);
+        if (n >= (int) size)
+                utf8_trim_partial(buf);
+}
+
+static void change_add(nw_fix *fix, const nw_finding *x) {
+        if (fix->n_changes >= ELEMENTSOF(fix->changes))
+                return;
+        fix->changes[fix->n_changes++] = (nw_fix_change) {
+                .check = x->check,
+                .before = x->actual,
+                .after = x->expected,
+        };
+}
+
+/* One boolean to write: the expected value where it drifted (recorded as a change), the current one
+ * where it did not, and fallback where vCenter reported nothing. */
+static bool target_bool(nw_fix *fix, const group *g, nw_check c, nw_tri current, bool fallback) {
+        const nw_finding *x = group_find(g, c);
+
+        if (x && x->expected.type == NW_VAL_BOOL) {
+                change_add(fix, x);
+                return x->expected.b;
+        }
+        if (current == NW_UNSET)
+                return fallback;
+        return current == NW_TRUE;
+}
+
+static void build_vm(nw_fix *fix, const group *g, char *unfixable, size_t size) {
+        const nw_finding *x;
+
+        fix->kind = NW_FIX_VM_NESTED_HV;
+        fix->target.nested_hv = true;
+        x = group_find(g, NW_CHECK_NESTED_HV);
+        if (x)
+                change_add(fix, x);
+        /* Setting the flag is harmless but would not make nested Hyper-V work; trying anyway would
+         * only churn (and look like a fix in the audit trail). */
+        x = group_find(g, NW_CHECK_NESTED_HV_SUPPORTED);
+        if (x)
+                text_set(unfixable, size, "no setting fixes this: %s", x->hint);
+}
+
+/* The whole macManagementPolicy, since a spec replaces it as one object. Unset and not drifted (a
+ * check switched off, or a field never judged): what the policy wants, so the write stays compliant. */
+static void build_dvpg_mac(nw_fix *fix, const group *g, const nw_dvpg *pg, const nw_policy_cfg *pol,
+                           char *unfixable, size_t size) {
+        const nw_mac_policy *m = &pg->mac;
+        nw_fix_target *t = &fix->target;
+        const nw_finding *x;
+
+        fix->kind = NW_FIX_DVPG_MAC;
+        /* Called in check order, so changes[] follows the findings' order. */
+        t->learning_enabled = target_bool(fix, g, NW_CHECK_MAC_LEARNING, m->learning_enabled, true);
+        t->promiscuous = target_bool(fix, g, NW_CHECK_PROMISCUOUS, m->promiscuous, false);
+        t->forged_transmits = target_bool(fix, g, NW_CHECK_FORGED_TRANSMITS, m->forged_transmits, true);
+        t->mac_changes = target_bool(fix, g, NW_CHECK_MAC_CHANGES, m->mac_changes, pol->mac_changes);
+        t->set_mac_changes = true;
+        /* Never judged: keep it; unset means vSphere's default, flooding allowed (as MacLearn.ps1 sets). */
+        t->unicast_flooding = m->unicast_flooding != NW_FALSE;
+
+        x = group_find(g, NW_CHECK_MAC_LEARNING_LIMIT);
+        if (x && x->expected.type == NW_VAL_LIMIT) {
+                change_add(fix, x);
+                t->limit = x->expected.limit;
+                t->limit_policy = x->expected.limit_policy;
+        } else {
+                t->limit = m->limit >= 0 ? m->limit : pol->mac_learning_limit;
+                t->limit_policy = m->limit_policy ? m->limit_policy : pol->mac_learning_limit_policy;
+        }
+        if (t->limit < 0 || !t->limit_policy)
+                text_set(unfixable, size, "MAC learning limit or limit policy unknown: nothing to write");
+}
+
+/* The deprecated securityPolicy: promiscuous and forged transmits; macChanges only where it is known
+ * (set_mac_changes = false leaves it out of the spec). */
+static void build_dvpg_security(nw_fix *fix, const group *g, const nw_dvpg *pg) {
+        nw_tri prom = NW_UNSET, forged = NW_UNSET, changes = NW_UNSET;
+        nw_fix_target *t = &fix->target;
+
+        /* Where policy took the current values from. */
+        if (pg->mac.present) {
+                prom = pg->mac.promiscuous;
+                forged = pg->mac.forged_transmits;
+                changes = pg->mac.mac_changes;
+        } else if (pg->sec.present) {
+                prom = pg->sec.promiscuous;
+                forged = pg->sec.forged_transmits;
+                changes = pg->sec.mac_changes;
+        }
+
+        fix->kind = NW_FIX_DVPG_SECURITY;
+        t->promiscuous = target_bool(fix, g, NW_CHECK_PROMISCUOUS, prom, true);
+        /* Unset and unchecked (forged_transmits = no): what nested guests need. */
+        t->forged_transmits = target_bool(fix, g, NW_CHECK_FORGED_TRANSMITS, forged, true);
+        t->set_mac_changes = changes != NW_UNSET;
+        t->mac_changes = changes == NW_TRUE;
+}
+
+static void build_stdpg(nw_fix *fix, const group *g, const nw_stdpg *pg, char *unfixable, size_t size) {
+        nw_fix_target *t = &fix->target;
+
+        fix->kind = NW_FIX_STDPG_SECURITY;
+        t->promiscuous = target_bool(fix, g, NW_CHECK_PROMISCUOUS, pg->promiscuous, true);
+        t->forged_transmits = target_bool(fix, g, NW_CHECK_FORGED_TRANSMITS, pg->forged_transmits, true);
+        /* Never judged on standard portgroups, so never touched: the spec keeps whatever it had. */
+        t->set_mac_changes = false;
+        t->mac_changes = false;
+        if (!pg->spec_head_xml)
+                text_set(unfixable, size,
+                         "vCenter sent no portgroup spec for this host: UpdatePortGroup needs it copied whole");
+}
+
+static const nw_vm *find_vm(const nw_inventory *inv, const char *moref) {
+        for (size_t i = 0; i < inv->n_vms; i++)
+                if (strcmp(inv->vms[i].moref, moref) == 0)
+                        return &inv->vms[i];
+        return NULL;
+}
+
+static const nw_dvpg *find_dvpg(const nw_inventory *inv, const char *moref) {
+        for (size_t i = 0; i < inv->n_dvpgs; i++)
+                if (strcmp(inv->dvpgs[i].moref, moref) == 0)
+                        return &inv->dvpgs[i];
+        return NULL;
+}
+
+static const nw_stdpg *find_stdpg(const nw_inventory *inv, const char *id) {
+        for (size_t i = 0; i < inv->n_stdpgs; i++)
+                if (strcmp(inv->stdpgs[i].id, id) == 0)
+                        return &inv->stdpgs[i];
+        return NULL;
+}
+
+/* Fills fix from the findings on one object. false when the object is not in inv (findings from
+ * another inventory): nothing to point the fix at, so it is left out. */
+static bool fix_build(nw_fix *fix, const nw_inventory *inv, const group *g, const nw_policy_cfg *pol,
+                      char *unfixable, size_t size) {
+        const nw_finding *first = &g->v[0];
+
+        fix->object = first->object;
+        fix->name = first->name;
+        switch (first->kind) {
+        case NW_KIND_VM:
+                fix->vm = find_vm(inv, first->object);
+                if (!fix->vm)
+                        return false;
+                build_vm(fix, g, unfixable, size);
+                return true;
+        case NW_KIND_DVPG:
+                fix->dvpg = find_dvpg(inv, first->object);
+                if (!fix->dvpg)
+                        return false;
+                if (pol->mac_learning &&
+                    policy_mac_learning_available(nw_inventory_get_switch(inv, fix->dvpg->switch_moref),
+                                                  fix->dvpg, NULL))
+                        build_dvpg_mac(fix, g, fix->dvpg, pol, unfixable, size);
+                else
+                        build_dvpg_security(fix, g, fix->dvpg);
+                /* ReconfigureDVPortgroup_Task refuses a spec without the current configVersion. */
+                if (!unfixable[0] && !fix->dvpg->config_version)
+                        text_set(unfixable, size, "vCenter sent no configVersion: a reconfigure needs it");
+                return true;
+        case NW_KIND_PG:
+                fix->stdpg = find_stdpg(inv, first->object);
+                if (!fix->stdpg)
+                        return false;
+                build_stdpg(fix, g, fix->stdpg, unfixable, size);
+                return true;
+        }
+        return false;
+}
+
+/* --- the safety rails --- */
+
+static bool turns_promiscuous_on(const nw_fix *fix) {
+        if (fix->kind != NW_FIX_DVPG_SECURITY && fix->kind != NW_FIX_STDPG_SECURITY)
+                return false;
+        for (size_t i = 0; i < fix->n_changes; i++)
+                if (fix->changes[i].check == NW_CHECK_PROMISCUOUS && fix->changes[i].after.type == NW_VAL_BOOL &&
+                    fix->changes[i].after.b)
+                        return true;
+        return false;
+}
+
+static int shared_add(nw_fix *fix, const nw_inventory *inv, const nw_strv *vms) {
+        for (size_t i = 0; i < vms->n; i++) {
+                int r;
+
+                if (nw_inventory_is_tagged(inv, vms->v[i]) || nw_strv_contains(&fix->shared_with, vms->v[i]))
+                        continue;
+                r = nw_strv_push(&fix->shared_with, vms->v[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Fills fix->shared_with with the untagged VMs on the portgroup. *ret_known is false when nestwarden
+ * cannot tell who sits on it. */
+static int shared_collect(nw_fix *fix, const nw_inventory *inv, bool *ret_known) {
+        int r;
+
+        *ret_known = true;
+        if (fix->dvpg)
+                return shared_add(fix, inv, &fix->dvpg->vms);
+
+        /* Network.vm spans every host, while the fix is for one host's portgroup: VMs on other hosts
+         * count too. Conservative on purpose: a VM that vMotions here later would be flooded as well. */
+        *ret_known = false;
+        for (size_t i = 0; i < inv->n_networks; i++) {
+                const nw_network *n = &inv->networks[i];
+
+                if (n->kind != NW_NET_STANDARD || !n->name || strcmp(n->name, fix->stdpg->name) != 0)
+                        continue;
+                *ret_known = true;
+                r = shared_add(fix, inv, &n->vms);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static void reason_shared(nw_fix *fix) {
+        static const char suffix[] = " (allow_promiscuous_on_shared = no)";
+        const nw_strv *s = &fix->shared_with;
+        size_t len, room;
+
+        len = (size_t) snprintf(fix->reason, sizeof(fix->reason),
+                                "%zu untagged VM%s on this portgroup would see all its traffic: ",
+                                s->n, s->n == 1 ? "" : "s");
+        /* The list is cut to fit, never the suffix that says which key to change. */
+        room = sizeof(fix->reason) - sizeof(suffix) - strlen(", ...");
+        for (size_t i = 0; i < s->n; i++) {
+                const char *sep = i > 0 ? ", " : "";
+
+                if (len + strlen(sep) + strlen(s->v[i]) > room) {
+                        len += (size_t) snprintf(fix->reason + len, sizeof(fix->reason) - len, "%s...", sep);
+                        break;
+                }
+                len += (size_t) snprintf(fix->reason + len, sizeof(fix->reason) - len, "%s%s", sep, s->v[i]);
+        }
+        snprintf(fix->reason + len, sizeof(fix->reason) - len, "%s", suffix);
+}
+
+static bool is_excluded(const nw_remedy_cfg *cfg, const nw_fix *fix) {
+        return nw_strv_contains(&cfg->exclude, fix->object) ||
+                (fix->name && nw_strv_contains(&cfg->exclude, fix->name));
+}
+
+/* Every rail but the budget, first that applies wins; NW_FIX_APPLY when none holds. 0 or -ENOMEM. */
+static int fix_judge(nw_fix *fix, const nw_inventory *inv, const nw_remedy_cfg *cfg, const nw_flap *flap,
+                     double now, const char *unfixable) {
+        bool is_vm = fix->kind == NW_FIX_VM_NESTED_HV, known;
+        size_t fixes;
+        int r;
+
+        if (is_excluded(cfg, fix)) {
+                fix->verdict = NW_FIX_EXCLUDED;
+                text_set(fix->reason, sizeof(fix->reason), "excluded by [remediation] exclude");
+                return 0;
+        }
+        if (is_vm ? !cfg->nested_hv : !cfg->portgroups) {
+                fix->verdict = NW_FIX_DISABLED;
+                text_set(fix->reason, sizeof(fix->reason), "[remediation] %s = no",
+                         is_vm ? "nested_hv" : "portgroups");
+                return 0;
+        }
+        if (unfixable[0]) {
+                fix->verdict = NW_FIX_UNFIXABLE;
+                text_set(fix->reason, sizeof(fix->reason), "%s", unfixable);
+                return 0;
+        }
+        if (is_vm && fix->vm->template && !cfg->fix_templates) {
+                fix->verdict = NW_FIX_TEMPLATE;
+                text_set(fix->reason, sizeof(fix->reason), "template (fix_templates = no)");
+                return 0;
+        }
+        /* Anything but poweredOff, suspended included: vCenter wants the VM off for nestedHVEnabled, and
+         * nestwarden never powers a VM off. */
+        if (is_vm && !(fix->vm->power_state && strcmp(fix->vm->power_state, "poweredOff") == 0)) {
+                const char *state = fix->vm->power_state && strcmp(fix->vm->power_state, "suspended") == 0 ?
+                        "suspended" : "powered on";
+
+                if (cfg->fix_on_power_off) {
+                        fix->verdict = NW_FIX_PENDING_POWER_OFF;
+                        text_set(fix->reason, sizeof(fix->reason), "VM is %s: fixed when it is powered off", state);
+                } else {
+                        fix->verdict = NW_FIX_POWERED_ON;
+                        text_set(fix->reason, sizeof(fix->reason),
+                                 "VM is %s: the change needs a power-off (fix_on_power_off = no)", state);
+                }
+                return 0;
+        }
+        if (!is_vm && turns_promiscuous_on(fix) && !cfg->allow_promiscuous_on_shared) {
+                r = shared_collect(fix, inv, &known);
+                if (r < 0)
+                        return r;
+                if (!known) {
+                        fix->verdict = NW_FIX_SHARED;
+                        text_set(fix->reason, sizeof(fix->reason),
+                                 "cannot tell which VMs sit on this portgroup, so promiscuous mode could reach "
+                                 "untagged ones (allow_promiscuous_on_shared = no)");
+                        return 0;
+                }
+                if (fix->shared_with.n > 0) {
+                        fix->verdict = NW_FIX_SHARED;
+                        reason_shared(fix);
+                        return 0;
+                }
+        }
+        fixes = flap_count(flap, fix->object, now, cfg->flap_window);
+        if (cfg->flap_limit > 0 && fixes >= (uint64_t) cfg->flap_limit) {
+                fix->verdict = NW_FIX_FIGHT;
+                text_set(fix->reason, sizeof(fix->reason),
+                         "nestwarden fixed it %zu time%s in the last %" PRId64 " s and it drifted back each time: "
+                         "another tool or person keeps reverting it", fixes, fixes == 1 ? "" : "s", cfg->flap_window);
+                return 0;
+        }
+        fix->verdict = NW_FIX_APPLY;
+        return 0;
+}
+
+int remedy_plan(const nw_inventory *inv, const nw_findings *f, const nw_policy_cfg *pol, const nw_remedy_cfg *cfg,
+                const nw_flap *flap, double now, nw_fix_plan *out) {
+        _cleanup_fix_plan_ nw_fix_plan p = {};
+        int64_t budget_used = 0;
+        int r;
+
+        if (!out)
+                return -EINVAL;
+        *out = (nw_fix_plan) {};
+        if (!inv || !f || !pol || !cfg)
+                return -EINVAL;
+        if (f->n == 0)
+                return 0;
+
+        /* At most one fix per finding. */
+        p.v = calloc(f->n, sizeof(*p.v));
+        if (!p.v)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < f->n;) {
+                group g = { .v = &f->v[i], .n = 1 };
+                char unfixable[sizeof(p.v[0].reason)] = "";
+                nw_fix *fix = &p.v[p.n];
+
+                /* Findings are sorted by (object, check): an object's findings are adjacent. */
+                while (g.v[0].object && i + g.n < f->n && f->v[i + g.n].object &&
+                       strcmp(f->v[i + g.n].object, g.v[0].object) == 0)
+                        g.n++;
+                i += g.n;
+                if (!g.v[0].object)
+                        continue;
+
+                if (!fix_build(fix, inv, &g, pol, unfixable, sizeof(unfixable))) {
+                        *fix = (nw_fix) {};
+                        continue;
+                }
+                p.n++;
+
+                r = fix_judge(fix, inv, cfg, flap, now, unfixable);
+                if (r < 0)
+                        return r;
+                if (fix->verdict != NW_FIX_APPLY)
+                        continue;
+
+                if (budget_used >= cfg->max_changes_per_pass) {
+                        fix->verdict = NW_FIX_DEFERRED;
+                        p.deferred++;
+                        text_set(fix->reason, sizeof(fix->reason), "over max_changes_per_pass = %" PRId64 ": next pass",
+                                 cfg->max_changes_per_pass);
+                        continue;
+                }
+                budget_used++;
+                if (cfg->dry_run) {
+                        fix->verdict = NW_FIX_DRY_RUN;
+                        text_set(fix->reason, sizeof(fix->reason), "dry_run = yes: nothing is changed");
+                }
+        }
+
+        *out = p;
+        p = (nw_fix_plan) {};
+        return 0;
+}
