@@ -488,8 +488,8 @@ static int fix_judge(nw_fix *fix, const nw_inventory *inv, const nw_remedy_cfg *
         if (cfg->flap_limit > 0 && fixes >= (uint64_t) cfg->flap_limit) {
                 fix->verdict = NW_FIX_FIGHT;
                 text_set(fix->reason, sizeof(fix->reason),
-                         "nestwarden fixed it %zu time%s in the last %" PRId64 " s and it drifted back each time: "
-                         "another tool or person keeps reverting it", fixes, fixes == 1 ? "" : "s", cfg->flap_window);
+                         "reverted %zu time%s within %" PRId64 " s after nestwarden fixed it", fixes,
+                         fixes == 1 ? "" : "s", cfg->flap_window);
                 return 0;
         }
         fix->verdict = NW_FIX_APPLY;

@@ -249,8 +249,7 @@ static void dump_plan(const char *desc, const nw_fix_plan *p) {
 #define VMX08 "no setting fixes this: hardware version vmx-08 is below vmx-09: upgrade the VM compatibility"
 #define CAPF "no setting fixes this: capability.nestedHVSupported is false: the VM or its host cannot expose " \
              "hardware virtualization"
-#define FIGHT3 "nestwarden fixed it 3 times in the last 3600 s and it drifted back each time: another tool or " \
-               "person keeps reverting it"
+#define FIGHT3 "reverted 3 times within 3600 s after nestwarden fixed it"
 
 static const struct vm_case {
         const char *desc;
@@ -836,11 +835,9 @@ static void test_flap_window(void) {
                 { "one in the future does not count", 3, 3, { -10, -5, 1 }, NW_FIX_APPLY, "" },
                 { "below the limit", 3, 2, { -10, -5 }, NW_FIX_APPLY, "" },
                 { "more than the limit", 3, 5, { -7200, -50, -40, -30, -20 }, NW_FIX_FIGHT,
-                  "nestwarden fixed it 4 times in the last 3600 s and it drifted back each time: another tool or "
-                  "person keeps reverting it" },
+                  "reverted 4 times within 3600 s after nestwarden fixed it" },
                 { "flap_limit 1", 1, 1, { -10 }, NW_FIX_FIGHT,
-                  "nestwarden fixed it 1 time in the last 3600 s and it drifted back each time: another tool or "
-                  "person keeps reverting it" },
+                  "reverted 1 time within 3600 s after nestwarden fixed it" },
                 { "no memory", 3, 0, {}, NW_FIX_APPLY, "" },
         };
 
