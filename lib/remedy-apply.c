@@ -38,6 +38,16 @@ static int write_once(vim_ctx *vc, const nw_fix *fix, nw_fix_result *res, nw_err
 
         switch (fix->kind) {
         case NW_FIX_VM_NESTED_HV:
+                /* vCenter reconfigures a template's name and annotation only; converting it to a VM
+                 * and back would be a bigger change than anyone asked for. */
+                if (fix->vm->template) {
+                        r = nw_errf(err, -EOPNOTSUPP, "%s is a template: vCenter cannot reconfigure templates; "
+                                                      "convert it to a VM, fix it, and mark it as a template again",
+                                    fix->object);
+                        if (err)
+                                snprintf(err->fault, sizeof(err->fault), "NotSupported");
+                        return r;
+                }
                 r = vc_reconfig_vm(vc, fix->object, t->nested_hv, &task, err);
                 break;
         case NW_FIX_DVPG_MAC:
