@@ -31,9 +31,17 @@ password_file = $tmp/vcenter.password
 ca_file = $tmp/ca.pem
 CONF
 
-echo "simulated vCenter at $url; running: nestwarden check --config $tmp/nestwarden.conf $*"
+nw() {
+        echo "\$ nestwarden $1 --config $tmp/nestwarden.conf${2:+ $2}"
+        rc=0
+        build-demo/daemon/nestwarden "$@" --config "$tmp/nestwarden.conf" || rc=$?
+        echo "exit code $rc (0 compliant, 1 drift found, 3 could not check)"
+        echo
+}
+
+echo "simulated vCenter at $url"
 echo
-rc=0
-build-demo/daemon/nestwarden check --config "$tmp/nestwarden.conf" "$@" || rc=$?
-echo
-echo "exit code $rc (0 compliant, 1 drift found, 3 could not check)"
+nw check "$@"
+# Remediation under the default rails: powered-on VMs, templates and shared portgroups are left alone.
+nw fix
+nw check "$@"

@@ -174,10 +174,14 @@ func (pc *pagingCollector) CancelRetrievePropertiesEx(ctx *simulator.Context, r 
 }
 
 // CreatePropertyCollector hands out pagers too, so a client using its own collector pages alike.
+// The moref type must say PropertyCollector, as vCenter's does: left empty, vcsim would name it
+// after the Go type, and a client calling it as a PropertyCollector would find nothing.
 func (pc *pagingCollector) CreatePropertyCollector(ctx *simulator.Context, c *types.CreatePropertyCollector) soap.HasFault {
+	npc := &pagingCollector{}
+	npc.Self.Type = "PropertyCollector"
 	return &methods.CreatePropertyCollectorBody{
 		Res: &types.CreatePropertyCollectorResponse{
-			Returnval: ctx.Session.Put(&pagingCollector{}).Reference(),
+			Returnval: ctx.Session.Put(npc).Reference(),
 		},
 	}
 }
