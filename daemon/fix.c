@@ -14,6 +14,10 @@ typedef struct fix_run {
 } fix_run;
 
 static void print_fix(const nw_fix *fix, const char *result) {
+        if (fix->n_changes == 0)
+                /* Nothing to set (nested HV not supported at all): still say why it stays. */
+                printf("%-28s %-24s %-20s %-11s    %-11s %s\n", fix->object, fix->name ? fix->name : "", "-", "-", "-",
+                       result);
         for (size_t i = 0; i < fix->n_changes; i++) {
                 char before[64], after[64];
 
