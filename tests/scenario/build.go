@@ -209,6 +209,7 @@ func (b *builder) buildSwitches() error {
 		cfg.CreateTime = time.Now().UTC()
 		cfg.UplinkPortPolicy = &types.DVSNameArrayUplinkPortPolicy{UplinkPortName: []string{"dvUplink1", "dvUplink2"}}
 		setting := &types.VMwareDVSPortSetting{}
+		applySwitchPortDefaults(setting)
 		applyMacPolicy(setting, switchDefault, true)
 		cfg.DefaultPortConfig = setting
 		for _, ref := range dvs.Portgroup {
@@ -265,9 +266,9 @@ func (b *builder) buildPortgroups() error {
 	for _, ref := range b.inv.uplinks {
 		uplink[ref] = true
 	}
-	kinds := map[string]string{}
-	for _, pg := range b.plan.DVPGs {
-		kinds[pg.Name] = pg.Kind
+	kinds, index := map[string]string{}, map[string]int{}
+	for i, pg := range b.plan.DVPGs {
+		kinds[pg.Name], index[pg.Name] = pg.Kind, i
 		b.inv.dvpgs[pg.Name] = b.dvpgs[pg.Name].Self
 	}
 	for name, pg := range b.dvpgs {
@@ -283,6 +284,7 @@ func (b *builder) buildPortgroups() error {
 			applyMacPolicy(setting, switchDefault, false)
 		} else {
 			kind := dvpgKindByID(kinds[name])
+			applyPortgroupSettings(setting, portgroupVLAN(index[name]))
 			applyMacPolicy(setting, kind.Policy, false)
 			// backingType is a 7.0 property that pyVmomi 6.7 cannot parse; "standard" is its
 			// documented default, so only the NSX portgroup carries it (see README).

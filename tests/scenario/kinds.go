@@ -212,6 +212,10 @@ var curatedVMs = []vmSpec{
 		NICs: []string{"pg-untagged-only"}},
 	{Name: "plain-03", Tag: otherTag, NestedHV: bp(false), PoweredOn: true, Host: 0,
 		NICs: []string{"pg-ml-promisc"}},
+	// Untagged, on portgroups whose fix turns promiscuous mode on: the blast radius a remediation
+	// must refuse unless allow_promiscuous_on_shared says otherwise.
+	{Name: "plain-04", NestedHV: bp(false), PoweredOn: true, Host: 0,
+		NICs: []string{"pg-legacy-nopromisc", "VM Network"}},
 }
 
 // genVMKinds are the states a generated VM draws from (-seed).

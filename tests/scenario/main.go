@@ -65,6 +65,7 @@ func run() error {
 	flag.Int64Var(&opts.Seed, "seed", 1, "seed for the generated VMs")
 	flag.BoolVar(&explicitBacking, "explicit-backing", false,
 		"report backingType \"standard\" on non-NSX DV portgroups (pyVmomi 6.7 cannot parse it)")
+	flag.Var(races, "race-dvpg", "DV portgroup `name`s (repeatable, or comma-separated) whose first reconfiguration meets another admin's (VLAN 42, ConcurrentAccess)")
 	flag.BoolVar(&verb, "v", false, "log simulator activity to stderr")
 	flag.BoolVar(&simulator.Trace, "trace", false, "dump SOAP traffic to stderr")
 	flag.Parse()
@@ -91,6 +92,10 @@ func run() error {
 	for _, n := range notes {
 		logger.Print(n)
 	}
+	if bad := races.unknown(p); len(bad) > 0 {
+		return fmt.Errorf("-race-dvpg: no DV portgroup named %s", strings.Join(bad, ", "))
+	}
+	races.logf = logger.Printf
 
 	// Same flags, same world: the random ids vcsim draws while building and tagging (the
 	// service's instanceUuid, tag and category ids) come from the seed, and the datastore

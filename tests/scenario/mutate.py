@@ -1,28 +1,36 @@
 #!/usr/bin/python3
-"""Change a running nw-scenario the way the daemon tests need, as an operator would on vCenter.
+"""Change a running nw-scenario the way the daemon tests need, as an operator would on vCenter, and
+read back what a test asserts on.
 
 Run with Debian's /usr/bin/python3 (python3-pyvmomi 6.7.1). As a module:
 
     import mutate
     si = mutate.connect(url, user, password_file, ca_file)
-    mutate.set_nested_hv(si, "vm-58", False)
+    mutate.set_nested_hv(si, "vm-58", False)            # powered-off VMs only, as on vCenter
     mutate.set_dvpg_mac_policy(si, "dvportgroup-38", allow_promiscuous=True, learning_limit=10)
     mutate.set_dvpg_security(si, "dvportgroup-51", forged_transmits=False)
+    mutate.update_portgroup(si, "host-17", "VM Network", allow_promiscuous=True)   # None: inherit
     mutate.power_off(si, "vm-58"); mutate.power_on(si, "vm-58")
     mutate.untag(url, user, password, "vm-58", "nested", "nested-hyperv", ca_file=ca_file)
     mutate.tag(url, user, password, "vm-58", "nested", "nested-hyperv", ca_file=ca_file)
+    mutate.dvpg_state(si, "dvportgroup-38"); mutate.host_pg_state(si, "host-17", "VM Network")
+    mutate.vm_state(si, "vm-58")                        # dicts: compare before and after
 
-As a command (CA_FILE may be "" to skip verification; values true/false/numbers/words):
+As a command (CA_FILE may be "" to skip verification; values true/false/none/numbers/words):
 
     mutate.py URL USER PASSWORD_FILE CA_FILE nested-hv vm-58 true
     mutate.py URL USER PASSWORD_FILE CA_FILE dvpg-mac dvportgroup-38 allow_promiscuous=true learning_limit=10
     mutate.py URL USER PASSWORD_FILE CA_FILE dvpg-security dvportgroup-51 forged_transmits=false
+    mutate.py URL USER PASSWORD_FILE CA_FILE host-pg host-17 "VM Network" allow_promiscuous=none
     mutate.py URL USER PASSWORD_FILE CA_FILE power-off vm-58        (power-on alike)
     mutate.py URL USER PASSWORD_FILE CA_FILE untag vm-58 nested nested-hyperv   (tag alike)
+    mutate.py URL USER PASSWORD_FILE CA_FILE dvpg-state dvportgroup-38   (vm-state vm-58; host-pg-state host-17 NAME)
     mutate.py --selftest "$(head -1 scenario.out)" [--password-file F]   (a curated scenario; restores it)
 
 Every call waits for its task (the simulator finishes tasks before answering) and raises the task's
-fault (a vmodl.MethodFault) on error; vAPI errors raise VapiError. Exit status 0, 1 on error.
+fault (a vmodl.MethodFault: vim.fault.InvalidPowerState, vim.fault.ConcurrentAccess,
+vmodl.fault.NotSupported, ...) on error; UpdatePortGroup, not a task, raises its SOAP fault
+(vim.fault.NotFound, ...); vAPI errors raise VapiError. Exit status 0, 1 on error.
 """
 
 import argparse
@@ -107,9 +115,13 @@ def _dvpg(si, moref):
     return vim.dvs.DistributedVirtualPortgroup(moref, si._stub)
 
 
+def _host(si, moref):
+    return vim.HostSystem(moref, si._stub)
+
+
 def set_nested_hv(si, vm_moref, value):
-    """ReconfigVM_Task with nestedHVEnabled. The simulator accepts it on a powered-on VM (vCenter
-    answers InvalidPowerState): power off first to act as on vCenter."""
+    """ReconfigVM_Task with only nestedHVEnabled. As on vCenter, a powered-on VM refuses a change
+    (vim.fault.InvalidPowerState) and a template any (vmodl.fault.NotSupported)."""
     wait_task(_vm(si, vm_moref).ReconfigVM_Task(vim.vm.ConfigSpec(nestedHVEnabled=bool(value))))
 
 
@@ -121,24 +133,14 @@ def power_on(si, vm_moref):
     wait_task(_vm(si, vm_moref).PowerOnVM_Task())
 
 
-# What a reconfiguration sends besides defaultPortConfig: vcsim replaces every one of these with the
-# spec's, set or not, so they go along as they are (vCenter keeps what a spec leaves out; sending
-# them unchanged is the same to it).
-KEPT = ("name", "type", "numPorts", "autoExpand", "description", "policy", "portNameFormat")
-
-
-def reconfigure_dvpg(si, dvpg_moref, setting):
-    """ReconfigureDVPortgroup_Task with the whole port setting, at the current configVersion."""
+def reconfigure_dvpg(si, dvpg_moref, setting, config_version=None):
+    """ReconfigureDVPortgroup_Task with defaultPortConfig=setting (whole or partial: what it
+    leaves unset stays) and nothing else, at config_version (default: the current one; an older
+    one fails with vim.fault.ConcurrentAccess)."""
     pg = _dvpg(si, dvpg_moref)
-    cur = props(si, pg, ["config.configVersion", "config.backingType"] + ["config." + k for k in KEPT])
-    if cur.get("config.backingType") == "nsx":
-        # pyVmomi 6.7 has no backingType to send, and vcsim would reset it to unset.
-        raise ValueError("%s is NSX-backed: a reconfiguration would lose its backingType" % dvpg_moref)
-    spec = vim.dvs.DistributedVirtualPortgroup.ConfigSpec(configVersion=cur["config.configVersion"],
-                                                          defaultPortConfig=setting)
-    for k in KEPT:
-        if "config." + k in cur:
-            setattr(spec, k, cur["config." + k])
+    if config_version is None:
+        config_version = props(si, pg, ["config.configVersion"])["config.configVersion"]
+    spec = vim.dvs.DistributedVirtualPortgroup.ConfigSpec(configVersion=config_version, defaultPortConfig=setting)
     wait_task(pg.ReconfigureDVPortgroup_Task(spec))
 
 
@@ -149,7 +151,6 @@ def _change_policy(si, dvpg_moref, fields, allowed):
     setting = props(si, _dvpg(si, dvpg_moref), ["config.defaultPortConfig"])["config.defaultPortConfig"]
     mm = setting.macManagementPolicy or DVS.MacManagementPolicy(inherited=False)
     sec = setting.securityPolicy or DVS.SecurityPolicy(inherited=False)
-    setting.macManagementPolicy, setting.securityPolicy = mm, sec
     for key, name in MAC_FIELDS.items():
         if key in fields:
             value = bool(fields[key])
@@ -163,14 +164,16 @@ def _change_policy(si, dvpg_moref, fields, allowed):
             setattr(ml, name, int(value) if name == "limit" else (str(value) if name == "limitPolicy" else bool(value)))
         ml.inherited = mm.inherited = False
         mm.macLearningPolicy = ml
-    reconfigure_dvpg(si, dvpg_moref, setting)
+    # Only the two MAC policies, in step: the rest of the portgroup stays as it is.
+    reconfigure_dvpg(si, dvpg_moref, DVS.VmwarePortConfigPolicy(macManagementPolicy=mm, securityPolicy=sec))
 
 
 def set_dvpg_mac_policy(si, dvpg_moref, **fields):
     """Changes fields of the portgroup's macManagementPolicy, securityPolicy kept in step. Fields:
     allow_promiscuous, forged_transmits, mac_changes (bool), learning_enabled,
     learning_allow_unicast_flooding (bool), learning_limit (int), learning_limit_policy ("allow"
-    or "drop"). The rest of defaultPortConfig is sent as it is."""
+    or "drop"). Sends only those two policies. Learning enabled on the 6.5 switch fails with
+    vmodl.fault.NotSupported."""
     _change_policy(si, dvpg_moref, fields, list(MAC_FIELDS) + list(LEARNING_FIELDS))
 
 
@@ -178,6 +181,114 @@ def set_dvpg_security(si, dvpg_moref, **fields):
     """For a portgroup of the 6.5 switch (no MAC learning): securityPolicy's allow_promiscuous,
     forged_transmits, mac_changes, macManagementPolicy kept in step."""
     _change_policy(si, dvpg_moref, fields, list(MAC_FIELDS))
+
+
+def _host_portgroup(si, host_moref, pg_name):
+    p = props(si, _host(si, host_moref), ["config.network.portgroup", "configManager.networkSystem"])
+    for pg in p.get("config.network.portgroup", []):
+        if pg.spec.name == pg_name:
+            return pg, p["configManager.networkSystem"]
+    raise LookupError("%s has no portgroup %r" % (host_moref, pg_name))
+
+
+def update_portgroup(si, host_moref, pg_name, **security):
+    """HostNetworkSystem.UpdatePortGroup with the host's current spec of the standard portgroup
+    copied whole and only spec.policy.security changed: allow_promiscuous, forged_transmits,
+    mac_changes, each True/False (an override at the portgroup) or None (no override: the
+    vSwitch's value applies). A field not given stays as it is."""
+    unknown = set(security) - set(MAC_FIELDS)
+    if unknown:
+        raise TypeError("unknown field(s) %s; known: %s" % (", ".join(sorted(unknown)), ", ".join(sorted(MAC_FIELDS))))
+    pg, ns = _host_portgroup(si, host_moref, pg_name)
+    spec = pg.spec
+    if spec.policy.security is None:
+        spec.policy.security = vim.host.NetworkPolicy.SecurityPolicy()
+    for key, value in security.items():
+        setattr(spec.policy.security, MAC_FIELDS[key], None if value is None else bool(value))
+    ns.UpdatePortGroup(pgName=pg_name, portgrp=spec)
+
+
+def _policy(p, name):
+    """(value, inherited) of a BoolPolicy/StringPolicy/LongPolicy member; (None, None) unset."""
+    v = getattr(p, name, None) if p is not None else None
+    return (v.value, v.inherited) if v is not None else (None, None)
+
+
+def _vlan(v):
+    if v is None:
+        return None
+    if isinstance(v, DVS.VlanIdSpec):
+        return v.vlanId
+    if isinstance(v, DVS.TrunkVlanSpec):
+        return [[r.start, r.end] for r in v.vlanId]
+    return "pvlan:%s" % v.pvlanId
+
+
+def dvpg_state(si, dvpg_moref):
+    """What a test compares before and after a reconfiguration (see the README for every key):
+    name, description, numPorts, type, backingType (None: unset, i.e. standard), configVersion,
+    vlan (an id; [[start, end], ...] for a trunk), vlan_inherited, blocked, blocked_inherited, and
+    dicts mac, security, teaming, in_shaping, out_shaping. mac's keys are set_dvpg_mac_policy's
+    keywords plus inherited and learning_inherited."""
+    p = props(si, _dvpg(si, dvpg_moref), ["name", "config.description", "config.numPorts", "config.type",
+                                          "config.backingType", "config.configVersion", "config.defaultPortConfig"])
+    s = p["config.defaultPortConfig"]
+    out = {"name": p["name"], "description": p.get("config.description"), "numPorts": p.get("config.numPorts"),
+           "type": p.get("config.type"), "backingType": p.get("config.backingType"),
+           "configVersion": p.get("config.configVersion"),
+           "vlan": _vlan(s.vlan), "vlan_inherited": s.vlan.inherited if s.vlan else None}
+    out["blocked"], out["blocked_inherited"] = _policy(s, "blocked")
+    mm = s.macManagementPolicy or DVS.MacManagementPolicy()
+    ml = mm.macLearningPolicy or DVS.MacLearningPolicy()
+    out["mac"] = {"inherited": mm.inherited, "learning_inherited": ml.inherited}
+    out["mac"].update({key: getattr(mm, name) for key, name in MAC_FIELDS.items()})
+    out["mac"].update({key: getattr(ml, name) for key, name in LEARNING_FIELDS.items()})
+    sec = s.securityPolicy
+    out["security"] = {"inherited": sec.inherited if sec else None}
+    for key, name in MAC_FIELDS.items():
+        out["security"][key], out["security"][key + "_inherited"] = _policy(sec, name)
+    t = s.uplinkTeamingPolicy
+    order = t.uplinkPortOrder if t else None
+    out["teaming"] = {"inherited": t.inherited if t else None,
+                      "active": list(order.activeUplinkPort or []) if order else None,
+                      "standby": list(order.standbyUplinkPort or []) if order else None}
+    for key, name in (("policy", "policy"), ("reverse_policy", "reversePolicy"),
+                      ("notify_switches", "notifySwitches"), ("rolling_order", "rollingOrder")):
+        out["teaming"][key] = _policy(t, name)[0]
+    for key, sh in (("in_shaping", s.inShapingPolicy), ("out_shaping", s.outShapingPolicy)):
+        out[key] = {"inherited": sh.inherited if sh else None}
+        for k, name in (("enabled", "enabled"), ("average_bandwidth", "averageBandwidth"),
+                        ("peak_bandwidth", "peakBandwidth"), ("burst_size", "burstSize")):
+            out[key][k] = _policy(sh, name)[0]
+    return out
+
+
+def host_pg_state(si, host_moref, pg_name):
+    """A standard portgroup on one host: name, key, vlanId, vswitchName (the spec's), spec and
+    computed (dicts allowPromiscuous, forgedTransmits, macChanges: the portgroup's overrides, None
+    when inherited from the vSwitch, and the effective values), teaming (computed: policy, active,
+    standby) and teaming_override (the spec's nicTeaming.policy, None when inherited)."""
+    pg, _ = _host_portgroup(si, host_moref, pg_name)
+    spec, comp = pg.spec, pg.computedPolicy
+    out = {"name": spec.name, "key": pg.key, "vlanId": spec.vlanId, "vswitchName": spec.vswitchName}
+    for where, pol in (("spec", spec.policy), ("computed", comp)):
+        sec = pol.security if pol else None
+        out[where] = {name: getattr(sec, name, None) for name in MAC_FIELDS.values()}
+    team = comp.nicTeaming if comp else None
+    order = team.nicOrder if team else None
+    out["teaming"] = {"policy": team.policy if team else None,
+                      "active": list(order.activeNic or []) if order else None,
+                      "standby": list(order.standbyNic or []) if order else None}
+    nt = spec.policy.nicTeaming if spec.policy else None
+    out["teaming_override"] = nt.policy if nt else None
+    return out
+
+
+def vm_state(si, vm_moref):
+    """name, nestedHVEnabled (None when never set), powerState, template."""
+    p = props(si, _vm(si, vm_moref), ["name", "config.nestedHVEnabled", "runtime.powerState", "config.template"])
+    return {"name": p["name"], "nestedHVEnabled": p.get("config.nestedHVEnabled"),
+            "powerState": p["runtime.powerState"], "template": p.get("config.template", False)}
 
 
 class Vapi:
@@ -253,87 +364,18 @@ def tag(url, user, password, vm_moref, category, tag, ca_file=None):  # noqa: F8
 
 
 def selftest(line, user, password):
-    """Runs every function against a curated scenario, checks each change with a fresh retrieval
-    and puts everything back. Returns (checks, failures)."""
-    ready = json.loads(line)
-    url, ca = ready["url"], ready["ca_file"]
-    si = login(url, user, password, ca)
-    fails, count = [], [0]
-
-    def expect(cond, what):
-        count[0] += 1
-        if not cond:
-            fails.append(what)
-
-    try:
-        content = si.RetrieveContent()
-        names = {}
-        for kind in (vim.VirtualMachine, vim.dvs.DistributedVirtualPortgroup):
-            v = content.viewManager.CreateContainerView(content.rootFolder, [kind], True)
-            names.update({props(si, o, ["name"])["name"]: o._moId for o in v.view})
-            v.Destroy()
-        vm, ml, legacy = names["hv-ok-01"], names["pg-ml-ok"], names["pg-legacy-ok"]
-
-        def vm_state():
-            p = props(si, _vm(si, vm), ["runtime.powerState", "config.nestedHVEnabled"])
-            return p["runtime.powerState"], p.get("config.nestedHVEnabled")
-
-        expect(vm_state() == ("poweredOn", True), "hv-ok-01 starts as %s" % (vm_state(),))
-        power_off(si, vm)
-        expect(vm_state()[0] == "poweredOff", "power_off: %s" % (vm_state(),))
-        set_nested_hv(si, vm, False)
-        expect(vm_state()[1] is False, "set_nested_hv(False): %s" % (vm_state(),))
-        set_nested_hv(si, vm, True)
-        power_on(si, vm)
-        expect(vm_state() == ("poweredOn", True), "set_nested_hv(True), power_on: %s" % (vm_state(),))
-
-        for moref, change, fields in ((ml, set_dvpg_mac_policy, {"allow_promiscuous": True, "mac_changes": True,
-                                                                  "learning_limit": 10, "learning_limit_policy": "allow"}),
-                                      (legacy, set_dvpg_security, {"forged_transmits": False})):
-            paths = ["config.defaultPortConfig", "config.configVersion", "config.name", "config.policy"]
-            before = props(si, _dvpg(si, moref), paths)
-            change(si, moref, **fields)
-            after = props(si, _dvpg(si, moref), paths)
-            mm, sec = after["config.defaultPortConfig"].macManagementPolicy, after["config.defaultPortConfig"].securityPolicy
-            for key, name in MAC_FIELDS.items():
-                want = fields.get(key, getattr(before["config.defaultPortConfig"].macManagementPolicy, name))
-                expect(getattr(mm, name) == want and getattr(sec, name).value == want,
-                       "%s %s: %s/%s, want %s" % (change.__name__, name, getattr(mm, name), getattr(sec, name).value, want))
-            for key, name in LEARNING_FIELDS.items():
-                if key in fields:
-                    expect(getattr(mm.macLearningPolicy, name) == fields[key], "%s %s" % (change.__name__, name))
-            expect(int(after["config.configVersion"]) == int(before["config.configVersion"]) + 1,
-                   "%s: configVersion %s after %s" % (change.__name__, after["config.configVersion"], before["config.configVersion"]))
-            expect(after["config.name"] == before["config.name"] and after.get("config.policy") is not None,
-                   "%s lost the portgroup's name or policy" % change.__name__)
-            reconfigure_dvpg(si, moref, before["config.defaultPortConfig"])  # put it back, inherited flags too
-            back = props(si, _dvpg(si, moref), paths)["config.defaultPortConfig"].macManagementPolicy
-            expect(back.allowPromiscuous == before["config.defaultPortConfig"].macManagementPolicy.allowPromiscuous and
-                   back.forgedTransmits == before["config.defaultPortConfig"].macManagementPolicy.forgedTransmits,
-                   "%s not restored" % moref)
-        try:
-            set_dvpg_security(si, legacy, learning_enabled=True)
-            expect(False, "set_dvpg_security accepted a learning field")
-        except TypeError:
-            expect(True, "")
-
-        v = Vapi(url, user, password, ca)
-        try:
-            untag(url, user, password, vm, "nested", "nested-hyperv", ca_file=ca)
-            expect(vm not in v.attached("nested", "nested-hyperv"), "untag: still attached")
-            tag(url, user, password, vm, "nested", "nested-hyperv", ca_file=ca)
-            expect(vm in v.attached("nested", "nested-hyperv"), "tag: not attached")
-        finally:
-            v.close()
-    finally:
-        Disconnect(si)
-    return count[0], fails
+    """Runs every function against a curated scenario (mutate_selftest.py), checks each change
+    with a fresh retrieval and puts everything back. Returns (checks, failures)."""
+    import mutate_selftest
+    return mutate_selftest.run(line, user, password)
 
 
 def parse_value(s):
     low = s.lower()
     if low in ("true", "false"):
         return low == "true"
+    if low == "none":
+        return None
     try:
         return int(s)
     except ValueError:
@@ -371,6 +413,13 @@ def main(argv):
             elif action in ("dvpg-mac", "dvpg-security"):
                 fields = dict((k, parse_value(v)) for k, _, v in (f.partition("=") for f in rest))
                 (set_dvpg_mac_policy if action == "dvpg-mac" else set_dvpg_security)(si, obj, **fields)
+            elif action == "host-pg":
+                fields = dict((k, parse_value(v)) for k, _, v in (f.partition("=") for f in rest[1:]))
+                update_portgroup(si, obj, rest[0], **fields)
+            elif action in ("dvpg-state", "vm-state", "host-pg-state"):
+                state = {"dvpg-state": dvpg_state, "vm-state": vm_state,
+                         "host-pg-state": host_pg_state}[action](si, obj, *rest)
+                print(json.dumps(state, sort_keys=True))
             else:
                 raise ValueError("unknown action %r" % action)
         finally:
@@ -378,7 +427,7 @@ def main(argv):
     except vmodl.MethodFault as e:
         print("mutate: %s %s: %s: %s" % (action, obj, e._wsdlName, e.msg), file=sys.stderr)
         return 1
-    except (VapiError, LookupError, ValueError, TypeError, OSError) as e:
+    except (VapiError, LookupError, ValueError, TypeError, IndexError, OSError) as e:
         print("mutate: %s %s: %s" % (action, obj, e), file=sys.stderr)
         return 1
     return 0

@@ -50,6 +50,60 @@ func applyMacPolicy(s *types.VMwareDVSPortSetting, p macPolicy, atSwitch bool) {
 	}
 }
 
+// The rest of a port setting, beside the MAC policies: what vCenter 6.7 gives a new switch, and
+// what the scenario gives every DV portgroup it plans, so that a reconfiguration that loses or
+// resets a sub-policy shows. A portgroup overrides the VLAN, teaming and inbound shaping, and
+// inherits outbound shaping and blocked.
+func applySwitchPortDefaults(s *types.VMwareDVSPortSetting) {
+	s.Vlan = &types.VmwareDistributedVirtualSwitchVlanIdSpec{VlanId: 0}
+	s.Blocked = boolPolicy(false, false)
+	s.UplinkTeamingPolicy = &types.VmwareUplinkPortTeamingPolicy{
+		Policy:         &types.StringPolicy{Value: "loadbalance_srcid"},
+		ReversePolicy:  boolPolicy(true, false),
+		NotifySwitches: boolPolicy(true, false),
+		RollingOrder:   boolPolicy(false, false),
+		UplinkPortOrder: &types.VMwareUplinkPortOrderPolicy{
+			ActiveUplinkPort: []string{"dvUplink1", "dvUplink2"},
+		},
+	}
+	s.InShapingPolicy = shaping(false, 100000000, 100000000, 104857600, false)
+	s.OutShapingPolicy = shaping(false, 100000000, 100000000, 104857600, false)
+}
+
+func shaping(enabled bool, average, peak, burst int64, inherited bool) *types.DVSTrafficShapingPolicy {
+	long := func(v int64) *types.LongPolicy {
+		return &types.LongPolicy{InheritablePolicy: types.InheritablePolicy{Inherited: inherited}, Value: v}
+	}
+	return &types.DVSTrafficShapingPolicy{
+		InheritablePolicy: types.InheritablePolicy{Inherited: inherited},
+		Enabled:           boolPolicy(enabled, inherited),
+		AverageBandwidth:  long(average),
+		PeakBandwidth:     long(peak),
+		BurstSize:         long(burst),
+	}
+}
+
+// applyPortgroupSettings gives a planned DV portgroup its VLAN and the overrides above.
+func applyPortgroupSettings(s *types.VMwareDVSPortSetting, vlan int32) {
+	s.Vlan = &types.VmwareDistributedVirtualSwitchVlanIdSpec{VlanId: vlan}
+	s.Blocked = boolPolicy(false, true)
+	s.UplinkTeamingPolicy = &types.VmwareUplinkPortTeamingPolicy{
+		Policy:         &types.StringPolicy{Value: "failover_explicit"},
+		ReversePolicy:  boolPolicy(true, true),
+		NotifySwitches: boolPolicy(true, true),
+		RollingOrder:   boolPolicy(false, true),
+		UplinkPortOrder: &types.VMwareUplinkPortOrderPolicy{
+			ActiveUplinkPort:  []string{"dvUplink2"},
+			StandbyUplinkPort: []string{"dvUplink1"},
+		},
+	}
+	s.InShapingPolicy = shaping(true, 50000000, 80000000, 52428800, false)
+	s.OutShapingPolicy = shaping(false, 100000000, 100000000, 104857600, true)
+}
+
+// portgroupVLAN is the VLAN of the i-th planned DV portgroup: 100, 101, ... (pg-ml-ok is 100).
+func portgroupVLAN(i int) int32 { return int32(100 + i%3900) }
+
 func (s security) policy() *types.HostNetworkSecurityPolicy {
 	return &types.HostNetworkSecurityPolicy{
 		AllowPromiscuous: copyBool(s.Promiscuous),

@@ -1,8 +1,9 @@
 // Change notification for the calls vcsim 0.24.2 applies in place. ReconfigVM_Task,
 // ReconfigureDVPortgroup_Task, MarkAsTemplate and MarkAsVirtualMachine change the object without
 // telling the registry, so no PropertyCollector ever reports them; vCenter does. Wrappers are
-// registered in place of every VM and DV portgroup (vcsim dispatches SOAP calls by reflection on the
-// registered object): each snapshots the object, runs vcsim's own method unchanged, and reports
+// registered in place of every VM, DV portgroup and HostNetworkSystem (vcsim dispatches SOAP calls
+// by reflection on the registered object): each snapshots the object, runs the method (vcsim's,
+// after refusing what vCenter refuses, or the scenario's own in dvpg.go and hostnet.go), and reports
 // every property that differs afterwards through Registry.Update.
 //
 // A change is reported at the deepest path that differs (config.nestedHVEnabled, not config),
@@ -15,17 +16,16 @@ package main
 import (
 	"log"
 	"reflect"
-	"strconv"
 	"strings"
 
 	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 )
 
-// withNotifiers lets notify_test.go build a world without the wrappers, to show what vcsim alone
-// reports.
+// withNotifiers lets the tests build a world without the wrappers, to show what vcsim alone does.
 var withNotifiers = true
 
 // notifyingVM embeds vcsim's VM by value and first: vcsim finds the mo type (for property paths)
@@ -37,12 +37,43 @@ type notifyingVM struct {
 
 func (vm *notifyingVM) mo() *mo.VirtualMachine { return &vm.VirtualMachine.VirtualMachine }
 
+// ReconfigVMTask refuses what vCenter refuses before vcsim's method runs: on a template any change
+// but name and annotation (NotSupported; vcsim refuses that too, with its Go type as the message),
+// and a change of nestedHVEnabled unless the VM is powered off (InvalidPowerState). Both are a
+// failed task, the VM unchanged.
 func (vm *notifyingVM) ReconfigVMTask(ctx *simulator.Context, req *types.ReconfigVM_Task) soap.HasFault {
+	if f := vm.refuseReconfig(&req.Spec); f != nil {
+		task := simulator.CreateTask(vm, "reconfigVm", func(*simulator.Task) (types.AnyType, types.BaseMethodFault) {
+			return nil, f
+		})
+		return &methods.ReconfigVM_TaskBody{Res: &types.ReconfigVM_TaskResponse{Returnval: runTask(task)}}
+	}
 	before := snapshot(vm.mo())
 	res := vm.VirtualMachine.ReconfigVMTask(ctx, req)
 	notifyChanges(ctx.Map, vm, before, vm.mo())
 	return res
 }
+
+func (vm *notifyingVM) refuseReconfig(spec *types.VirtualMachineConfigSpec) types.BaseMethodFault {
+	cfg := vm.VirtualMachine.Config
+	if cfg == nil {
+		return nil
+	}
+	if cfg.Template {
+		if !reflect.DeepEqual(*spec, types.VirtualMachineConfigSpec{Name: spec.Name, Annotation: spec.Annotation}) {
+			return new(types.NotSupported)
+		}
+		return nil
+	}
+	state := vm.VirtualMachine.Runtime.PowerState
+	if spec.NestedHVEnabled != nil && *spec.NestedHVEnabled != isTrue(cfg.NestedHVEnabled) &&
+		state != types.VirtualMachinePowerStatePoweredOff {
+		return &types.InvalidPowerState{RequestedState: types.VirtualMachinePowerStatePoweredOff, ExistingState: state}
+	}
+	return nil
+}
+
+func isTrue(b *bool) bool { return b != nil && *b }
 
 func (vm *notifyingVM) MarkAsTemplate(ctx *simulator.Context, req *types.MarkAsTemplate) soap.HasFault {
 	before := snapshot(vm.mo())
@@ -66,41 +97,9 @@ func (pg *notifyingDVPG) mo() *mo.DistributedVirtualPortgroup {
 	return &pg.DistributedVirtualPortgroup.DistributedVirtualPortgroup
 }
 
-// ReconfigureDVPortgroup_Task also bumps config.configVersion, as vCenter does on every
-// reconfiguration (vcsim leaves it alone). What vcsim does to the rest of config (it replaces
-// defaultPortConfig, policy, name, type, numPorts, backingType, ... with the spec's, set or not) is
-// left as it is.
-func (pg *notifyingDVPG) ReconfigureDVPortgroupTask(ctx *simulator.Context, req *types.ReconfigureDVPortgroup_Task) soap.HasFault {
-	before := snapshot(pg.mo())
-	version := pg.Config.ConfigVersion
-	res := pg.DistributedVirtualPortgroup.ReconfigureDVPortgroupTask(req)
-	if taskSucceeded(ctx.Map, res) {
-		pg.Config.ConfigVersion = nextConfigVersion(version)
-	}
-	notifyChanges(ctx.Map, pg, before, pg.mo())
-	return res
-}
-
-func nextConfigVersion(v string) string {
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		return "1"
-	}
-	return strconv.FormatInt(n+1, 10)
-}
-
-// taskSucceeded tells whether a *_Task answer names a task that ended well. vcsim runs tasks
-// synchronously, so it has ended by the time the method returns.
-func taskSucceeded(r *simulator.Registry, res soap.HasFault) bool {
-	if res.Fault() != nil {
-		return false
-	}
-	task, ok := r.Get(fieldRef(res)).(*simulator.Task)
-	return ok && task.Info.State == types.TaskInfoStateSuccess
-}
-
-// installNotifiers puts the wrappers in place of the VMs and DV portgroups built so far. The
-// wrappers hold copies; nothing else keeps a pointer to the originals once the build is done.
+// installNotifiers puts the wrappers in place of the VMs, DV portgroups and host network systems
+// built so far. The wrappers hold copies; nothing else keeps a pointer to the originals once the
+// build is done (a host network system's networkInfo is the host's config.network, shared).
 func installNotifiers(r *simulator.Registry) {
 	if !withNotifiers {
 		return
@@ -113,6 +112,13 @@ func installNotifiers(r *simulator.Registry) {
 	for _, e := range r.All("DistributedVirtualPortgroup") {
 		if pg, ok := e.(*simulator.DistributedVirtualPortgroup); ok {
 			r.Put(&notifyingDVPG{DistributedVirtualPortgroup: *pg})
+		}
+	}
+	for _, e := range r.All("HostSystem") {
+		if h, ok := e.(*simulator.HostSystem); ok && h.ConfigManager.NetworkSystem != nil {
+			if ns, ok := r.Get(*h.ConfigManager.NetworkSystem).(*simulator.HostNetworkSystem); ok {
+				r.Put(&hostNetworkSystem{HostNetworkSystem: *ns})
+			}
 		}
 	}
 }

@@ -307,6 +307,9 @@ def check_curated(chk, vms, dvpgs, switches, hosts, nets):
                    "%s: securityPolicy and macManagementPolicy disagree" % name)
         chk.expect(p.get("config.configVersion"), "%s has no configVersion" % name)
         chk.expect(p.get("config.uplink") == ("DVUplinks" in name), "%s: wrong uplink flag" % name)
+        if "DVUplinks" not in name:  # settings of its own that no reconfiguration may lose
+            chk.expect(getattr(s.vlan, "vlanId", 0) >= 100 and s.inShapingPolicy.enabled.value, "%s: VLAN/shaping" % name)
+    chk.expect(pgs["pg-ml-ok"]["config.defaultPortConfig"].vlan.vlanId == 100, "pg-ml-ok is not on VLAN 100")
 
     for sw in switches.values():
         want = {"dvs-66": ("6.6.0", True), "dvs-65": ("6.5.0", False)}.get(sw["name"])
