@@ -38,7 +38,9 @@ int cmd_check(const nw_opts *o) {
         r = cfg_load(o->config, &cfg, &err);
         if (r < 0)
                 return fail_line(NULL, &err);
-        r = session_open(cfg, &s, &err);
+        if (cfg->vcenter.insecure)
+                fprintf(stderr, "nestwarden: warning: " INSECURE_WARNING "\n");
+        r = session_open(cfg, NULL, &s, &err);
         if (r >= 0)
                 r = session_gather(cfg, &s, &inv, &err);
         if (r < 0)

@@ -108,7 +108,9 @@ int cmd_fix(const nw_opts *o) {
                 cfg->remediation.dry_run = true;
         log_setup(cfg_log_level(cfg), false);
 
-        r = session_open(cfg, &s, &err);
+        if (cfg->vcenter.insecure)
+                fprintf(stderr, "nestwarden: warning: " INSECURE_WARNING "\n");
+        r = session_open(cfg, NULL, &s, &err);
         if (r >= 0)
                 r = session_gather(cfg, &s, &ctx, &err);
         if (r < 0)

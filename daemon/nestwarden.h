@@ -29,12 +29,17 @@ typedef struct nw_session {
         unsigned long requests; /* HTTP requests made, counted when the session closes */
 } nw_session;
 
-/* Logs in to vim25 and vAPI; on failure s is closed and err says why. */
-int session_open(const nw_config *cfg, nw_session *s, nw_err *err);
+/* Logs in to vim25 and vAPI with one read of the password; hooks, if given, carries the transport's
+ * abort flag and tick (the rest comes from cfg). On failure s is freed and err says why. */
+int session_open(const nw_config *cfg, const nw_http_opts *hooks, nw_session *s, nw_err *err);
 /* Tags → VMs → facts. */
 int session_gather(const nw_config *cfg, nw_session *s, inv_ctx *ret, nw_err *err);
 /* Logs out (best effort) and frees; safe on a closed session. */
 void session_close(nw_session *s);
+/* Frees without logging out: the session is gone already (vCenter restarted, network down). */
+void session_free(nw_session *s);
+/* The warning every command gives when TLS verification is off. */
+#define INSECURE_WARNING "TLS verification is off ([vcenter] insecure = yes): anyone on the path can read the vCenter password"
 static inline void session_closep(nw_session *s) {
         session_close(s);
 }

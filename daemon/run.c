@@ -8,13 +8,10 @@
 #include <time.h>
 
 #include "drift.h"
-#include "http.h"
 #include "inventory.h"
 #include "log.h"
 #include "nestwarden.h"
 #include "report.h"
-#include "secret.h"
-#include "vapi.h"
 #include "vim.h"
 
 #define EXIT_CONFIG 78       /* sysexits.h EX_CONFIG */
@@ -39,9 +36,7 @@ typedef struct service {
         const char *config_path;
         nw_config *cfg;
 
-        nw_http *http;
-        vim_ctx *vc;
-        nw_vapi *tags;
+        nw_session s;
         char *filter;
         char *version;
         bool connected;
@@ -102,24 +97,14 @@ static void watched_vms_free(service *d) {
 }
 
 static void disconnect(service *d, bool logout) {
-        nw_err ignored;
-
         if (logout && d->connected) {
                 /* Free vpxd's session slot (it holds ~2000), but never let it delay a shutdown
                  * by more than a moment: two requests, 700 ms each at most. */
                 abort_requests = 0;
-                nw_http_set_timeout_ms(d->http, 700);
-                if (d->tags)
-                        (void) tags_logout(d->tags, &ignored);
-                if (d->vc)
-                        (void) vc_logout(d->vc, &ignored);
-        }
-        tags_free(d->tags);
-        d->tags = NULL;
-        vc_free(d->vc);
-        d->vc = NULL;
-        nw_http_free(d->http);
-        d->http = NULL;
+                nw_http_set_timeout_ms(d->s.http, 700);
+                session_close(&d->s);
+        } else
+                session_free(&d->s);
         free(d->filter);
         d->filter = NULL;
         free(d->version);
@@ -128,38 +113,16 @@ static void disconnect(service *d, bool logout) {
 }
 
 static int connect_vcenter(service *d, nw_err *err) {
-        _cleanup_secret_ char *password = NULL;
-        const nw_config *cfg = d->cfg;
+        const nw_http_opts hooks = { .abort_flag = &abort_requests, .tick = watchdog_tick, .tick_userdata = d };
         int r;
 
-        r = secret_read(cfg, &password, err);
-        if (r < 0)
-                return r;
-        r = nw_http_new(&(nw_http_opts) {
-                                .insecure = cfg->vcenter.insecure,
-                                .ca_file = cfg->vcenter.ca_file,
-                                .timeout = (long) cfg->vcenter.timeout,
-                                .abort_flag = &abort_requests,
-                                .tick = watchdog_tick,
-                                .tick_userdata = d,
-                        },
-                        &d->http, err);
-        if (r < 0)
-                return r;
-        r = vc_connect(d->http, cfg->vcenter.url, &d->vc, err);
-        if (r >= 0)
-                r = vc_login(d->vc, cfg->vcenter.user, password, err);
-        if (r == -NW_ELOGIN)
-                return nw_errf(err, r, "login as '%s' refused (InvalidLogin): check user and password",
-                               cfg->vcenter.user);
-        if (r >= 0)
-                r = tags_login(d->http, cfg->vcenter.url, cfg->vcenter.user, password, &d->tags, err);
+        r = session_open(d->cfg, &hooks, &d->s, err);
         if (r < 0)
                 return r;
         d->connected = true;
         d->need_resync = true;
-        log_msg(LOG_INFO, "logged in to %s (%s) as %s", cfg->vcenter.url, d->vc->full_name ?: "vCenter",
-                cfg->vcenter.user);
+        log_msg(LOG_INFO, "logged in to %s (%s) as %s", d->cfg->vcenter.url, d->s.vc->full_name ?: "vCenter",
+                d->cfg->vcenter.user);
         return 0;
 }
 
@@ -261,7 +224,7 @@ static void on_fix(void *userdata, const nw_fix *fix, nw_fix_verdict verdict, co
                 nw_err ignored;
                 size_t n = strlen(detail);
 
-                (void) inv_fetch_names(d->vc, &d->facts, &fix->shared_with, &ignored);
+                (void) inv_fetch_names(d->s.vc, &d->facts, &fix->shared_with, &ignored);
                 for (size_t i = 0; i < fix->shared_with.n && n < sizeof(detail); i++) {
                         const char *name = nw_inventory_get_other_name(&d->facts.inv, fix->shared_with.v[i]);
                         n += (size_t) snprintf(detail + n, sizeof(detail) - n, "%s %s (%s)", i ? "," : "; on it:",
@@ -285,7 +248,7 @@ static int evaluate(service *d, nw_err *err) {
         if (!remediating(d))
                 return 0;
         d->deferred = 0;
-        r = remediate_pass(d->cfg, d->vc, &d->facts, &d->flap, now_mono(), on_fix, d, err);
+        r = remediate_pass(d->cfg, d->s.vc, &d->facts, &d->flap, now_mono(), on_fix, d, err);
         nw_strv_free(&d->left_alone);
         d->left_alone = d->left_now;
         d->left_now = (nw_strv) {};
@@ -355,10 +318,10 @@ static int resync(service *d, nw_err *err) {
         int r;
 
         d->need_resync = false;
-        r = tags_attached_vms(d->tags, d->cfg->selection.tag_category, d->cfg->selection.tag, &vms, err);
+        r = tags_attached_vms(d->s.tags, d->cfg->selection.tag_category, d->cfg->selection.tag, &vms, err);
         if (r < 0)
                 return r;
-        r = inv_gather(d->vc, &vms, &d->cfg->policy, d->cfg->vcenter.page_size, &facts, err);
+        r = inv_gather(d->s.vc, &vms, &d->cfg->policy, d->cfg->vcenter.page_size, &facts, err);
         if (r < 0)
                 return r;
         inv_ctx_done(&d->facts);
@@ -366,7 +329,7 @@ static int resync(service *d, nw_err *err) {
         facts = (inv_ctx) {};
 
         if (d->filter) {
-                (void) vc_destroy_filter(d->vc, d->filter, err);
+                (void) vc_destroy_filter(d->s.vc, d->filter, err);
                 free(d->filter);
                 d->filter = NULL;
         }
@@ -377,12 +340,12 @@ static int resync(service *d, nw_err *err) {
         r = inv_watch_spec(&d->facts, &spec, &storage);
         if (r < 0)
                 return nw_errf(err, r, "out of memory");
-        r = vc_create_filter(d->vc, &spec, &d->filter, err);
+        r = vc_create_filter(d->s.vc, &spec, &d->filter, err);
         inv_watch_spec_free(storage);
         if (r < 0)
                 return r;
         /* The first update set restates everything: applying it closes the gap between gather and filter. */
-        r = vc_wait_for_updates(d->vc, d->version, 0, apply_update, d, &d->version, err);
+        r = vc_wait_for_updates(d->s.vc, d->version, 0, apply_update, d, &d->version, err);
         if (r < 0)
                 return r;
 
@@ -407,7 +370,7 @@ static int refresh_tags(service *d, nw_err *err) {
         int r;
 
         d->next_tags = now_mono() + (double) d->cfg->daemon.tag_refresh;
-        r = tags_attached_vms(d->tags, d->cfg->selection.tag_category, d->cfg->selection.tag, &vms, err);
+        r = tags_attached_vms(d->s.tags, d->cfg->selection.tag_category, d->cfg->selection.tag, &vms, err);
         if (r < 0)
                 return r;
         if (vms.n != d->facts.inv.n_vms)
@@ -426,9 +389,9 @@ static int wait_for_changes(service *d, nw_err *err) {
         if (d->watchdog_usec)
                 wait = (int) fmax(1.0, fmin(wait, (double) d->watchdog_usec / 2e6 - 1.0));
         /* The long-poll may hold the line for `wait` seconds on top of the usual request time. */
-        nw_http_set_timeout_ms(d->http, ((long) d->cfg->vcenter.timeout + wait) * 1000L);
-        r = vc_wait_for_updates(d->vc, d->version, wait, apply_update, d, &d->version, err);
-        nw_http_set_timeout_ms(d->http, 0);
+        nw_http_set_timeout_ms(d->s.http, ((long) d->cfg->vcenter.timeout + wait) * 1000L);
+        r = vc_wait_for_updates(d->s.vc, d->version, wait, apply_update, d, &d->version, err);
+        nw_http_set_timeout_ms(d->s.http, 0);
         if (r < 0)
                 return r;
         if (d->need_resync)
@@ -572,8 +535,7 @@ int cmd_run(const nw_opts *o) {
         if (sd_watchdog_enabled(0, &d.watchdog_usec) <= 0)
                 d.watchdog_usec = 0;
         if (d.cfg->vcenter.insecure)
-                log_msg(LOG_WARNING, "TLS verification is off ([vcenter] insecure = yes): anyone on the path can "
-                                     "read the vCenter password");
+                log_msg(LOG_WARNING, INSECURE_WARNING);
         log_msg(LOG_INFO, "nestwarden %s starting: vCenter %s, tag %s/%s, mode %s", NW_VERSION, d.cfg->vcenter.url,
                 d.cfg->selection.tag_category, d.cfg->selection.tag, d.cfg->daemon.mode);
 

@@ -5,23 +5,19 @@
 #include "nestwarden.h"
 #include "secret.h"
 
-int session_open(const nw_config *cfg, nw_session *s, nw_err *err) {
+int session_open(const nw_config *cfg, const nw_http_opts *hooks, nw_session *s, nw_err *err) {
         _cleanup_secret_ char *password = NULL;
+        nw_http_opts opts = hooks ? *hooks : (nw_http_opts) {};
         int r;
 
         *s = (nw_session) {};
-        if (cfg->vcenter.insecure)
-                fprintf(stderr, "nestwarden: warning: TLS verification is off ([vcenter] insecure = yes): "
-                                "anyone on the path can read the vCenter password\n");
         r = secret_read(cfg, &password, err);
         if (r < 0)
                 return r;
-        r = nw_http_new(&(nw_http_opts) {
-                                .insecure = cfg->vcenter.insecure,
-                                .ca_file = cfg->vcenter.ca_file,
-                                .timeout = (long) cfg->vcenter.timeout,
-                        },
-                        &s->http, err);
+        opts.insecure = cfg->vcenter.insecure;
+        opts.ca_file = cfg->vcenter.ca_file;
+        opts.timeout = (long) cfg->vcenter.timeout;
+        r = nw_http_new(&opts, &s->http, err);
         if (r >= 0)
                 r = vc_connect(s->http, cfg->vcenter.url, &s->vc, err);
         if (r >= 0) {
@@ -33,7 +29,7 @@ int session_open(const nw_config *cfg, nw_session *s, nw_err *err) {
         if (r >= 0)
                 r = tags_login(s->http, cfg->vcenter.url, cfg->vcenter.user, password, &s->tags, err);
         if (r < 0)
-                session_close(s);
+                session_free(s);
         return r;
 }
 
@@ -48,13 +44,18 @@ int session_gather(const nw_config *cfg, nw_session *s, inv_ctx *ret, nw_err *er
 }
 
 void session_close(nw_session *s) {
-        unsigned long requests;
         nw_err ignored;
 
         if (s->tags)
                 (void) tags_logout(s->tags, &ignored);
         if (s->vc)
                 (void) vc_logout(s->vc, &ignored);
+        session_free(s);
+}
+
+void session_free(nw_session *s) {
+        unsigned long requests;
+
         requests = s->http ? nw_http_requests(s->http) : s->requests;
         tags_free(s->tags);
         vc_free(s->vc);
