@@ -120,7 +120,7 @@ int cmd_fix(const nw_opts *o) {
                 printf("dry run: nothing is changed on %s\n", cfg->vcenter.url);
         printf("%-28s %-24s %-20s %-11s    %-11s %s\n", "OBJECT", "NAME", "CHECK", "BEFORE", "AFTER", "RESULT");
         f = (fix_run) { .cfg = cfg, .session = &s, .ctx = &ctx };
-        r = remediate_pass(cfg, s.vc, &ctx, NULL, 0, on_fix, &f, &err);
+        r = remediate_pass(cfg, s.vc, &ctx, NULL, 0, NULL, on_fix, &f, &err);
         if (r < 0)
                 return fail_line(cfg, &err);
 

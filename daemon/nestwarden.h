@@ -49,10 +49,12 @@ static inline void session_closep(nw_session *s) {
  * alone with verdict (res NULL). */
 typedef void (*remediate_fn)(void *userdata, const nw_fix *fix, nw_fix_verdict verdict, const nw_fix_result *res,
                              const nw_err *err);
-/* Plans and applies one pass over ctx (at most max_changes_per_pass changes). flap may be NULL (a
- * one-shot has no memory). Fails only when vCenter went away mid-pass. */
-int remediate_pass(const nw_config *cfg, vim_ctx *vc, inv_ctx *ctx, nw_flap *flap, double now, remediate_fn fn,
-                   void *userdata, nw_err *err);
+/* Whether to hold off an object this pass (it failed a moment ago: no retry at every update). */
+typedef bool (*remediate_hold_fn)(void *userdata, const char *object);
+/* Plans and applies one pass over ctx (at most max_changes_per_pass changes). flap and hold may be
+ * NULL (a one-shot has no memory). Fails only when vCenter went away mid-pass. */
+int remediate_pass(const nw_config *cfg, vim_ctx *vc, inv_ctx *ctx, nw_flap *flap, double now,
+                   remediate_hold_fn hold, remediate_fn fn, void *userdata, nw_err *err);
 
 /* The one clear line of a failed one-shot command on stderr; returns EXIT_UNKNOWN. */
 int fail_line(const nw_config *cfg, const nw_err *err);

@@ -58,8 +58,8 @@ static int fix_copy_make(const nw_fix *src, fix_copy *c) {
         return 0;
 }
 
-int remediate_pass(const nw_config *cfg, vim_ctx *vc, inv_ctx *ctx, nw_flap *flap, double now, remediate_fn fn,
-                   void *userdata, nw_err *err) {
+int remediate_pass(const nw_config *cfg, vim_ctx *vc, inv_ctx *ctx, nw_flap *flap, double now,
+                   remediate_hold_fn hold, remediate_fn fn, void *userdata, nw_err *err) {
         _cleanup_strv_ nw_strv handled = {};
         _cleanup_fix_plan_ nw_fix_plan plan = {};
         int64_t applied = 0;
@@ -75,7 +75,8 @@ int remediate_pass(const nw_config *cfg, vim_ctx *vc, inv_ctx *ctx, nw_flap *fla
                 if (r < 0)
                         return nw_errf(err, r, "out of memory");
                 for (size_t i = 0; i < plan.n && !fix; i++)
-                        if (plan.v[i].verdict == NW_FIX_APPLY && !nw_strv_contains(&handled, plan.v[i].object))
+                        if (plan.v[i].verdict == NW_FIX_APPLY && !nw_strv_contains(&handled, plan.v[i].object) &&
+                            !(hold && hold(userdata, plan.v[i].object)))
                                 fix = &plan.v[i];
                 if (!fix || applied >= cfg->remediation.max_changes_per_pass)
                         break;
@@ -97,7 +98,7 @@ int remediate_pass(const nw_config *cfg, vim_ctx *vc, inv_ctx *ctx, nw_flap *fla
         for (size_t i = 0; i < plan.n; i++) {
                 const nw_fix *fix = &plan.v[i];
 
-                if (nw_strv_contains(&handled, fix->object))
+                if (nw_strv_contains(&handled, fix->object) || (hold && hold(userdata, fix->object)))
                         continue;
                 fn(userdata, fix, fix->verdict == NW_FIX_APPLY ? NW_FIX_DEFERRED : fix->verdict, NULL, NULL);
         }

@@ -63,6 +63,7 @@ typedef struct service {
         nw_strv left_alone;          /* "OBJECT\tVERDICT" reported at the last pass: said once, not every pass */
         nw_strv left_now;
         size_t deferred;
+        nw_strv failed;              /* objects whose fix failed: held off until the next full resync */
         char last_pass[16];
 } service;
 
@@ -197,6 +198,13 @@ static bool remediating(const service *d) {
         return strcmp(d->cfg->daemon.mode, "remediate") == 0;
 }
 
+/* A fix that failed is tried again at the next full resync, not at every update that comes in:
+ * one REMEDIATION_FAILED entry per attempt, and vCenter is not hammered. */
+static bool hold_failed(void *userdata, const char *object) {
+        service *d = userdata;
+        return nw_strv_contains(&d->failed, object);
+}
+
 static void on_fix(void *userdata, const nw_fix *fix, nw_fix_verdict verdict, const nw_fix_result *res,
                    const nw_err *err) {
         service *d = userdata;
@@ -205,9 +213,10 @@ static void on_fix(void *userdata, const nw_fix *fix, nw_fix_verdict verdict, co
         char detail[1024];
 
         if (res) {
-                if (err)
+                if (err) {
                         log_fix(url, fix, NW_EVENT_REMEDIATION_FAILED, res->task, err->fault, err->msg);
-                else if (!res->already_compliant)
+                        (void) nw_strv_push(&d->failed, fix->object);
+                } else if (!res->already_compliant)
                         log_fix(url, fix, NW_EVENT_REMEDIATED, res->task, NULL, NULL);
                 return;
         }
@@ -248,7 +257,7 @@ static int evaluate(service *d, nw_err *err) {
         if (!remediating(d))
                 return 0;
         d->deferred = 0;
-        r = remediate_pass(d->cfg, d->s.vc, &d->facts, &d->flap, now_mono(), on_fix, d, err);
+        r = remediate_pass(d->cfg, d->s.vc, &d->facts, &d->flap, now_mono(), hold_failed, on_fix, d, err);
         nw_strv_free(&d->left_alone);
         d->left_alone = d->left_now;
         d->left_now = (nw_strv) {};
@@ -318,6 +327,7 @@ static int resync(service *d, nw_err *err) {
         int r;
 
         d->need_resync = false;
+        nw_strv_free(&d->failed);
         r = tags_attached_vms(d->s.tags, d->cfg->selection.tag_category, d->cfg->selection.tag, &vms, err);
         if (r < 0)
                 return r;
@@ -558,6 +568,7 @@ int cmd_run(const nw_opts *o) {
         nw_flap_free(&d.flap);
         nw_strv_free(&d.left_alone);
         nw_strv_free(&d.left_now);
+        nw_strv_free(&d.failed);
         cfg_free(d.cfg);
         return 0;
 }
