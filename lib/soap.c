@@ -19,6 +19,20 @@ int soap_envelope(nw_buf *out, const char *method_xml) {
         return out->oom ? -ENOMEM : 0;
 }
 
+void soap_put_moref(nw_buf *b, const char *elem, const char *type, const char *moref) {
+        nw_buf_printf(b, "<%s type=\"", elem);
+        nw_buf_put_xml(b, type);
+        nw_buf_puts(b, "\">");
+        nw_buf_put_xml(b, moref);
+        nw_buf_printf(b, "</%s>", elem);
+}
+
+void soap_put_text(nw_buf *b, const char *elem, const char *text) {
+        nw_buf_printf(b, "<%s>", elem);
+        nw_buf_put_xml(b, text);
+        nw_buf_printf(b, "</%s>", elem);
+}
+
 static bool is_element(const xmlNode *n, const char *name) {
         return n->type == XML_ELEMENT_NODE && (!name || strcmp((const char *) n->name, name) == 0);
 }

@@ -30,6 +30,10 @@ const char *soap_text(const xmlNode *n);
 const char *soap_child_text(const xmlNode *parent, const char *name);
 /* xsi:type without its prefix, or NULL. */
 const char *soap_xsi_type(const xmlNode *n, char *buf, size_t size);
+/* <elem type="TYPE">moref</elem> and <elem>text</elem>, escaped: the two shapes of every request. */
+void soap_put_moref(nw_buf *b, const char *elem, const char *type, const char *moref);
+void soap_put_text(nw_buf *b, const char *elem, const char *text);
+
 /* Writes n (and its subtree) back as request XML: local names only (the method element's default
  * namespace is urn:vim25), xsi:type with our "xsi" prefix whatever prefix the reply used, other
  * attributes (a moref's type) as they are, text escaped. For sending back what vCenter sent. */

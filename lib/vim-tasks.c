@@ -10,16 +10,10 @@ static void put_bool(nw_buf *b, const char *elem, bool v) {
         nw_buf_printf(b, "<%s>%s</%s>", elem, v ? "true" : "false", elem);
 }
 
-static void put_this(nw_buf *b, const char *type, const char *moref) {
-        nw_buf_printf(b, "<_this type=\"%s\">", type);
-        nw_buf_put_xml(b, moref);
-        nw_buf_puts(b, "</_this>");
-}
-
 int vim_body_reconfig_vm(nw_buf *b, const char *vm, bool nested_hv) {
         /* VirtualMachineConfigSpec: every member optional, unset means unchanged. */
         nw_buf_puts(b, "<ReconfigVM_Task xmlns=\"urn:vim25\">");
-        put_this(b, "VirtualMachine", vm);
+        soap_put_moref(b, "_this", "VirtualMachine", vm);
         nw_buf_puts(b, "<spec>");
         put_bool(b, "nestedHVEnabled", nested_hv);
         nw_buf_puts(b, "</spec></ReconfigVM_Task>");
@@ -33,7 +27,7 @@ static void put_bool_policy(nw_buf *b, const char *elem, bool v) {
 
 int vim_body_reconfigure_dvpg(nw_buf *b, const char *dvpg, const char *config_version, const vim_dvpg_policy *p) {
         nw_buf_puts(b, "<ReconfigureDVPortgroup_Task xmlns=\"urn:vim25\">");
-        put_this(b, "DistributedVirtualPortgroup", dvpg);
+        soap_put_moref(b, "_this", "DistributedVirtualPortgroup", dvpg);
         nw_buf_puts(b, "<spec><configVersion>");
         nw_buf_put_xml(b, config_version);
         /* Only the policy being fixed: everything else on the portgroup stays as it is. In
@@ -71,7 +65,7 @@ static void put_tri(nw_buf *b, const char *elem, int v) {
 int vim_body_update_portgroup(nw_buf *b, const char *network_system, const char *pg_name, const char *spec_head_xml,
                               const char *policy_tail_xml, int promiscuous, int mac_changes, int forged_transmits) {
         nw_buf_puts(b, "<UpdatePortGroup xmlns=\"urn:vim25\">");
-        put_this(b, "HostNetworkSystem", network_system);
+        soap_put_moref(b, "_this", "HostNetworkSystem", network_system);
         nw_buf_puts(b, "<pgName>");
         nw_buf_put_xml(b, pg_name);
         /* HostPortGroupSpec: name, vlanId, vswitchName, policy{security, nicTeaming, offloadPolicy,
@@ -90,7 +84,7 @@ int vim_body_update_portgroup(nw_buf *b, const char *network_system, const char 
 
 int vim_body_create_collector(nw_buf *b, const char *property_collector) {
         nw_buf_puts(b, "<CreatePropertyCollector xmlns=\"urn:vim25\">");
-        put_this(b, "PropertyCollector", property_collector);
+        soap_put_moref(b, "_this", "PropertyCollector", property_collector);
         nw_buf_puts(b, "</CreatePropertyCollector>");
         return b->oom ? -ENOMEM : 0;
 }

@@ -5,43 +5,29 @@
 #include <inttypes.h>
 #include <string.h>
 
-static void put_moref(nw_buf *b, const char *elem, const char *type, const char *moref) {
-        nw_buf_printf(b, "<%s type=\"", elem);
-        nw_buf_put_xml(b, type);
-        nw_buf_puts(b, "\">");
-        nw_buf_put_xml(b, moref);
-        nw_buf_printf(b, "</%s>", elem);
-}
-
-static void put_text(nw_buf *b, const char *elem, const char *text) {
-        nw_buf_printf(b, "<%s>", elem);
-        nw_buf_put_xml(b, text);
-        nw_buf_printf(b, "</%s>", elem);
-}
-
 static int done(nw_buf *b) {
         return b->oom ? -ENOMEM : 0;
 }
 
 int vim_body_retrieve_service_content(nw_buf *b) {
         nw_buf_puts(b, "<RetrieveServiceContent xmlns=\"urn:vim25\">");
-        put_moref(b, "_this", "ServiceInstance", "ServiceInstance");
+        soap_put_moref(b, "_this", "ServiceInstance", "ServiceInstance");
         nw_buf_puts(b, "</RetrieveServiceContent>");
         return done(b);
 }
 
 int vim_body_login(nw_buf *b, const char *session_manager, const char *user, const char *password) {
         nw_buf_puts(b, "<Login xmlns=\"urn:vim25\">");
-        put_moref(b, "_this", "SessionManager", session_manager);
-        put_text(b, "userName", user);
-        put_text(b, "password", password);
+        soap_put_moref(b, "_this", "SessionManager", session_manager);
+        soap_put_text(b, "userName", user);
+        soap_put_text(b, "password", password);
         nw_buf_puts(b, "</Login>");
         return done(b);
 }
 
 int vim_body_logout(nw_buf *b, const char *session_manager) {
         nw_buf_puts(b, "<Logout xmlns=\"urn:vim25\">");
-        put_moref(b, "_this", "SessionManager", session_manager);
+        soap_put_moref(b, "_this", "SessionManager", session_manager);
         nw_buf_puts(b, "</Logout>");
         return done(b);
 }
@@ -51,22 +37,22 @@ static void put_filter_spec(nw_buf *b, const char *elem, const vim_filter_spec *
         nw_buf_printf(b, "<%s>", elem);
         for (size_t i = 0; i < spec->n_props; i++) {
                 nw_buf_puts(b, "<propSet>");
-                put_text(b, "type", spec->props[i].type);
+                soap_put_text(b, "type", spec->props[i].type);
                 for (const char *const *p = spec->props[i].paths; p && *p; p++)
-                        put_text(b, "pathSet", *p);
+                        soap_put_text(b, "pathSet", *p);
                 nw_buf_puts(b, "</propSet>");
         }
         for (size_t i = 0; i < spec->n_objs; i++) {
                 const vim_obj_spec *o = &spec->objs[i];
 
                 nw_buf_puts(b, "<objectSet>");
-                put_moref(b, "obj", o->type, o->moref);
+                soap_put_moref(b, "obj", o->type, o->moref);
                 nw_buf_puts(b, "<skip>false</skip>");
                 for (size_t t = 0; t < o->n_traversals; t++) {
                         nw_buf_puts(b, "<selectSet xsi:type=\"TraversalSpec\">");
-                        put_text(b, "name", o->traversals[t].name);
-                        put_text(b, "type", o->traversals[t].type);
-                        put_text(b, "path", o->traversals[t].path);
+                        soap_put_text(b, "name", o->traversals[t].name);
+                        soap_put_text(b, "type", o->traversals[t].type);
+                        soap_put_text(b, "path", o->traversals[t].path);
                         nw_buf_puts(b, "<skip>false</skip></selectSet>");
                 }
                 nw_buf_puts(b, "</objectSet>");
@@ -77,7 +63,7 @@ static void put_filter_spec(nw_buf *b, const char *elem, const vim_filter_spec *
 
 int vim_body_retrieve(nw_buf *b, const char *property_collector, const vim_filter_spec *spec, int64_t max_objects) {
         nw_buf_puts(b, "<RetrievePropertiesEx xmlns=\"urn:vim25\">");
-        put_moref(b, "_this", "PropertyCollector", property_collector);
+        soap_put_moref(b, "_this", "PropertyCollector", property_collector);
         put_filter_spec(b, "specSet", spec);
         nw_buf_printf(b, "<options><maxObjects>%" PRId64 "</maxObjects></options>", max_objects);
         nw_buf_puts(b, "</RetrievePropertiesEx>");
@@ -86,7 +72,7 @@ int vim_body_retrieve(nw_buf *b, const char *property_collector, const vim_filte
 
 int vim_body_create_filter(nw_buf *b, const char *property_collector, const vim_filter_spec *spec) {
         nw_buf_puts(b, "<CreateFilter xmlns=\"urn:vim25\">");
-        put_moref(b, "_this", "PropertyCollector", property_collector);
+        soap_put_moref(b, "_this", "PropertyCollector", property_collector);
         put_filter_spec(b, "spec", spec);
         /* Whole values for changed properties: the same parsers then serve retrievals and updates. */
         nw_buf_puts(b, "<partialUpdates>false</partialUpdates></CreateFilter>");
@@ -95,15 +81,15 @@ int vim_body_create_filter(nw_buf *b, const char *property_collector, const vim_
 
 int vim_body_destroy_filter(nw_buf *b, const char *filter) {
         nw_buf_puts(b, "<DestroyPropertyFilter xmlns=\"urn:vim25\">");
-        put_moref(b, "_this", "PropertyFilter", filter);
+        soap_put_moref(b, "_this", "PropertyFilter", filter);
         nw_buf_puts(b, "</DestroyPropertyFilter>");
         return done(b);
 }
 
 int vim_body_wait_for_updates(nw_buf *b, const char *property_collector, const char *version, int max_wait_seconds) {
         nw_buf_puts(b, "<WaitForUpdatesEx xmlns=\"urn:vim25\">");
-        put_moref(b, "_this", "PropertyCollector", property_collector);
-        put_text(b, "version", version);
+        soap_put_moref(b, "_this", "PropertyCollector", property_collector);
+        soap_put_text(b, "version", version);
         nw_buf_printf(b, "<options><maxWaitSeconds>%d</maxWaitSeconds></options>", max_wait_seconds);
         nw_buf_puts(b, "</WaitForUpdatesEx>");
         return done(b);
@@ -111,8 +97,8 @@ int vim_body_wait_for_updates(nw_buf *b, const char *property_collector, const c
 
 int vim_body_continue(nw_buf *b, const char *property_collector, const char *token) {
         nw_buf_puts(b, "<ContinueRetrievePropertiesEx xmlns=\"urn:vim25\">");
-        put_moref(b, "_this", "PropertyCollector", property_collector);
-        put_text(b, "token", token);
+        soap_put_moref(b, "_this", "PropertyCollector", property_collector);
+        soap_put_text(b, "token", token);
         nw_buf_puts(b, "</ContinueRetrievePropertiesEx>");
         return done(b);
 }

@@ -1,17 +1,10 @@
 /* Unit tests for lib/policy.c (and the facts lookups it uses): every rule, table-driven, on small
  * inventories built in code. */
+#include "fixtures.h"
 #include "policy.h"
 #include "tap.h"
 
 #include <string.h>
-
-#define YES NW_TRUE
-#define NO NW_FALSE
-#define UNS NW_UNSET
-
-#define VB(x) { .type = NW_VAL_BOOL, .b = (x), .limit = -1 }
-#define VU { .type = NW_VAL_UNSET, .limit = -1 }
-#define VL(n, p) { .type = NW_VAL_LIMIT, .limit = (n), .limit_policy = (p) }
 
 typedef struct want {
         nw_check check;
@@ -19,149 +12,7 @@ typedef struct want {
         const char *hint[3]; /* substrings the hint must contain */
 } want;
 
-enum {
-        CFG_NO_NESTED_HV = 1 << 0,
-        CFG_NO_FORGED = 1 << 1,
-        CFG_NO_MAC_LEARNING = 1 << 2,
-        CFG_MAC_CHANGES = 1 << 3,
-        CFG_NO_STANDARD = 1 << 4,
-        CFG_LIMIT_1024_ALLOW = 1 << 5,
-};
-
-static nw_policy_cfg make_cfg(unsigned flags) {
-        nw_policy_cfg cfg;
-
-        nw_policy_cfg_defaults(&cfg);
-        cfg.nested_hv = !(flags & CFG_NO_NESTED_HV);
-        cfg.forged_transmits = !(flags & CFG_NO_FORGED);
-        cfg.mac_learning = !(flags & CFG_NO_MAC_LEARNING);
-        cfg.mac_changes = flags & CFG_MAC_CHANGES;
-        cfg.standard_portgroups = !(flags & CFG_NO_STANDARD);
-        if (flags & CFG_LIMIT_1024_ALLOW) {
-                cfg.mac_learning_limit = 1024;
-                cfg.mac_learning_limit_policy = "allow";
-        }
-        return cfg;
-}
-
-/* --- building inventories --- */
-
-static char *xstrdup(const char *s) {
-        char *p;
-
-        if (!s)
-                return NULL;
-        p = strdup(s);
-        if (!p)
-                abort();
-        return p;
-}
-
-/* Appends one zeroed element; the pointer is valid until the next append to the same array. */
-static void *append(void **v, size_t *n, size_t size) {
-        char *p = realloc(*v, (*n + 1) * size);
-
-        if (!p)
-                abort();
-        memset(p + *n * size, 0, size);
-        *v = p;
-        return p + (*n)++ * size;
-}
-#define APPEND(inv, field) append((void **) &(inv)->field, &(inv)->n_##field, sizeof(*(inv)->field))
-
-static nw_vm *add_vm(nw_inventory *inv, const char *moref, nw_tri nested, nw_tri supported, int hw) {
-        nw_vm *vm = APPEND(inv, vms);
-
-        vm->moref = xstrdup(moref);
-        vm->name = xstrdup("vm name");
-        vm->power_state = xstrdup("poweredOff");
-        vm->nested_hv = nested;
-        vm->nested_hv_supported = supported;
-        vm->hw_version = hw;
-        if (nw_strv_push(&vm->networks, "dvportgroup-1") < 0)
-                abort();
-        return vm;
-}
-
-static void add_switch(nw_inventory *inv, const char *moref, const char *version, nw_tri mls) {
-        nw_switch *sw = APPEND(inv, switches);
-
-        sw->moref = xstrdup(moref);
-        sw->name = xstrdup("DSwitch");
-        sw->version = xstrdup(version);
-        sw->mac_learning_supported = mls;
-}
-
-typedef struct mac_spec {
-        bool present, inherited;
-        nw_tri prom, changes, forged, learning;
-        int64_t limit;
-        const char *limit_policy;
-} mac_spec;
-#define MAC(p, c, f, l, lim, lp) { .present = true, .prom = p, .changes = c, .forged = f, .learning = l, \
-                                   .limit = lim, .limit_policy = lp }
-#define MAC_INH(p, c, f, l, lim, lp) { .present = true, .inherited = true, .prom = p, .changes = c, \
-                                       .forged = f, .learning = l, .limit = lim, .limit_policy = lp }
-#define GOOD_MAC MAC(NO, NO, YES, YES, 4096, "drop")
-#define NO_MAC { .present = false, .limit = -1 }
-
-typedef struct sec_spec {
-        bool present;
-        nw_tri prom, changes, forged;
-} sec_spec;
-#define SEC(p, c, f) { .present = true, .prom = p, .changes = c, .forged = f }
-
-static nw_dvpg *add_dvpg(nw_inventory *inv, const char *moref, const char *sw, const mac_spec *m, const sec_spec *s) {
-        nw_dvpg *pg = APPEND(inv, dvpgs);
-
-        pg->moref = xstrdup(moref);
-        pg->name = xstrdup("pg name");
-        pg->switch_moref = xstrdup(sw);
-        pg->config_version = xstrdup("3");
-        pg->mac = (nw_mac_policy) {
-                .present = m->present,
-                .inherited = m->inherited,
-                .learning_inherited = m->inherited,
-                .promiscuous = m->prom,
-                .mac_changes = m->changes,
-                .forged_transmits = m->forged,
-                .learning_enabled = m->learning,
-                .unicast_flooding = YES,
-                .limit = m->limit,
-                .limit_policy = xstrdup(m->limit_policy),
-        };
-        pg->sec = (nw_sec_policy) { .present = s->present, .promiscuous = s->prom,
-                                    .mac_changes = s->changes, .forged_transmits = s->forged };
-        return pg;
-}
-
-static void add_stdpg(nw_inventory *inv, const char *host, const char *name, nw_tri prom, nw_tri forged) {
-        nw_stdpg *pg = APPEND(inv, stdpgs);
-        char id[128];
-
-        snprintf(id, sizeof(id), "%s/%s", host, name);
-        pg->id = xstrdup(id);
-        pg->host = xstrdup(host);
-        pg->name = xstrdup(name);
-        pg->vswitch = xstrdup("vSwitch0");
-        pg->promiscuous = prom;
-        pg->mac_changes = NO;
-        pg->forged_transmits = forged;
-        pg->spec_head_xml = xstrdup("<name>x</name>");
-}
-
 /* --- comparing findings --- */
-
-static bool value_eq(const nw_value *a, const nw_value *b) {
-        if (a->type != b->type)
-                return false;
-        if (a->type == NW_VAL_BOOL)
-                return a->b == b->b;
-        if (a->type == NW_VAL_LIMIT)
-                return a->limit == b->limit && (a->limit_policy && b->limit_policy ?
-                        strcmp(a->limit_policy, b->limit_policy) == 0 : a->limit_policy == b->limit_policy);
-        return true;
-}
 
 static void check_finding(const nw_finding *x, nw_kind kind, const char *object, bool template, const want *w) {
         CHECK_INTEQ(x->kind, kind);
@@ -241,12 +92,11 @@ static void test_vms(void) {
                 const struct vm_case *c = &vm_cases[i];
                 _cleanup_inventory_ nw_inventory inv = {};
                 _cleanup_findings_ nw_findings f = {};
-                nw_policy_cfg cfg = make_cfg(c->cfg);
-                nw_vm *vm = add_vm(&inv, "vm-42", c->nested, c->supported, c->hw);
+                nw_policy_cfg cfg = make_pol(c->cfg);
+                nw_vm *vm = add_vm(&inv, "vm-42", "vm name", c->nested, c->supported, c->hw, c->power);
 
                 vm->template = c->template;
-                free(vm->power_state);
-                vm->power_state = xstrdup(c->power);
+                push(&vm->networks, "dvportgroup-1");
 
                 CHECK_INTEQ(policy_evaluate(&inv, &cfg, &f), 0);
                 check_findings(c->desc, &f, NW_KIND_VM, "vm-42", c->template, c->w, c->n);
@@ -397,13 +247,13 @@ static void test_dvpgs(void) {
                 const struct dvpg_case *c = &dvpg_cases[i];
                 _cleanup_inventory_ nw_inventory inv = {};
                 _cleanup_findings_ nw_findings f = {};
-                nw_policy_cfg cfg = make_cfg(c->cfg);
+                nw_policy_cfg cfg = make_pol(c->cfg);
                 nw_dvpg *pg;
 
                 if (!c->sw.absent)
                         add_switch(&inv, "dvs-9", c->sw.version, c->sw.mls);
                 add_switch(&inv, "dvs-other", "5.0.0", NO);
-                pg = add_dvpg(&inv, "dvportgroup-7", "dvs-9", &c->mac, &c->sec);
+                pg = add_dvpg(&inv, "dvportgroup-7", "pg name", "dvs-9", &c->mac, &c->sec);
                 pg->uplink = c->uplink;
                 pg->backing_type = xstrdup(c->backing);
 
@@ -448,9 +298,9 @@ static void test_stdpgs(void) {
                 const struct stdpg_case *c = &stdpg_cases[i];
                 _cleanup_inventory_ nw_inventory inv = {};
                 _cleanup_findings_ nw_findings f = {};
-                nw_policy_cfg cfg = make_cfg(c->cfg);
+                nw_policy_cfg cfg = make_pol(c->cfg);
 
-                add_stdpg(&inv, "host-21", "VM Network", c->prom, c->forged);
+                add_stdpg(&inv, "host-21", "VM Network", c->prom, NO, c->forged);
                 CHECK_INTEQ(policy_evaluate(&inv, &cfg, &f), 0);
                 check_findings(c->desc, &f, NW_KIND_PG, "host-21/VM Network", false, c->w, c->n);
                 CHECK_INTEQ(f.portgroups, c->skipped ? 0 : 1);
@@ -464,7 +314,7 @@ static void test_stdpgs(void) {
 static void test_sort_and_counts(void) {
         _cleanup_inventory_ nw_inventory inv = {};
         _cleanup_findings_ nw_findings f = {};
-        nw_policy_cfg cfg = make_cfg(0);
+        nw_policy_cfg cfg = make_pol(0);
         mac_spec good = GOOD_MAC, bad = MAC(YES, YES, NO, NO, 1, "allow"), none = NO_MAC;
         sec_spec nosec = {};
         nw_vm *vm;
@@ -488,20 +338,22 @@ static void test_sort_and_counts(void) {
         };
 
         /* Inserted out of order on purpose: object strcmp order, then check enum order. */
-        add_vm(&inv, "vm-9", NO, YES, 13);
-        vm = add_vm(&inv, "vm-3", UNS, YES, 13);
+        add_vm(&inv, "vm-9", "vm name", NO, YES, 13, "poweredOff");
+        vm = add_vm(&inv, "vm-3", "vm name", UNS, YES, 13, "poweredOff");
         vm->template = true;
-        add_vm(&inv, "vm-10", NO, NO, 13);
-        add_vm(&inv, "vm-1", YES, YES, 13);
+        add_vm(&inv, "vm-10", "vm name", NO, NO, 13, "poweredOff");
+        add_vm(&inv, "vm-1", "vm name", YES, YES, 13, "poweredOff");
+        for (size_t i = 0; i < inv.n_vms; i++) /* each on a network, as in a real inventory */
+                push(&inv.vms[i].networks, "dvportgroup-1");
         add_switch(&inv, "dvs-1", "7.0.0", YES);
         add_switch(&inv, "dvs-2", "6.0.0", UNS);
-        add_stdpg(&inv, "host-1", "VM Network", NO, YES);
-        add_stdpg(&inv, "host-2", "VM Network", YES, YES);
-        add_dvpg(&inv, "dvportgroup-2", "dvs-1", &bad, &nosec);
-        add_dvpg(&inv, "dvportgroup-10", "dvs-2", &none, &nosec);
-        add_dvpg(&inv, "dvportgroup-1", "dvs-1", &good, &nosec);
-        add_dvpg(&inv, "dvportgroup-3", "dvs-1", &bad, &nosec)->uplink = true;
-        add_dvpg(&inv, "dvportgroup-4", "dvs-1", &bad, &nosec)->backing_type = xstrdup("nsx");
+        add_stdpg(&inv, "host-1", "VM Network", NO, NO, YES);
+        add_stdpg(&inv, "host-2", "VM Network", YES, NO, YES);
+        add_dvpg(&inv, "dvportgroup-2", "pg name", "dvs-1", &bad, &nosec);
+        add_dvpg(&inv, "dvportgroup-10", "pg name", "dvs-2", &none, &nosec);
+        add_dvpg(&inv, "dvportgroup-1", "pg name", "dvs-1", &good, &nosec);
+        add_dvpg(&inv, "dvportgroup-3", "pg name", "dvs-1", &bad, &nosec)->uplink = true;
+        add_dvpg(&inv, "dvportgroup-4", "pg name", "dvs-1", &bad, &nosec)->backing_type = xstrdup("nsx");
 
         CHECK_INTEQ(policy_evaluate(&inv, &cfg, &f), 0);
         CHECK_INTEQ(f.vms, 3);
@@ -517,7 +369,7 @@ static void test_sort_and_counts(void) {
         CHECK(f.n > 0 && f.v[f.n - 1].object == inv.vms[0].moref);
 
         nw_findings_free(&f);
-        cfg = make_cfg(CFG_NO_STANDARD | CFG_NO_NESTED_HV);
+        cfg = make_pol(CFG_NO_STANDARD | CFG_NO_NESTED_HV);
         CHECK_INTEQ(policy_evaluate(&inv, &cfg, &f), 0);
         CHECK_INTEQ(f.vms, 3);
         CHECK_INTEQ(f.templates, 1);
@@ -528,7 +380,7 @@ static void test_sort_and_counts(void) {
 static void test_empty(void) {
         nw_inventory inv = {};
         nw_findings f = { .n = 99 };
-        nw_policy_cfg cfg = make_cfg(0);
+        nw_policy_cfg cfg = make_pol(0);
 
         CHECK_INTEQ(policy_evaluate(&inv, &cfg, &f), 0);
         CHECK_INTEQ(f.n, 0);
@@ -562,7 +414,7 @@ static void test_long_hint(void) {
         for (size_t shift = 0; shift < 4; shift++) {
                 _cleanup_inventory_ nw_inventory inv = {};
                 _cleanup_findings_ nw_findings f = {};
-                nw_policy_cfg cfg = make_cfg(0);
+                nw_policy_cfg cfg = make_pol(0);
                 mac_spec none = NO_MAC;
                 sec_spec nosec = {};
                 char name[512] = "";
@@ -573,7 +425,7 @@ static void test_long_hint(void) {
                 add_switch(&inv, "dvs-1", "6.5.0", YES);
                 free(inv.switches[0].name);
                 inv.switches[0].name = xstrdup(name);
-                add_dvpg(&inv, "dvportgroup-1", "dvs-1", &none, &nosec);
+                add_dvpg(&inv, "dvportgroup-1", "pg name", "dvs-1", &none, &nosec);
 
                 CHECK_INTEQ(policy_evaluate(&inv, &cfg, &f), 0);
                 CHECK_INTEQ(f.n, 2);
@@ -690,14 +542,10 @@ static void test_strings(void) {
 
 static void test_facts_lookup(void) {
         _cleanup_inventory_ nw_inventory inv = {};
-        nw_network *n;
 
         add_switch(&inv, "dvs-1", "7.0.0", YES);
         add_switch(&inv, "dvs-2", NULL, UNS);
-        n = APPEND(&inv, networks);
-        n->moref = xstrdup("network-5");
-        n->name = xstrdup("VM Network");
-        n->kind = NW_NET_STANDARD;
+        add_network(&inv, "network-5", "VM Network", NW_NET_STANDARD);
 
         CHECK(nw_inventory_get_switch(&inv, "dvs-2") == &inv.switches[1]);
         CHECK(!nw_inventory_get_switch(&inv, "dvs-3"));

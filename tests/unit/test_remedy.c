@@ -1,46 +1,15 @@
 /* Unit tests for lib/remedy.c: every verdict and the order the rails are taken in, the values each
  * fix writes, shared-portgroup detection, the anti-flap window and the per-pass budget. Inventories
  * are built in code; findings come from policy_evaluate. */
+#include "fixtures.h"
 #include "remedy.h"
 #include "tap.h"
 
 #include <string.h>
 
-#define YES NW_TRUE
-#define NO NW_FALSE
-#define UNS NW_UNSET
-
-#define VB(x) { .type = NW_VAL_BOOL, .b = (x), .limit = -1 }
-#define VU { .type = NW_VAL_UNSET, .limit = -1 }
-#define VL(n, p) { .type = NW_VAL_LIMIT, .limit = (n), .limit_policy = (p) }
-
 #define NOW 100000.0
 
 /* --- configurations --- */
-
-enum {
-        CFG_NO_FORGED = 1 << 0,
-        CFG_NO_MAC_LEARNING = 1 << 1,
-        CFG_MAC_CHANGES = 1 << 2,
-        CFG_LIMIT_1024_ALLOW = 1 << 3,
-        CFG_LIMIT_POLICY_NULL = 1 << 4,
-};
-
-static nw_policy_cfg make_pol(unsigned flags) {
-        nw_policy_cfg cfg;
-
-        nw_policy_cfg_defaults(&cfg);
-        cfg.forged_transmits = !(flags & CFG_NO_FORGED);
-        cfg.mac_learning = !(flags & CFG_NO_MAC_LEARNING);
-        cfg.mac_changes = flags & CFG_MAC_CHANGES;
-        if (flags & CFG_LIMIT_1024_ALLOW) {
-                cfg.mac_learning_limit = 1024;
-                cfg.mac_learning_limit_policy = "allow";
-        }
-        if (flags & CFG_LIMIT_POLICY_NULL)
-                cfg.mac_learning_limit_policy = NULL;
-        return cfg;
-}
 
 enum {
         R_NO_NESTED_HV = 1 << 0,
@@ -61,8 +30,8 @@ static nw_remedy_cfg make_rcfg(unsigned flags, const char *exclude) {
         cfg.fix_templates = flags & R_FIX_TEMPLATES;
         cfg.allow_promiscuous_on_shared = flags & R_ALLOW_SHARED;
         cfg.dry_run = flags & R_DRY_RUN;
-        if (exclude && nw_strv_push(&cfg.exclude, exclude) < 0)
-                abort();
+        if (exclude)
+                push(&cfg.exclude, exclude);
         return cfg;
 }
 
@@ -73,100 +42,7 @@ static void rcfg_done(nw_remedy_cfg *cfg) {
 
 /* --- building inventories --- */
 
-static char *xstrdup(const char *s) {
-        char *p;
-
-        if (!s)
-                return NULL;
-        p = strdup(s);
-        if (!p)
-                abort();
-        return p;
-}
-
-/* Appends one zeroed element; the pointer is valid until the next append to the same array. */
-static void *append(void **v, size_t *n, size_t size) {
-        char *p = realloc(*v, (*n + 1) * size);
-
-        if (!p)
-                abort();
-        memset(p + *n * size, 0, size);
-        *v = p;
-        return p + (*n)++ * size;
-}
-#define APPEND(inv, field) append((void **) &(inv)->field, &(inv)->n_##field, sizeof(*(inv)->field))
-
-static void push(nw_strv *s, const char *str) {
-        if (nw_strv_push(s, str) < 0)
-                abort();
-}
-
-static nw_vm *add_vm(nw_inventory *inv, const char *moref, nw_tri nested, nw_tri supported, int hw,
-                     const char *power) {
-        nw_vm *vm = APPEND(inv, vms);
-        char name[64];
-
-        snprintf(name, sizeof(name), "%s name", moref);
-        vm->moref = xstrdup(moref);
-        vm->name = xstrdup(name);
-        vm->power_state = xstrdup(power);
-        vm->nested_hv = nested;
-        vm->nested_hv_supported = supported;
-        vm->hw_version = hw;
-        return vm;
-}
-
-static void add_switch(nw_inventory *inv, const char *moref, const char *version, nw_tri mls) {
-        nw_switch *sw = APPEND(inv, switches);
-
-        sw->moref = xstrdup(moref);
-        sw->name = xstrdup("DSwitch");
-        sw->version = xstrdup(version);
-        sw->mac_learning_supported = mls;
-}
-
-typedef struct mac_spec {
-        bool present;
-        nw_tri prom, changes, forged, learning, flood;
-        int64_t limit;
-        const char *limit_policy;
-} mac_spec;
-#define MACF(p, c, f, l, fl, lim, lp) { .present = true, .prom = p, .changes = c, .forged = f, .learning = l, \
-                                        .flood = fl, .limit = lim, .limit_policy = lp }
-#define MAC(p, c, f, l, lim, lp) MACF(p, c, f, l, YES, lim, lp)
-#define GOOD_MAC MAC(NO, NO, YES, YES, 4096, "drop")
 #define BAD_MAC MAC(NO, NO, YES, NO, 4096, "drop") /* learning off: one finding, MAC path */
-#define NO_MAC { .present = false, .limit = -1 }
-
-typedef struct sec_spec {
-        bool present;
-        nw_tri prom, changes, forged;
-} sec_spec;
-#define SEC(p, c, f) { .present = true, .prom = p, .changes = c, .forged = f }
-
-static nw_dvpg *add_dvpg(nw_inventory *inv, const char *moref, const char *sw, const mac_spec *m, const sec_spec *s) {
-        nw_dvpg *pg = APPEND(inv, dvpgs);
-        char name[64];
-
-        snprintf(name, sizeof(name), "%s name", moref);
-        pg->moref = xstrdup(moref);
-        pg->name = xstrdup(name);
-        pg->switch_moref = xstrdup(sw);
-        pg->config_version = xstrdup("3");
-        pg->mac = (nw_mac_policy) {
-                .present = m->present,
-                .promiscuous = m->prom,
-                .mac_changes = m->changes,
-                .forged_transmits = m->forged,
-                .learning_enabled = m->learning,
-                .unicast_flooding = m->flood,
-                .limit = m->limit,
-                .limit_policy = xstrdup(m->limit_policy),
-        };
-        pg->sec = (nw_sec_policy) { .present = s->present, .promiscuous = s->prom,
-                                    .mac_changes = s->changes, .forged_transmits = s->forged };
-        return pg;
-}
 
 /* A DV portgroup on a 6.5 switch (no MAC learning) with promiscuous off: its fix turns promiscuous on. */
 static nw_dvpg *add_legacy_dvpg(nw_inventory *inv, const char *moref) {
@@ -175,7 +51,7 @@ static nw_dvpg *add_legacy_dvpg(nw_inventory *inv, const char *moref) {
 
         if (!nw_inventory_get_switch(inv, "dvs-old"))
                 add_switch(inv, "dvs-old", "6.5.0", YES);
-        return add_dvpg(inv, moref, "dvs-old", &m, &s);
+        return add_dvpg(inv, moref, NULL, "dvs-old", &m, &s);
 }
 
 /* A DV portgroup on a 7.0 switch with MAC learning off: its fix is a MAC management policy. */
@@ -185,32 +61,7 @@ static nw_dvpg *add_mac_dvpg(nw_inventory *inv, const char *moref) {
 
         if (!nw_inventory_get_switch(inv, "dvs-new"))
                 add_switch(inv, "dvs-new", "7.0.3", YES);
-        return add_dvpg(inv, moref, "dvs-new", &m, &s);
-}
-
-static nw_stdpg *add_stdpg(nw_inventory *inv, const char *host, const char *name, nw_tri prom, nw_tri forged) {
-        nw_stdpg *pg = APPEND(inv, stdpgs);
-        char id[128];
-
-        snprintf(id, sizeof(id), "%s/%s", host, name);
-        pg->id = xstrdup(id);
-        pg->host = xstrdup(host);
-        pg->name = xstrdup(name);
-        pg->vswitch = xstrdup("vSwitch0");
-        pg->promiscuous = prom;
-        pg->mac_changes = YES;
-        pg->forged_transmits = forged;
-        pg->spec_head_xml = xstrdup("<name>x</name>");
-        return pg;
-}
-
-static nw_network *add_network(nw_inventory *inv, const char *moref, const char *name, nw_net_kind kind) {
-        nw_network *n = APPEND(inv, networks);
-
-        n->moref = xstrdup(moref);
-        n->name = xstrdup(name);
-        n->kind = kind;
-        return n;
+        return add_dvpg(inv, moref, NULL, "dvs-new", &m, &s);
 }
 
 static void make_flap(nw_flap *flap, const char *object, const double *offsets, size_t n) {
@@ -223,17 +74,6 @@ static void make_plan(const nw_inventory *inv, const nw_policy_cfg *pol, const n
                       nw_findings *f, nw_fix_plan *p) {
         CHECK_INTEQ(policy_evaluate(inv, pol, f), 0);
         CHECK_INTEQ(remedy_plan(inv, f, pol, rc, flap, NOW, p), 0);
-}
-
-static bool value_eq(const nw_value *a, const nw_value *b) {
-        if (a->type != b->type)
-                return false;
-        if (a->type == NW_VAL_BOOL)
-                return a->b == b->b;
-        if (a->type == NW_VAL_LIMIT)
-                return a->limit == b->limit && (a->limit_policy && b->limit_policy ?
-                        strcmp(a->limit_policy, b->limit_policy) == 0 : a->limit_policy == b->limit_policy);
-        return true;
 }
 
 static void dump_plan(const char *desc, const nw_fix_plan *p) {
@@ -335,7 +175,7 @@ static void test_vms(void) {
                 int failed = tap_failed;
                 nw_vm *vm;
 
-                vm = add_vm(&inv, "vm-42", c->nested, c->supported, c->hw, c->power);
+                vm = add_vm(&inv, "vm-42", NULL, c->nested, c->supported, c->hw, c->power);
                 vm->template = c->template;
                 make_flap(&flap, "vm-42", c->flap, c->n_flap);
                 make_plan(&inv, &pol, &rc, &flap, &f, &p);
@@ -525,13 +365,13 @@ static void test_dvpgs(void) {
                 nw_dvpg *pg;
 
                 add_switch(&inv, "dvs-9", c->sw.version, c->sw.mls);
-                pg = add_dvpg(&inv, "dvportgroup-7", "dvs-9", &c->mac, &c->sec);
+                pg = add_dvpg(&inv, "dvportgroup-7", NULL, "dvs-9", &c->mac, &c->sec);
                 if (c->no_config_version) {
                         free(pg->config_version);
                         pg->config_version = NULL;
                 }
                 /* Only tagged VMs on it: never shared. */
-                add_vm(&inv, "vm-1", YES, YES, 13, "poweredOff");
+                add_vm(&inv, "vm-1", NULL, YES, YES, 13, "poweredOff");
                 push(&pg->vms, "vm-1");
                 make_plan(&inv, &pol, &rc, NULL, &f, &p);
 
@@ -595,12 +435,12 @@ static void test_stdpgs(void) {
                 int failed = tap_failed;
                 nw_stdpg *pg;
 
-                pg = add_stdpg(&inv, "host-21", "VM Network", c->prom, c->forged);
+                pg = add_stdpg(&inv, "host-21", "VM Network", c->prom, YES, c->forged);
                 if (c->no_spec) {
                         free(pg->spec_head_xml);
                         pg->spec_head_xml = NULL;
                 }
-                add_vm(&inv, "vm-1", YES, YES, 13, "poweredOff");
+                add_vm(&inv, "vm-1", NULL, YES, YES, 13, "poweredOff");
                 push(&add_network(&inv, "network-5", "VM Network", NW_NET_STANDARD)->vms, "vm-1");
                 make_plan(&inv, &pol, &rc, NULL, &f, &p);
 
@@ -695,8 +535,8 @@ static void test_shared_dv(void) {
                 nw_policy_cfg pol = make_pol(0);
                 nw_dvpg *pg;
 
-                add_vm(&inv, "vm-1", YES, YES, 13, "poweredOn");
-                add_vm(&inv, "vm-t", YES, YES, 13, "poweredOff")->template = true;
+                add_vm(&inv, "vm-1", NULL, YES, YES, 13, "poweredOn");
+                add_vm(&inv, "vm-t", NULL, YES, YES, 13, "poweredOff")->template = true;
                 pg = t[i].mac ? add_mac_dvpg(&inv, "dvportgroup-7") : add_legacy_dvpg(&inv, "dvportgroup-7");
                 if (t[i].mac)
                         pg->mac.promiscuous = YES;
@@ -723,8 +563,8 @@ static void test_shared_standard(void) {
                 nw_policy_cfg pol = make_pol(0);
                 nw_network *n;
 
-                add_vm(&inv, "vm-1", YES, YES, 13, "poweredOff");
-                add_stdpg(&inv, "host-21", "VM Network", NO, YES);
+                add_vm(&inv, "vm-1", NULL, YES, YES, 13, "poweredOff");
+                add_stdpg(&inv, "host-21", "VM Network", NO, YES, YES);
                 n = add_network(&inv, "network-1", "VM Network", NW_NET_STANDARD);
                 push(&n->vms, "vm-1");
                 push(&n->vms, "vm-20");
@@ -747,7 +587,7 @@ static void test_shared_standard(void) {
                 _cleanup_rcfg_ nw_remedy_cfg rc = make_rcfg(0, NULL);
                 nw_policy_cfg pol = make_pol(0);
 
-                add_stdpg(&inv, "host-21", "VM Network", NO, YES);
+                add_stdpg(&inv, "host-21", "VM Network", NO, YES, YES);
                 push(&add_network(&inv, "network-2", "Other", NW_NET_STANDARD)->vms, "vm-30");
                 make_plan(&inv, &pol, &rc, NULL, &f, &p);
                 check_shared("standard, network unknown", &p, NW_FIX_SHARED,
@@ -762,7 +602,7 @@ static void test_shared_standard(void) {
                 _cleanup_rcfg_ nw_remedy_cfg rc = make_rcfg(0, NULL);
                 nw_policy_cfg pol = make_pol(0);
 
-                add_stdpg(&inv, "host-21", "VM Network", YES, NO);
+                add_stdpg(&inv, "host-21", "VM Network", YES, YES, NO);
                 make_plan(&inv, &pol, &rc, NULL, &f, &p);
                 check_shared("standard, forged only", &p, NW_FIX_APPLY, "", NULL, 0);
         }
@@ -774,8 +614,8 @@ static void test_shared_standard(void) {
                 _cleanup_rcfg_ nw_remedy_cfg rc = make_rcfg(0, "VM Network");
                 nw_policy_cfg pol = make_pol(0);
 
-                add_stdpg(&inv, "host-21", "VM Network", NO, YES);
-                add_stdpg(&inv, "host-22", "VM Network", YES, NO);
+                add_stdpg(&inv, "host-21", "VM Network", NO, YES, YES);
+                add_stdpg(&inv, "host-22", "VM Network", YES, YES, NO);
                 make_plan(&inv, &pol, &rc, NULL, &f, &p);
                 CHECK_INTEQ(p.n, 2);
                 for (size_t i = 0; i < p.n; i++)
@@ -793,7 +633,7 @@ static void test_shared_standard(void) {
                         "40 untagged VMs on this portgroup would see all its traffic: vm-1000, vm-1001, ";
                 nw_network *n;
 
-                add_stdpg(&inv, "host-21", "VM Network", NO, YES);
+                add_stdpg(&inv, "host-21", "VM Network", NO, YES, YES);
                 n = add_network(&inv, "network-1", "VM Network", NW_NET_STANDARD);
                 for (int i = 0; i < 40; i++) {
                         char moref[32];
@@ -951,11 +791,11 @@ static void test_budget(void) {
 
                 rc.max_changes_per_pass = t[i].max;
                 for (size_t j = ELEMENTSOF(candidates); j > 0; j--) /* inventory order must not matter */
-                        add_vm(&inv, candidates[j - 1], NO, YES, 13, "poweredOff");
-                add_vm(&inv, "vm-0", NO, YES, 13, "poweredOn");
-                add_vm(&inv, "vm-00", NO, YES, 13, "poweredOff");
+                        add_vm(&inv, candidates[j - 1], NULL, NO, YES, 13, "poweredOff");
+                add_vm(&inv, "vm-0", NULL, NO, YES, 13, "poweredOn");
+                add_vm(&inv, "vm-00", NULL, NO, YES, 13, "poweredOff");
                 add_mac_dvpg(&inv, "dvportgroup-9");
-                add_stdpg(&inv, "host-1", "VM Network", NO, YES);
+                add_stdpg(&inv, "host-1", "VM Network", NO, YES, YES);
                 push(&add_network(&inv, "network-1", "VM Network", NW_NET_STANDARD)->vms, "vm-77");
                 make_flap(&flap, "dvportgroup-9", recent, ELEMENTSOF(recent));
                 make_plan(&inv, &pol, &rc, &flap, &f, &p);
@@ -1001,11 +841,11 @@ static void test_plan_shape(void) {
         _cleanup_free_ nw_finding *v = NULL;
         nw_findings all;
 
-        add_vm(&inv, "vm-9", NO, YES, 13, "poweredOff");
-        add_vm(&inv, "vm-3", UNS, YES, 13, "poweredOff")->template = true;
-        add_vm(&inv, "vm-1", YES, YES, 13, "poweredOff"); /* compliant */
+        add_vm(&inv, "vm-9", NULL, NO, YES, 13, "poweredOff");
+        add_vm(&inv, "vm-3", NULL, UNS, YES, 13, "poweredOff")->template = true;
+        add_vm(&inv, "vm-1", NULL, YES, YES, 13, "poweredOff"); /* compliant */
         add_mac_dvpg(&inv, "dvportgroup-2");
-        add_stdpg(&inv, "host-1", "x", YES, NO);
+        add_stdpg(&inv, "host-1", "x", YES, YES, NO);
 
         CHECK_INTEQ(policy_evaluate(&inv, &pol, &f), 0);
         CHECK(f.n > 0);

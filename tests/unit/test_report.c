@@ -1,13 +1,10 @@
 /* Unit tests for lib/report.c: the JSON document parsed back with json-c, the table read line by line. */
+#include "fixtures.h"
 #include "report.h"
 #include "tap.h"
 
 #include <json.h>
 #include <string.h>
-
-#define VB(x) { .type = NW_VAL_BOOL, .b = (x), .limit = -1 }
-#define VU { .type = NW_VAL_UNSET, .limit = -1 }
-#define VL(n, p) { .type = NW_VAL_LIMIT, .limit = (n), .limit_policy = (p) }
 
 #define ODD_NAME "lab \"nested\" \\ ✓ Ünïcödé / 検証"
 
