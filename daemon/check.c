@@ -18,10 +18,14 @@ int fail_line(const nw_config *cfg, const nw_err *err) {
         const char *hint = err->code == -NW_ETLS ? " (set [vcenter] ca_file to the CA bundle that signed "
                                                    "vCenter's certificate)" : "";
 
+        char msg[sizeof(err->msg)];
+
+        /* Fault strings and names come from vCenter: no escape sequences to the terminal. */
+        report_sanitize(err->msg, msg, sizeof(msg));
         if (cfg)
-                fprintf(stderr, "nestwarden: vCenter %s: %s%s\n", cfg->vcenter.url, err->msg, hint);
+                fprintf(stderr, "nestwarden: vCenter %s: %s%s\n", cfg->vcenter.url, msg, hint);
         else
-                fprintf(stderr, "nestwarden: %s\n", err->msg);
+                fprintf(stderr, "nestwarden: %s\n", msg);
         return EXIT_UNKNOWN;
 }
 

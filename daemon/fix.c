@@ -14,17 +14,22 @@ typedef struct fix_run {
 } fix_run;
 
 static void print_fix(const nw_fix *fix, const char *result) {
+        char object[256], name[256], text[1300];
+
+        /* Names and reasons come from vCenter: no escape sequences to the terminal. */
+        report_sanitize(fix->object, object, sizeof(object));
+        report_sanitize(fix->name, name, sizeof(name));
+        report_sanitize(result, text, sizeof(text));
         if (fix->n_changes == 0)
                 /* Nothing to set (nested HV not supported at all): still say why it stays. */
-                printf("%-28s %-24s %-20s %-11s    %-11s %s\n", fix->object, fix->name ? fix->name : "", "-", "-", "-",
-                       result);
+                printf("%-28s %-24s %-20s %-11s    %-11s %s\n", object, name, "-", "-", "-", text);
         for (size_t i = 0; i < fix->n_changes; i++) {
                 char before[64], after[64];
 
                 (void) report_value_string(&fix->changes[i].before, before, sizeof(before));
                 (void) report_value_string(&fix->changes[i].after, after, sizeof(after));
-                printf("%-28s %-24s %-20s %-11s -> %-11s %s\n", fix->object, fix->name ? fix->name : "",
-                       nw_check_to_string(fix->changes[i].check), before, after, result);
+                printf("%-28s %-24s %-20s %-11s -> %-11s %s\n", object, name, nw_check_to_string(fix->changes[i].check),
+                       before, after, text);
         }
 }
 

@@ -43,8 +43,12 @@ void log_msg(int priority, const char *fmt, ...) {
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
         (void) sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", priority, "SYSLOG_IDENTIFIER=nestwarden", NULL);
-        if (echo_stderr)
-                fprintf(stderr, "nestwarden: %s: %s\n", prio_name(priority), msg);
+        if (echo_stderr) {
+                char clean[sizeof(msg)];
+
+                report_sanitize(msg, clean, sizeof(clean));
+                fprintf(stderr, "nestwarden: %s: %s\n", prio_name(priority), clean);
+        }
 }
 
 void log_event(const nw_event *ev) {
@@ -52,8 +56,11 @@ void log_event(const nw_event *ev) {
 
         (void) journal_send(ev);
         if (echo_stderr) {
+                char clean[sizeof(msg)];
+
                 (void) journal_format(ev, msg, sizeof(msg));
-                fprintf(stderr, "nestwarden: %s: %s\n", prio_name(journal_priority(ev->type)), msg);
+                report_sanitize(msg, clean, sizeof(clean));
+                fprintf(stderr, "nestwarden: %s: %s\n", prio_name(journal_priority(ev->type)), clean);
         }
 }
 

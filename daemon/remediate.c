@@ -9,13 +9,17 @@ static bool gone_away(int r) {
                r == -ECANCELED;
 }
 
+/* The budget is kept here, by what was really applied: an object held off after a failure must not
+ * use up a slot, or it would starve every object sorted after it. */
 static int plan_now(const nw_config *cfg, const inv_ctx *ctx, const nw_flap *flap, double now, nw_fix_plan *plan) {
         _cleanup_findings_ nw_findings f = {};
+        nw_remedy_cfg rcfg = cfg->remediation;
         int r;
 
+        rcfg.max_changes_per_pass = INT64_MAX;
         nw_fix_plan_free(plan);
         r = policy_evaluate(&ctx->inv, &cfg->policy, &f);
-        return r < 0 ? r : remedy_plan(&ctx->inv, &f, &cfg->policy, &cfg->remediation, flap, now, plan);
+        return r < 0 ? r : remedy_plan(&ctx->inv, &f, &cfg->policy, &rcfg, flap, now, plan);
 }
 
 /* A fix's strings borrow from the facts, and applying it reads the object back, which replaces

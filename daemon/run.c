@@ -64,6 +64,7 @@ typedef struct service {
         nw_strv left_now;
         size_t deferred;
         nw_strv failed;              /* objects whose fix failed: held off until the next full resync */
+        nw_strv tagged;              /* the tag's VM morefs at the last resync */
         char last_pass[16];
 } service;
 
@@ -319,7 +320,7 @@ static int apply_update(void *userdata, const char *type, const char *moref, con
 }
 
 /* Tags → VMs → facts → a filter over them → its first (full) update set → judgement. */
-static int resync(service *d, nw_err *err) {
+static int resync_once(service *d, nw_err *err) {
         _cleanup_strv_ nw_strv vms = {};
         _cleanup_inv_ctx_ inv_ctx facts = {};
         vim_filter_spec spec;
@@ -334,6 +335,11 @@ static int resync(service *d, nw_err *err) {
         r = inv_gather(d->s.vc, &vms, &d->cfg->policy, d->cfg->vcenter.page_size, &facts, err);
         if (r < 0)
                 return r;
+        /* What the tags said, not what could be read: a tagged VM the account cannot see must not
+         * look like a change at every tag refresh. */
+        nw_strv_free(&d->tagged);
+        d->tagged = vms;
+        vms = (nw_strv) {};
         inv_ctx_done(&d->facts);
         d->facts = facts;
         facts = (inv_ctx) {};
@@ -374,6 +380,15 @@ static int resync(service *d, nw_err *err) {
         return 0;
 }
 
+/* A resync cut short (vCenter gone, a signal) must happen again, whatever it had got to. */
+static int resync(service *d, nw_err *err) {
+        int r = resync_once(d, err);
+
+        if (r < 0)
+                d->need_resync = true;
+        return r;
+}
+
 /* Tags have no change feed: look again, and resync only when the set changed. */
 static int refresh_tags(service *d, nw_err *err) {
         _cleanup_strv_ nw_strv vms = {};
@@ -383,10 +398,10 @@ static int refresh_tags(service *d, nw_err *err) {
         r = tags_attached_vms(d->s.tags, d->cfg->selection.tag_category, d->cfg->selection.tag, &vms, err);
         if (r < 0)
                 return r;
-        if (vms.n != d->facts.inv.n_vms)
+        if (vms.n != d->tagged.n)
                 d->need_resync = true;
         for (size_t i = 0; i < vms.n && !d->need_resync; i++)
-                if (!find_watched(d, vms.v[i]))
+                if (!nw_strv_contains(&d->tagged, vms.v[i]))
                         d->need_resync = true;
         return 0;
 }
@@ -399,7 +414,7 @@ static int wait_for_changes(service *d, nw_err *err) {
         if (d->watchdog_usec)
                 wait = (int) fmax(1.0, fmin(wait, (double) d->watchdog_usec / 2e6 - 1.0));
         /* The long-poll may hold the line for `wait` seconds on top of the usual request time. */
-        nw_http_set_timeout_ms(d->s.http, ((long) d->cfg->vcenter.timeout + wait) * 1000L);
+        nw_http_add_timeout_ms(d->s.http, wait * 1000L);
         r = vc_wait_for_updates(d->s.vc, d->version, wait, apply_update, d, &d->version, err);
         nw_http_set_timeout_ms(d->s.http, 0);
         if (r < 0)
@@ -569,6 +584,7 @@ int cmd_run(const nw_opts *o) {
         nw_strv_free(&d.left_alone);
         nw_strv_free(&d.left_now);
         nw_strv_free(&d.failed);
+        nw_strv_free(&d.tagged);
         cfg_free(d.cfg);
         return 0;
 }

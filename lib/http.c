@@ -75,8 +75,12 @@ int nw_http_new(const nw_http_opts *opts, nw_http **ret, nw_err *err) {
         curl_easy_setopt(c, CURLOPT_TIMEOUT, h->opts.timeout);
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, opts->insecure ? 0L : 1L);
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, opts->insecure ? 0L : 2L);
-        if (opts->ca_file)
+        if (opts->ca_file) {
+                /* Instead of the system store, not besides it: Debian's libcurl also has a CA path
+                 * built in, which would let any public CA vouch for the vCenter's name. */
                 curl_easy_setopt(c, CURLOPT_CAINFO, opts->ca_file);
+                curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+        }
         curl_easy_setopt(c, CURLOPT_SSLVERSION, (long) CURL_SSLVERSION_TLSv1_2);
         /* In-memory cookie engine: carries vmware_soap_session for the life of the handle. */
         curl_easy_setopt(c, CURLOPT_COOKIEFILE, "");
@@ -103,6 +107,10 @@ void nw_http_free(nw_http *h) {
 
 void nw_http_set_timeout_ms(nw_http *h, long ms) {
         curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, ms > 0 ? ms : h->opts.timeout * 1000L);
+}
+
+void nw_http_add_timeout_ms(nw_http *h, long ms) {
+        curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, h->opts.timeout * 1000L + ms);
 }
 
 void nw_http_set_trace(nw_http *h, nw_http_trace_fn fn, void *userdata) {

@@ -48,6 +48,8 @@ void nw_http_set_trace(nw_http *h, nw_http_trace_fn fn, void *userdata);
 /* Milliseconds the next requests may take, e.g. a long-poll's wait plus the usual timeout;
  * 0 restores the configured timeout. */
 void nw_http_set_timeout_ms(nw_http *h, long ms);
+/* The configured timeout plus ms, for a request that may wait on purpose (a long-poll). */
+void nw_http_add_timeout_ms(nw_http *h, long ms);
 
 /* How many requests went out on this handle, for benchmarks and --stats. */
 unsigned long nw_http_requests(const nw_http *h);

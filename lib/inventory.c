@@ -160,23 +160,38 @@ static int split_spec(const xmlNode *spec, nw_stdpg *pg) {
         return pg->spec_head_xml && pg->policy_tail_xml ? 0 : -ENOMEM;
 }
 
+/* The host's configManager.networkSystem: remembered from the gather, which asks for it, because
+ * the watch's updates bring only what changed. */
+static const char *network_system_of(inv_ctx *ctx, const char *host, const char *netsys) {
+        size_t len = strlen(host);
+        _cleanup_free_ char *entry = NULL;
+
+        for (size_t i = 0; i < ctx->network_systems.n; i++) {
+                const char *e = ctx->network_systems.v[i];
+
+                if (strncmp(e, host, len) == 0 && e[len] == '\n')
+                        return e + len + 1;
+        }
+        /* On failure to remember it, this update still has it; a later one will not, and remediation
+         * then says "host has no networkSystem" until the next gather. */
+        if (netsys && asprintf(&entry, "%s\n%s", host, netsys) >= 0)
+                (void) nw_strv_push(&ctx->network_systems, entry);
+        return netsys;
+}
+
 /* Replaces the host's standard portgroups by those in pgs (config.network.portgroup) that VMs use.
- * netsys is the host's configManager.networkSystem; NULL keeps what was known. */
+ * netsys is the host's configManager.networkSystem; NULL: the one the gather learnt. */
 static int set_host_portgroups(inv_ctx *ctx, const char *host, const xmlNode *pgs, const char *netsys, nw_err *err) {
-        _cleanup_free_ char *known = NULL;
         size_t k = 0;
 
         for (size_t i = 0; i < ctx->inv.n_stdpgs; i++) {
-                if (strcmp(ctx->inv.stdpgs[i].host, host) == 0) {
-                        if (!known && ctx->inv.stdpgs[i].network_system)
-                                known = strdup(ctx->inv.stdpgs[i].network_system);
+                if (strcmp(ctx->inv.stdpgs[i].host, host) == 0)
                         nw_stdpg_done(&ctx->inv.stdpgs[i]);
-                } else
+                else
                         ctx->inv.stdpgs[k++] = ctx->inv.stdpgs[i];
         }
         ctx->inv.n_stdpgs = k;
-        if (!netsys)
-                netsys = known;
+        netsys = network_system_of(ctx, host, netsys);
 
         SOAP_FOREACH(hpg, pgs, "HostPortGroup") {
                 const xmlNode *spec = soap_child(hpg, "spec");
@@ -300,6 +315,7 @@ void inv_ctx_done(inv_ctx *ctx) {
         nw_inventory_free(&ctx->inv);
         nw_strv_free(&ctx->pairs);
         nw_strv_free(&ctx->hosts);
+        nw_strv_free(&ctx->network_systems);
         *ctx = (inv_ctx) {};
 }
 
@@ -440,12 +456,12 @@ int inv_apply_update(inv_ctx *ctx, const char *type, const char *moref, const ch
                 *ret_resync = strcmp(type, "OpaqueNetwork") != 0;
                 return 0;
         }
-        if (prop_val(ou, "name", &present), present) {
-                /* Standard portgroups are matched by name on the host: a rename reshapes them. */
+        /* Standard portgroups are matched by name on the host: a rename reshapes them. */
+        if (prop_val(ou, "name", &present), present)
                 *ret_resync = *ret_resync || net->kind == NW_NET_STANDARD;
-                if (props_apply(ou, net, network_set_prop) < 0)
-                        return nw_errf(err, -ENOMEM, "out of memory");
-        }
+        /* Always: who sits on the portgroup (vm) decides whether promiscuous mode may be turned on. */
+        if (props_apply(ou, net, network_set_prop) < 0)
+                return nw_errf(err, -ENOMEM, "out of memory");
         pg = find_dvpg(&ctx->inv, moref);
         if (pg) {
                 _cleanup_free_ char *sw_moref = strdup(pg->switch_moref);

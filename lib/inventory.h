@@ -11,6 +11,7 @@ typedef struct inv_ctx {
         nw_inventory inv;
         nw_strv pairs;  /* "HOST\nPORTGROUP" a VM sits on */
         nw_strv hosts;  /* hosts whose portgroups we read */
+        nw_strv network_systems; /* "HOST\nNETWORKSYSTEM": kept per host, an update does not carry it */
         bool old_api;   /* the vCenter knows no config.backingType (before 7.0) */
 } inv_ctx;
 

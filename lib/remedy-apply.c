@@ -114,7 +114,8 @@ static int verify(const inv_ctx *ctx, const nw_policy_cfg *pol, const char *obje
         return 0;
 }
 
-/* After ConcurrentAccess: the fix for the same object, planned again on the fresh facts. */
+/* After ConcurrentAccess: the fix for the same object, planned again on the fresh facts. *ret is
+ * NULL when the object complies now; a fix the rails now hold back is an error saying why. */
 static int replan(const inv_ctx *ctx, const nw_policy_cfg *pol, const nw_remedy_cfg *cfg, const char *object,
                   nw_fix_plan *plan, const nw_fix **ret, nw_err *err) {
         _cleanup_findings_ nw_findings f = {};
@@ -128,9 +129,19 @@ static int replan(const inv_ctx *ctx, const nw_policy_cfg *pol, const nw_remedy_
         if (r < 0)
                 return nw_errf(err, r, "out of memory");
         *ret = NULL;
-        for (size_t i = 0; i < plan->n; i++)
-                if (strcmp(plan->v[i].object, object) == 0 && plan->v[i].verdict == NW_FIX_APPLY)
-                        *ret = &plan->v[i];
+        for (size_t i = 0; i < plan->n; i++) {
+                if (strcmp(plan->v[i].object, object) != 0)
+                        continue;
+                if (plan->v[i].verdict != NW_FIX_APPLY) {
+                        r = nw_errf(err, -NW_ECONCURRENT, "%s was changed by someone else meanwhile, and now it is "
+                                                          "not to be fixed (%s): %s",
+                                    object, nw_fix_verdict_to_string(plan->v[i].verdict), plan->v[i].reason);
+                        if (err)
+                                snprintf(err->fault, sizeof(err->fault), "ConcurrentAccess");
+                        return r;
+                }
+                *ret = &plan->v[i];
+        }
         return 0;
 }
 

@@ -235,6 +235,28 @@ static size_t glyph_len(const char *p) {
         return n;
 }
 
+void report_sanitize(const char *s, char *buf, size_t size) {
+        size_t used = 0;
+
+        if (size == 0)
+                return;
+        for (const char *p = s ? s : ""; *p;) {
+                size_t n = glyph_len(p);
+
+                if (used + (n ? n : 1) >= size)
+                        break;
+                if (n == 0) {
+                        buf[used++] = '?';
+                        p++;
+                } else {
+                        memcpy(buf + used, p, n);
+                        used += n;
+                        p += n;
+                }
+        }
+        buf[used] = '\0';
+}
+
 /* Columns taken on a terminal, one per character: wide (CJK) characters will misalign, which is
  * cosmetic; asking wcwidth() would make the library depend on the caller's locale. */
 static size_t text_width(const char *s) {

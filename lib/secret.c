@@ -42,9 +42,9 @@ static int secret_read_file(const char *what, const char *path, bool check_mode,
         }
         if (!S_ISREG(st.st_mode))
                 return nw_errf(err, -EBADFD, "%s %s: not a regular file", what, path);
-        if (check_mode && (st.st_mode & 0007))
+        if (check_mode && (st.st_mode & 0027))
                 return nw_errf(err, -EPERM,
-                               "%s %s: readable or writable by others (mode %04o): it holds the vCenter "
+                               "%s %s: writable by its group or open to others (mode %04o): it holds the vCenter "
                                "password; run chmod 600 %s",
                                what, path, (unsigned) (st.st_mode & 07777), path);
         if (st.st_size > SECRET_MAX)

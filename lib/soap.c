@@ -195,7 +195,7 @@ int soap_parse_reply(const char *body, size_t len, long status, const char *meth
 
 int soap_call(nw_http *h, const char *url, const char *version, const char *method, const char *method_xml,
               xmlDoc **ret_doc, xmlNode **ret_result, nw_err *err) {
-        _cleanup_buf_ nw_buf req = {}, reply = {};
+        _cleanup_buf_ nw_buf req = { .sensitive = true }, reply = {};
         char action[64];
         const char *headers[] = {
                 "Content-Type: text/xml; charset=utf-8",
@@ -219,8 +219,6 @@ int soap_call(nw_http *h, const char *url, const char *version, const char *meth
                                .body_len = req.len,
                        },
                        &status, &reply, err);
-        /* The Login envelope carries the password: do not leave it in freed heap. */
-        nw_wipe(req.data, req.len);
         if (r < 0)
                 return nw_err_prefix(err, r, "%s", method);
         if (status == 401 || status == 403)

@@ -44,8 +44,10 @@ int nw_err_prefix(nw_err *e, int code, const char *fmt, ...) {
 void nw_buf_free(nw_buf *b) {
         if (!b)
                 return;
+        if (b->sensitive)
+                nw_wipe(b->data, b->cap);
         free(b->data);
-        *b = (nw_buf) {};
+        *b = (nw_buf) { .sensitive = b->sensitive };
 }
 
 static int buf_reserve(nw_buf *b, size_t extra) {
@@ -63,7 +65,18 @@ static int buf_reserve(nw_buf *b, size_t extra) {
                 want = 256;
         if (want < b->cap * 2)
                 want = b->cap * 2;
-        p = realloc(b->data, want);
+        if (b->sensitive) {
+                /* realloc would free the old block as it is, password and all. */
+                p = malloc(want);
+                if (!p)
+                        goto oom;
+                if (b->data) {
+                        memcpy(p, b->data, b->len + 1);
+                        nw_wipe(b->data, b->cap);
+                        free(b->data);
+                }
+        } else
+                p = realloc(b->data, want);
         if (!p)
                 goto oom;
         b->data = p;

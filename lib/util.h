@@ -62,6 +62,7 @@ typedef struct nw_buf {
         char *data;
         size_t len, cap;
         bool oom;
+        bool sensitive;  /* holds a secret: wiped when it moves and when it is freed */
 } nw_buf;
 
 void nw_buf_free(nw_buf *b);

@@ -183,7 +183,8 @@ static int find_by_name(nw_vapi *v, json_object *ids, const char *prefix, const 
                         continue; /* deleted between list and get */
                 if (r < 0)
                         return r;
-                if (json_object_object_get_ex(o, "name", &nm) && strcmp(json_object_get_string(nm), name) == 0) {
+                if (json_object_object_get_ex(o, "name", &nm) && json_object_is_type(nm, json_type_string) &&
+                    strcmp(json_object_get_string(nm), name) == 0) {
                         *ret_id = strdup(id);
                         return *ret_id ? 1 : nw_errf(err, -ENOMEM, "out of memory");
                 }
@@ -205,7 +206,8 @@ static int collect_vms(json_object *res, nw_strv *out, nw_err *err) {
                         json_object *o = json_object_array_get_idx(objs, j), *type, *id;
                         const char *moref;
 
-                        if (!json_object_object_get_ex(o, "type", &type) || !json_object_object_get_ex(o, "id", &id))
+                        if (!json_object_object_get_ex(o, "type", &type) || !json_object_object_get_ex(o, "id", &id) ||
+                            !json_object_is_type(type, json_type_string) || !json_object_is_type(id, json_type_string))
                                 return nw_errf(err, -NW_EREPLY, "list-attached-objects-on-tags: object without type or id");
                         if (strcmp(json_object_get_string(type), "VirtualMachine") != 0)
                                 continue;

@@ -194,10 +194,17 @@ int vc_wait_task(vim_ctx *vc, const char *task, int timeout_seconds, nw_err *err
         while (strcmp(t.state, "success") != 0 && strcmp(t.state, "error") != 0) {
                 clock_gettime(CLOCK_MONOTONIC, &now);
                 if (now.tv_sec - start.tv_sec >= timeout_seconds) {
-                        r = nw_errf(err, -ETIMEDOUT, "%s: not finished after %d s", task, timeout_seconds);
+                        /* Not a lost connection: vCenter answers, the task is just slow. */
+                        r = nw_errf(err, -NW_EFAULT, "%s: not finished after %d s; it may still complete", task,
+                                    timeout_seconds);
+                        if (err)
+                                snprintf(err->fault, sizeof(err->fault), "TaskTimeout");
                         break;
                 }
+                /* The poll holds the line up to 5 s on top of the usual request time. */
+                nw_http_add_timeout_ms(vc->http, 5000);
                 r = vc_wait_for_updates_on(vc, vc->task_collector, version, 5, on_task, &t, &version, err);
+                nw_http_set_timeout_ms(vc->http, 0);
                 if (r < 0)
                         break;
         }

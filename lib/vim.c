@@ -166,7 +166,7 @@ int vc_connect(nw_http *h, const char *url, vim_ctx **ret, nw_err *err) {
 
 int vc_login(vim_ctx *vc, const char *user, const char *password, nw_err *err) {
         _cleanup_xmldoc_ xmlDoc *doc = NULL;
-        _cleanup_buf_ nw_buf body = {};
+        _cleanup_buf_ nw_buf body = { .sensitive = true };
         xmlNode *res;
         int r;
 
@@ -175,7 +175,6 @@ int vc_login(vim_ctx *vc, const char *user, const char *password, nw_err *err) {
                 r = soap_call(vc->http, vc->url, vc->version, "Login", body.data, &doc, &res, err);
         else
                 nw_errf(err, r, "out of memory");
-        nw_wipe(body.data, body.len);
         if (r < 0)
                 return r;
         vc->logged_in = true;

@@ -540,13 +540,18 @@ static void test_secret(void) {
         check_secret_fails(P("pw-nul"), -EBADMSG, "password_file %s: contains a NUL byte", p);
         write_file("pw-0644", "hunter2\n", 8, 0644);
         check_secret_fails(P("pw-0644"), -EPERM,
-                           "password_file %s: readable or writable by others (mode 0644): it holds the vCenter "
-                           "password; run chmod 600 %s",
+                           "password_file %s: writable by its group or open to others (mode 0644): it holds the "
+                           "vCenter password; run chmod 600 %s",
                            p, p);
         write_file("pw-0602", "hunter2\n", 8, 0602);
         check_secret_fails(P("pw-0602"), -EPERM,
-                           "password_file %s: readable or writable by others (mode 0602): it holds the vCenter "
-                           "password; run chmod 600 %s",
+                           "password_file %s: writable by its group or open to others (mode 0602): it holds the "
+                           "vCenter password; run chmod 600 %s",
+                           p, p);
+        write_file("pw-0660", "hunter2\n", 8, 0660);
+        check_secret_fails(P("pw-0660"), -EPERM,
+                           "password_file %s: writable by its group or open to others (mode 0660): it holds the "
+                           "vCenter password; run chmod 600 %s",
                            p, p);
         CHECK(mkdir(tmp_path("pw-dir"), 0700) == 0);
         check_secret_fails(P("pw-dir"), -EBADFD, "password_file %s: not a regular file", p);

@@ -126,8 +126,42 @@ static void test_dvpg(void) {
         xmlFreeDoc(doc);
 }
 
+/* Who sits on a portgroup decides whether promiscuous mode may be turned on: a change of
+ * Network.vm alone must reach the facts. */
+static void test_network_vm_update(void) {
+        const char *xml =
+                "<objectSet xmlns=\"urn:vim25\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
+                "<kind>modify</kind><obj type=\"Network\">network-7</obj>"
+                "<changeSet><name>vm</name><op>assign</op><val xsi:type=\"ArrayOfManagedObjectReference\">"
+                "<ManagedObjectReference type=\"VirtualMachine\">vm-1</ManagedObjectReference>"
+                "<ManagedObjectReference type=\"VirtualMachine\">vm-99</ManagedObjectReference></val></changeSet>"
+                "</objectSet>";
+        xmlDoc *doc = parse(xml);
+        inv_ctx ctx = {};
+        nw_network *net;
+        bool resync = false;
+        nw_err err = {};
+
+        ctx.inv.networks = calloc(1, sizeof(nw_network));
+        ctx.inv.n_networks = 1;
+        net = &ctx.inv.networks[0];
+        net->moref = strdup("network-7");
+        net->name = strdup("Lab");
+        net->kind = NW_NET_STANDARD;
+        CHECK_INTEQ(nw_strv_push(&net->vms, "vm-1"), 0);
+
+        CHECK_INTEQ(inv_apply_update(&ctx, "Network", "network-7", "modify", xmlDocGetRootElement(doc), &resync, &err),
+                    0);
+        CHECK(!resync);
+        CHECK_INTEQ(net->vms.n, 2);
+        CHECK(nw_strv_contains(&net->vms, "vm-99"));
+        inv_ctx_done(&ctx);
+        xmlFreeDoc(doc);
+}
+
 int main(void) {
         test_vm();
         test_dvpg();
+        test_network_vm_update();
         return tap_exit("inventory");
 }

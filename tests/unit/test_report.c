@@ -350,5 +350,15 @@ int main(void) {
         test_table_templates_only();
         test_table_caps();
         test_table_hostile_name();
+        {
+                char buf[32];
+
+                report_sanitize("ok \x1b[31mred\x9b ünï", buf, sizeof(buf));
+                CHECK_STREQ(buf, "ok ?[31mred? ünï");
+                report_sanitize("abcdef", buf, 4);
+                CHECK_STREQ(buf, "abc");
+                report_sanitize(NULL, buf, sizeof(buf));
+                CHECK_STREQ(buf, "");
+        }
         return tap_exit("report");
 }
