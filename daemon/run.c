@@ -65,6 +65,7 @@ typedef struct service {
         size_t deferred;
         nw_strv failed;              /* objects whose fix failed: held off until the next full resync */
         nw_strv tagged;              /* the tag's VM morefs at the last resync */
+        unsigned long updates;       /* ObjectUpdates applied by the last wait */
         char last_pass[16];
 } service;
 
@@ -316,7 +317,16 @@ static int track_tagged(service *d) {
 static int apply_update(void *userdata, const char *type, const char *moref, const char *kind, const xmlNode *ou,
                         nw_err *err) {
         service *d = userdata;
-        return inv_apply_update(&d->facts, type, moref, kind, ou, &d->need_resync, err);
+
+        bool before = d->need_resync;
+        int r;
+
+        d->updates++;
+        log_msg(LOG_DEBUG, "update: %s %s %s", kind, type, moref);
+        r = inv_apply_update(&d->facts, type, moref, kind, ou, &d->need_resync, err);
+        if (d->need_resync && !before)
+                log_msg(LOG_DEBUG, "%s %s changed what is watched: gathering again", type, moref);
+        return r;
 }
 
 /* Tags → VMs → facts → a filter over them → its first (full) update set → judgement. */
@@ -327,6 +337,7 @@ static int resync_once(service *d, nw_err *err) {
         void *storage = NULL;
         int r;
 
+        log_msg(LOG_DEBUG, "full gather of %s", d->cfg->vcenter.url);
         d->need_resync = false;
         nw_strv_free(&d->failed);
         r = tags_attached_vms(d->s.tags, d->cfg->selection.tag_category, d->cfg->selection.tag, &vms, err);
@@ -403,6 +414,9 @@ static int refresh_tags(service *d, nw_err *err) {
         for (size_t i = 0; i < vms.n && !d->need_resync; i++)
                 if (!nw_strv_contains(&d->tagged, vms.v[i]))
                         d->need_resync = true;
+        if (d->need_resync)
+                log_msg(LOG_DEBUG, "tag %s/%s: the tagged set changed (%zu VMs now)", d->cfg->selection.tag_category,
+                        d->cfg->selection.tag, vms.n);
         return 0;
 }
 
@@ -415,11 +429,13 @@ static int wait_for_changes(service *d, nw_err *err) {
                 wait = (int) fmax(1.0, fmin(wait, (double) d->watchdog_usec / 2e6 - 1.0));
         /* The long-poll may hold the line for `wait` seconds on top of the usual request time. */
         nw_http_add_timeout_ms(d->s.http, wait * 1000L);
+        d->updates = 0;
         r = vc_wait_for_updates(d->s.vc, d->version, wait, apply_update, d, &d->version, err);
         nw_http_set_timeout_ms(d->s.http, 0);
         if (r < 0)
                 return r;
-        if (d->need_resync)
+        /* Nothing changed (the wait timed out): nothing to judge again. */
+        if (d->need_resync || d->updates == 0)
                 return 0;
         return evaluate(d, err);
 }

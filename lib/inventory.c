@@ -456,9 +456,14 @@ int inv_apply_update(inv_ctx *ctx, const char *type, const char *moref, const ch
                 *ret_resync = strcmp(type, "OpaqueNetwork") != 0;
                 return 0;
         }
-        /* Standard portgroups are matched by name on the host: a rename reshapes them. */
-        if (prop_val(ou, "name", &present), present)
-                *ret_resync = *ret_resync || net->kind == NW_NET_STANDARD;
+        /* Standard portgroups are matched by name on the host: a rename reshapes them. (The first
+         * update set restates every name: only a different one counts.) */
+        {
+                const char *name = soap_text(prop_val(ou, "name", &present));
+
+                if (present && net->kind == NW_NET_STANDARD && !str_equal(name, net->name))
+                        *ret_resync = true;
+        }
         /* Always: who sits on the portgroup (vm) decides whether promiscuous mode may be turned on. */
         if (props_apply(ou, net, network_set_prop) < 0)
                 return nw_errf(err, -ENOMEM, "out of memory");

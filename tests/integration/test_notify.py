@@ -87,6 +87,19 @@ class NotifyTest(unittest.TestCase):
             time.sleep(2)
             self.assertGreater(len(d.notify.all("WATCHDOG")), n)
 
+    def test_idle_daemon_does_not_gather_again(self):
+        # Nothing changes: the first update set, the long-poll timeouts and a tag refresh must not
+        # set off another full gather (each one re-reads every tagged VM).
+        conf = self.scn.config("idle.conf")
+        with open(conf, "a") as f:
+            f.write("[daemon]\ntag_refresh = 5\nlog_level = debug\n")
+        with Daemon(conf, watchdog_usec=4_000_000) as d:
+            d.notify.wait_for("READY", "1")
+            time.sleep(7)
+            err = d.stderr()
+            self.assertEqual(err.count("full gather"), 1, err[-2000:])
+            self.assertNotIn("gathering again", err)
+
     def test_bad_config_at_start_is_ex_config(self):
         conf = self.config("bad-start.conf", "interval = 1\n")
         with Daemon(conf) as d:
