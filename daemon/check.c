@@ -29,6 +29,19 @@ int fail_line(const nw_config *cfg, const nw_err *err) {
         return EXIT_UNKNOWN;
 }
 
+int exit_code(const nw_findings *f) {
+        /* Compliance is only what was read: one object not read makes the answer unknown. */
+        if (f->unreadable > 0)
+                return EXIT_UNKNOWN;
+        return f->n > 0 ? EXIT_DRIFT : EXIT_COMPLIANT;
+}
+
+void warn_if_untagged(const nw_config *cfg, const nw_session *s) {
+        if (s->vms.n == 0)
+                fprintf(stderr, "nestwarden: warning: tag %s/%s is attached to no VM\n", cfg->selection.tag_category,
+                        cfg->selection.tag);
+}
+
 int cmd_check(const nw_opts *o) {
         _cleanup_config_ nw_config *cfg = NULL;
         _cleanup_session_ nw_session s = {};
@@ -49,6 +62,7 @@ int cmd_check(const nw_opts *o) {
                 r = session_gather(cfg, &s, &inv, &err);
         if (r < 0)
                 return fail_line(cfg, &err);
+        warn_if_untagged(cfg, &s);
         session_close(&s);
 
         r = policy_evaluate(&inv.inv, &cfg->policy, &findings);
@@ -67,5 +81,5 @@ int cmd_check(const nw_opts *o) {
         if (o->stats)
                 fprintf(stderr, "nestwarden: stats: %lu HTTP requests, %zu tagged VMs, %.3f s\n", s.requests,
                         inv.inv.n_vms, now_s() - t0);
-        return findings.n > 0 ? EXIT_DRIFT : EXIT_COMPLIANT;
+        return exit_code(&findings);
 }

@@ -120,6 +120,7 @@ int cmd_fix(const nw_opts *o) {
                 r = session_gather(cfg, &s, &ctx, &err);
         if (r < 0)
                 return fail_line(cfg, &err);
+        warn_if_untagged(cfg, &s);
 
         if (cfg->remediation.dry_run)
                 printf("dry run: nothing is changed on %s\n", cfg->vcenter.url);
@@ -135,13 +136,30 @@ int cmd_fix(const nw_opts *o) {
                 nw_errf(&err, r, "%s", strerror(-r));
                 return fail_line(cfg, &err);
         }
+        /* Never acted on: there is nothing read to act on. Said, so that the count adds up. */
+        for (size_t i = 0; i < after.n; i++) {
+                const nw_finding *x = &after.v[i];
+                char object[256], name[256], line[600], text[600];
+
+                if (x->check != NW_CHECK_UNREADABLE)
+                        continue;
+                report_sanitize(x->object, object, sizeof(object));
+                report_sanitize(x->name, name, sizeof(name));
+                snprintf(line, sizeof(line), "not read (%s): %s", x->actual.text, x->hint);
+                report_sanitize(line, text, sizeof(text));
+                printf("%-28s %-24s %-20s %-11s    %-11s %s\n", object, name, "unreadable", "-", "-", text);
+        }
         if (cfg->remediation.dry_run)
-                printf("dry run: %zu objects would change, %zu left alone, %zu deferred; %zu findings now\n", f.would,
+                printf("dry run: %zu objects would change, %zu left alone, %zu deferred; %zu findings now", f.would,
                        f.left, f.deferred, after.n);
         else
-                printf("%zu fixed, %zu failed, %zu left alone, %zu deferred; %zu findings remain\n", f.fixed,
+                printf("%zu fixed, %zu failed, %zu left alone, %zu deferred; %zu findings remain", f.fixed,
                        f.failed, f.left, f.deferred, after.n);
+        if (after.unreadable > 0)
+                printf("; %zu object%s could not be read: compliance unknown", after.unreadable,
+                       after.unreadable == 1 ? "" : "s");
+        printf("\n");
         if (fflush(stdout) != 0)
                 return EXIT_UNKNOWN;
-        return after.n > 0 ? EXIT_DRIFT : EXIT_COMPLIANT;
+        return exit_code(&after);
 }

@@ -56,6 +56,11 @@ typedef bool (*remediate_hold_fn)(void *userdata, const char *object);
 int remediate_pass(const nw_config *cfg, vim_ctx *vc, inv_ctx *ctx, nw_flap *flap, double now,
                    remediate_hold_fn hold, remediate_fn fn, void *userdata, nw_err *err);
 
+/* EXIT_UNKNOWN when an object could not be read, else EXIT_DRIFT or EXIT_COMPLIANT. */
+int exit_code(const nw_findings *f);
+/* The one-shot commands' warning when the tag resolves to no VM: not an error, but worth a word. */
+void warn_if_untagged(const nw_config *cfg, const nw_session *s);
+
 /* The one clear line of a failed one-shot command on stderr; returns EXIT_UNKNOWN. */
 int fail_line(const nw_config *cfg, const nw_err *err);
 

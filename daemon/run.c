@@ -17,6 +17,7 @@
 #define EXIT_CONFIG 78       /* sysexits.h EX_CONFIG */
 #define BACKOFF_MAX 300.0    /* seconds between attempts while vCenter is away */
 #define WAIT_MAX 60          /* seconds a WaitForUpdatesEx may hold the line */
+#define EARLY_WAITS_LOGGED 10 /* waits answered at once in a row before that is worth a warning */
 
 static volatile sig_atomic_t got_term, got_hup, abort_requests;
 
@@ -67,6 +68,10 @@ typedef struct service {
         nw_strv tagged;              /* the tag's VM morefs at the last resync */
         unsigned long updates;       /* ObjectUpdates applied by the last wait */
         char last_pass[16];
+
+        bool said_empty;             /* TAG_EMPTY sent; again only after the tag had VMs */
+        char config_problem[1024];   /* the CONFIG_PROBLEM last sent, "" when none is open */
+        unsigned early_waits;        /* WaitForUpdatesEx answered at once with nothing, in a row */
 } service;
 
 static double now_mono(void) {
@@ -88,6 +93,8 @@ static void watchdog_tick(void *userdata) {
         sd_notify(0, "WATCHDOG=1");
         d->next_watchdog = now + (double) d->watchdog_usec / 2e6;
 }
+
+static void pause_for(service *d, double seconds);
 
 static void watched_vms_free(service *d) {
         for (size_t i = 0; i < d->n_vms; i++) {
@@ -152,9 +159,17 @@ static bool still_watched(void *userdata, const char *object) {
         return nw_inventory_has_object(&d->facts.inv, object);
 }
 
+static bool unobserved(void *userdata, const char *object) {
+        service *d = userdata;
+        return nw_inventory_unobserved(&d->facts.inv, object);
+}
+
 static int emit_drift(void *userdata, nw_event_type type, const nw_drift *x) {
         service *d = userdata;
 
+        /* Not drift but a verdict that cannot be made: its own events, so no alert on DRIFT fires. */
+        if (strcmp(x->check, "unreadable") == 0)
+                type = type == NW_EVENT_DRIFT ? NW_EVENT_UNREADABLE : NW_EVENT_READABLE;
         log_event(&(nw_event) {
                 .type = type,
                 .vcenter = d->cfg->vcenter.url,
@@ -164,7 +179,8 @@ static int emit_drift(void *userdata, nw_event_type type, const nw_drift *x) {
                 .check = x->check,
                 .expected = x->expected,
                 /* Resolved: the value is what policy expects now. */
-                .actual = type == NW_EVENT_RESOLVED ? x->expected : x->actual,
+                .actual = type == NW_EVENT_RESOLVED || type == NW_EVENT_READABLE ? x->expected : x->actual,
+                .detail = type == NW_EVENT_UNREADABLE ? x->hint : NULL,
         });
         return 0;
 }
@@ -180,6 +196,8 @@ static int judge(service *d) {
         r = policy_evaluate(&d->facts.inv, &d->cfg->policy, &findings);
         if (r >= 0)
                 r = drift_set_from(&findings, &now);
+        if (r >= 0)
+                r = drift_carry(&d->drift, &now, unobserved, d);
         if (r < 0)
                 return r;
         r = drift_diff(&d->drift, &now, still_watched, emit_drift, d);
@@ -272,23 +290,35 @@ static int evaluate(service *d, nw_err *err) {
         return r < 0 ? nw_errf(err, r, "%s", strerror(-r)) : 0;
 }
 
-static const watched_vm *find_watched(const service *d, const char *moref) {
+static bool was_tagged(const service *d, const char *moref) {
         for (size_t i = 0; i < d->n_vms; i++)
                 if (strcmp(d->vms[i].moref, moref) == 0)
-                        return &d->vms[i];
-        return NULL;
+                        return true;
+        return false;
 }
 
-/* Entered / left events for the tagged set, then remember the new set. */
+/* A VM's name for events: what vCenter said, else (unreadable, or an update emptied it) its moref. */
+static const char *vm_name(const service *d, const char *moref) {
+        const nw_unreadable *u = nw_inventory_get_unreadable(&d->facts.inv, moref);
+
+        for (size_t i = 0; i < d->facts.inv.n_vms; i++)
+                if (strcmp(d->facts.inv.vms[i].moref, moref) == 0 && d->facts.inv.vms[i].name &&
+                    d->facts.inv.vms[i].name[0])
+                        return d->facts.inv.vms[i].name;
+        return u && u->name ? u->name : moref;
+}
+
+/* Entered / left events for the tagged set as the tags say it (a VM that cannot be read is still
+ * tagged: it gets an UNREADABLE entry, not an untagged one), then remember the new set. */
 static int track_tagged(service *d) {
-        const nw_inventory *inv = &d->facts.inv;
-        watched_vm *now = calloc(inv->n_vms ? inv->n_vms : 1, sizeof(*now));
+        const nw_strv *tagged = &d->tagged;
+        watched_vm *now = calloc(tagged->n ? tagged->n : 1, sizeof(*now));
 
         if (!now)
                 return -ENOMEM;
-        for (size_t i = 0; i < inv->n_vms; i++) {
-                now[i].moref = strdup(inv->vms[i].moref);
-                now[i].name = strdup(inv->vms[i].name);
+        for (size_t i = 0; i < tagged->n; i++) {
+                now[i].moref = strdup(tagged->v[i]);
+                now[i].name = strdup(vm_name(d, tagged->v[i]));
                 if (!now[i].moref || !now[i].name) {
                         for (size_t j = 0; j <= i; j++) {
                                 free(now[j].moref);
@@ -298,19 +328,27 @@ static int track_tagged(service *d) {
                         return -ENOMEM;
                 }
                 /* The first pass is the baseline, not news: no event per VM at start-up. */
-                if (d->first_pass_done && !find_watched(d, now[i].moref))
+                if (d->first_pass_done && !was_tagged(d, now[i].moref))
                         log_event(&(nw_event) { .type = NW_EVENT_VM_TAGGED, .vcenter = d->cfg->vcenter.url,
                                                 .object = now[i].moref, .object_name = now[i].name,
                                                 .object_kind = "vm" });
         }
         for (size_t i = 0; d->first_pass_done && i < d->n_vms; i++)
-                if (!nw_inventory_has_object(inv, d->vms[i].moref))
+                if (!nw_strv_contains(tagged, d->vms[i].moref))
                         log_event(&(nw_event) { .type = NW_EVENT_VM_UNTAGGED, .vcenter = d->cfg->vcenter.url,
                                                 .object = d->vms[i].moref, .object_name = d->vms[i].name,
                                                 .object_kind = "vm" });
         watched_vms_free(d);
         d->vms = now;
-        d->n_vms = inv->n_vms;
+        d->n_vms = tagged->n;
+        if (tagged->n == 0 && !d->said_empty) {
+                _cleanup_free_ char *tag = NULL;
+
+                if (asprintf(&tag, "%s/%s", d->cfg->selection.tag_category, d->cfg->selection.tag) < 0)
+                        return -ENOMEM;
+                log_event(&(nw_event) { .type = NW_EVENT_TAG_EMPTY, .vcenter = d->cfg->vcenter.url, .detail = tag });
+        }
+        d->said_empty = tagged->n == 0;
         return 0;
 }
 
@@ -420,6 +458,22 @@ static int refresh_tags(service *d, nw_err *err) {
         return 0;
 }
 
+/* A WaitForUpdatesEx answered at once with nothing (a proxy or load balancer cutting long polls)
+ * must not turn into a busy loop: pace such answers, 1 s apart and then longer, and say so once. */
+static void pace_early_wait(service *d, double asked, double took) {
+        if (d->updates > 0 || took >= asked - 1.0) {
+                if (d->early_waits >= EARLY_WAITS_LOGGED)
+                        log_msg(LOG_NOTICE, "vCenter %s holds WaitForUpdatesEx long-polls again", d->cfg->vcenter.url);
+                d->early_waits = 0;
+                return;
+        }
+        if (++d->early_waits == EARLY_WAITS_LOGGED)
+                log_msg(LOG_WARNING, "vCenter %s answered %u WaitForUpdatesEx long-polls at once without a change: "
+                        "something between (a proxy, a load balancer) may cut them short; pacing them",
+                        d->cfg->vcenter.url, d->early_waits);
+        pause_for(d, fmin(WAIT_MAX, ldexp(1.0, (int) fmin(d->early_waits - 1, 6))));
+}
+
 static int wait_for_changes(service *d, nw_err *err) {
         double now = now_mono(), until = fmin(d->next_tags, d->next_full);
         int wait = (int) fmax(1.0, fmin(until - now, WAIT_MAX));
@@ -434,6 +488,7 @@ static int wait_for_changes(service *d, nw_err *err) {
         nw_http_set_timeout_ms(d->s.http, 0);
         if (r < 0)
                 return r;
+        pace_early_wait(d, wait, now_mono() - now);
         /* Nothing changed (the wait timed out): nothing to judge again. */
         if (d->need_resync || d->updates == 0)
                 return 0;
@@ -451,6 +506,16 @@ static void pause_for(service *d, double seconds) {
         }
 }
 
+/* Problems of the configuration, not of the connection: an unknown tag or category, a privilege
+ * the account lacks. */
+static bool config_problem(int r, const nw_err *err) {
+        return r == -NW_ENOTFOUND || (r == -NW_EFAULT && strcmp(err->fault, "NoPermission") == 0);
+}
+
+static bool vcenter_answered(int r) {
+        return r == -NW_EFAULT || r == -NW_EREPLY || r == -EFBIG || r == -E2BIG || r == -ENOENT;
+}
+
 /* One place for every failure: re-login once on an expired session, otherwise mark vCenter lost
  * (once per outage, not per attempt) and back off with jitter. */
 static void handle_failure(service *d, int r, const nw_err *err) {
@@ -458,6 +523,20 @@ static void handle_failure(service *d, int r, const nw_err *err) {
 
         if (r == -ECANCELED && (got_term || got_hup))
                 return;
+        if (config_problem(r, err)) {
+                /* vCenter is there and says no: keep the session, say it once, try again later. */
+                if (strcmp(d->config_problem, err->msg) != 0) {
+                        log_event(&(nw_event) { .type = NW_EVENT_CONFIG_PROBLEM, .vcenter = d->cfg->vcenter.url,
+                                                .detail = err->msg, .fault = err->fault[0] ? err->fault : NULL });
+                        snprintf(d->config_problem, sizeof(d->config_problem), "%s", err->msg);
+                }
+                send_ready(d);
+                d->need_resync = true;
+                delay = fmin(BACKOFF_MAX, ldexp(1.0, (int) fmin(d->failures, 16)));
+                d->failures++;
+                pause_for(d, delay);
+                return;
+        }
         if (r == -NW_ENOTAUTH && !d->relogin_tried) {
                 log_msg(LOG_NOTICE, "vCenter %s: session expired (%s); logging in again", d->cfg->vcenter.url,
                         err->msg);
@@ -474,7 +553,9 @@ static void handle_failure(service *d, int r, const nw_err *err) {
         } else
                 log_msg(LOG_DEBUG, "vCenter %s still unreachable: %s", d->cfg->vcenter.url, err->msg);
         send_ready(d);
-        disconnect(d, false);
+        /* A vCenter that answered (a fault, a reply we could not use) still holds our session: end it,
+         * or every retry would take one more of vpxd's session slots. */
+        disconnect(d, vcenter_answered(r));
 
         delay = fmin(BACKOFF_MAX, ldexp(1.0, (int) fmin(d->failures, 16)));
         delay *= 0.8 + 0.4 * ((double) random() / (double) RAND_MAX);
@@ -487,6 +568,10 @@ static void recovered(service *d) {
 
         d->failures = 0;
         d->relogin_tried = false;
+        if (d->config_problem[0]) {
+                log_msg(LOG_NOTICE, "vCenter %s: resolved: %s", d->cfg->vcenter.url, d->config_problem);
+                d->config_problem[0] = '\0';
+        }
         if (!d->outage)
                 return;
         snprintf(detail, sizeof(detail), " after %.0f s", now_mono() - d->outage_since);

@@ -12,6 +12,7 @@ static void drift_done(nw_drift *d) {
         free(d->check);
         free(d->expected);
         free(d->actual);
+        free(d->hint);
 }
 
 void drift_set_free(nw_drift_set *s) {
@@ -33,7 +34,7 @@ static int drift_qcmp(const void *a, const void *b) {
 }
 
 static char *value_dup(const nw_value *v) {
-        char buf[64];
+        char buf[256];
 
         (void) report_value_string(v, buf, sizeof(buf));
         return strdup(buf);
@@ -55,13 +56,61 @@ int drift_set_from(const nw_findings *f, nw_drift_set *ret) {
                 d->check = strdup(nw_check_to_string(x->check));
                 d->expected = value_dup(&x->expected);
                 d->actual = value_dup(&x->actual);
-                if (!d->object || !d->name || !d->kind || !d->check || !d->expected || !d->actual)
+                d->hint = strdup(x->hint);
+                if (!d->object || !d->name || !d->kind || !d->check || !d->expected || !d->actual || !d->hint)
                         return -ENOMEM;
         }
         /* Findings sort checks by their enum; the walk below needs one order for both sides. */
         qsort(s.v, s.n, sizeof(*s.v), drift_qcmp);
         *ret = s;
         s = (nw_drift_set) {};
+        return 0;
+}
+
+static int drift_copy(nw_drift *to, const nw_drift *from) {
+        *to = (nw_drift) {
+                .object = strdup(from->object),
+                .name = strdup(from->name),
+                .kind = strdup(from->kind),
+                .check = strdup(from->check),
+                .expected = strdup(from->expected),
+                .actual = strdup(from->actual),
+                .hint = strdup(from->hint ? from->hint : ""),
+        };
+        if (!to->object || !to->name || !to->kind || !to->check || !to->expected || !to->actual || !to->hint) {
+                drift_done(to);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+int drift_carry(const nw_drift_set *old, nw_drift_set *new, drift_watched_fn unobserved, void *userdata) {
+        size_t extra = 0, n = new->n;
+        nw_drift *v;
+
+        for (size_t i = 0; i < old->n; i++)
+                if (strcmp(old->v[i].check, "unreadable") != 0 && unobserved(userdata, old->v[i].object))
+                        extra++;
+        if (extra == 0)
+                return 0;
+        v = reallocarray(new->v, new->n + extra, sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        new->v = v;
+        for (size_t i = 0; i < old->n; i++) {
+                bool present = false;
+
+                if (strcmp(old->v[i].check, "unreadable") == 0 || !unobserved(userdata, old->v[i].object))
+                        continue;
+                for (size_t j = 0; j < n && !present; j++)
+                        present = drift_cmp(&new->v[j], &old->v[i]) == 0;
+                if (present)
+                        continue;
+                if (drift_copy(&new->v[new->n], &old->v[i]) < 0)
+                        return -ENOMEM;
+                new->n++;
+        }
+        qsort(new->v, new->n, sizeof(*new->v), drift_qcmp);
         return 0;
 }
 

@@ -7,6 +7,7 @@
 
 typedef struct nw_drift {
         char *object, *name, *kind, *check, *expected, *actual;
+        char *hint;       /* the finding's hint: what an UNREADABLE entry says about why */
 } nw_drift;
 
 typedef struct nw_drift_set {
@@ -25,6 +26,11 @@ static inline void drift_set_freep(nw_drift_set *s) {
 typedef bool (*drift_watched_fn)(void *userdata, const char *object);
 /* Called with NW_EVENT_DRIFT and the new entry, or NW_EVENT_RESOLVED and the old entry. */
 typedef int (*drift_event_fn)(void *userdata, nw_event_type type, const nw_drift *d);
+
+/* Copies into new (kept sorted) old's entries on objects that could not be judged this time
+ * (unobserved says which): a verdict not made again is neither resolved nor news, so it stays as it
+ * was until the object can be read. Entries of check "unreadable" are never carried. */
+int drift_carry(const nw_drift_set *old, nw_drift_set *new, drift_watched_fn unobserved, void *userdata);
 
 /* Walks old and new: an (object, check) only in new appeared, one only in old resolved (when its
  * object is still watched). A drift whose actual value changed while still failing is not news. */

@@ -71,6 +71,13 @@ void nw_inventory_free(nw_inventory *inv) {
                 free(inv->others[i].moref);
                 free(inv->others[i].name);
         }
+        for (size_t i = 0; i < inv->n_unreadable; i++) {
+                free(inv->unreadable[i].object);
+                free(inv->unreadable[i].name);
+                free(inv->unreadable[i].fault);
+                free(inv->unreadable[i].what);
+        }
+        free(inv->unreadable);
         free(inv->stdpgs);
         free(inv->others);
         *inv = (nw_inventory) {};
@@ -118,5 +125,62 @@ bool nw_inventory_is_tagged(const nw_inventory *inv, const char *moref) {
         for (size_t i = 0; i < inv->n_vms; i++)
                 if (strcmp(inv->vms[i].moref, moref) == 0)
                         return true;
+        return false;
+}
+
+const nw_unreadable *nw_inventory_get_unreadable(const nw_inventory *inv, const char *object) {
+        for (size_t i = 0; i < inv->n_unreadable; i++)
+                if (strcmp(inv->unreadable[i].object, object) == 0)
+                        return &inv->unreadable[i];
+        return NULL;
+}
+
+int nw_inventory_add_unreadable(nw_inventory *inv, nw_kind kind, const char *object, const char *name,
+                                const char *fault, const char *what) {
+        nw_unreadable *v, *u;
+
+        if (nw_inventory_get_unreadable(inv, object))
+                return 0;
+        v = reallocarray(inv->unreadable, inv->n_unreadable + 1, sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        inv->unreadable = v;
+        u = &v[inv->n_unreadable];
+        *u = (nw_unreadable) {
+                .kind = kind,
+                .object = strdup(object),
+                .name = name ? strdup(name) : NULL,
+                .fault = fault ? strdup(fault) : NULL,
+                .what = strdup(what),
+        };
+        if (!u->object || !u->what || (name && !u->name) || (fault && !u->fault)) {
+                free(u->object);
+                free(u->name);
+                free(u->fault);
+                free(u->what);
+                return -ENOMEM;
+        }
+        inv->n_unreadable++;
+        return 0;
+}
+
+bool nw_inventory_unobserved(const nw_inventory *inv, const char *object) {
+        const char *slash = strchr(object, '/');
+
+        if (nw_inventory_get_unreadable(inv, object))
+                return true;
+        for (size_t i = 0; i < inv->n_dvpgs; i++)
+                if (strcmp(inv->dvpgs[i].moref, object) == 0) {
+                        const nw_switch *sw = nw_inventory_get_switch(inv, inv->dvpgs[i].switch_moref);
+                        return sw && sw->unreadable;
+                }
+        /* HOST/PORTGROUP: its host may be the unreadable one. */
+        if (slash) {
+                for (size_t i = 0; i < inv->n_unreadable; i++)
+                        if (inv->unreadable[i].kind == NW_KIND_HOST &&
+                            strlen(inv->unreadable[i].object) == (size_t) (slash - object) &&
+                            strncmp(inv->unreadable[i].object, object, (size_t) (slash - object)) == 0)
+                                return true;
+        }
         return false;
 }

@@ -42,6 +42,7 @@ typedef struct nw_other_vm {
 } nw_other_vm;
 
 typedef struct nw_switch {
+        bool unreadable;             /* asked for and not read: its portgroups cannot be judged */
         char *moref;
         char *type;                  /* moref type, to ask for it: VmwareDistributedVirtualSwitch */
         char *name;
@@ -95,6 +96,25 @@ typedef struct nw_stdpg {
         char *network_system;   /* the host's configManager.networkSystem */
 } nw_stdpg;
 
+/* What nestwarden needed to read and could not: a verdict without it would be a guess. */
+/* What an object is, in findings and events. */
+typedef enum nw_kind {
+        NW_KIND_VM,
+        NW_KIND_DVPG,
+        NW_KIND_PG,       /* a standard portgroup, HOST/NAME */
+        NW_KIND_NETWORK,  /* a VM's network that vCenter did not return: its type is unknown */
+        NW_KIND_SWITCH,
+        NW_KIND_HOST,
+} nw_kind;
+
+typedef struct nw_unreadable {
+        nw_kind kind;
+        char *object;           /* moref, or HOST/NAME for a standard portgroup */
+        char *name;             /* NULL when unknown */
+        char *fault;            /* "NoPermission", "ManagedObjectNotFound"; NULL when left out */
+        char *what;             /* for people: "NoPermission on name", "not returned by vCenter" */
+} nw_unreadable;
+
 typedef struct nw_inventory {
         nw_vm *vms;
         size_t n_vms;
@@ -108,6 +128,8 @@ typedef struct nw_inventory {
         size_t n_stdpgs;
         nw_other_vm *others;    /* untagged VMs on watched portgroups, with their names */
         size_t n_others;
+        nw_unreadable *unreadable; /* each object a verdict needs that was not read, once */
+        size_t n_unreadable;
 } nw_inventory;
 
 void nw_inventory_free(nw_inventory *inv);
@@ -119,6 +141,15 @@ static inline void nw_inventory_freep(nw_inventory *inv) {
         nw_inventory_free(inv);
 }
 #define _cleanup_inventory_ _cleanup_(nw_inventory_freep)
+
+/* Records object as unreadable (once: a second record of the same object is dropped). name, fault
+ * may be NULL. 0 or -ENOMEM. */
+int nw_inventory_add_unreadable(nw_inventory *inv, nw_kind kind, const char *object, const char *name,
+                                const char *fault, const char *what);
+const nw_unreadable *nw_inventory_get_unreadable(const nw_inventory *inv, const char *object);
+/* Whether object (as findings name it) could not be judged: it is unreadable itself, or what its
+ * verdict needs is (a DV portgroup's switch, a standard portgroup's host). */
+bool nw_inventory_unobserved(const nw_inventory *inv, const char *object);
 
 /* get_* read local state only. NULL when absent. */
 const nw_switch *nw_inventory_get_switch(const nw_inventory *inv, const char *moref);

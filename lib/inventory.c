@@ -63,6 +63,51 @@ static void *push(void **arr, size_t *n, size_t sz) {
 }
 #define PUSH(arr, n) ((__typeof__(arr)) push((void **) &(arr), &(n), sizeof(*(arr))))
 
+/* The first missingSet entry of an ObjectContent or ObjectUpdate: a property vCenter could not give
+ * (NoPermission, ManagedObjectNotFound, ...). false when every property came. */
+static bool first_missing(const xmlNode *oc, const char **ret_path, char *fault, size_t size) {
+        const xmlNode *m = soap_child(oc, "missingSet");
+        const xmlNode *f = soap_child(soap_child(m, "fault"), "fault");
+
+        if (!m)
+                return false;
+        *ret_path = soap_child_text(m, "path") ?: "?";
+        if (!soap_xsi_type(f, fault, size))
+                snprintf(fault, size, "%s", f ? (const char *) f->name : "UnknownFault");
+        return true;
+}
+
+/* Records the object of oc as unreadable when it came with a missingSet; *ret_missing says so. */
+static int note_missing(inv_ctx *ctx, nw_kind kind, const char *moref, const xmlNode *oc, bool *ret_missing,
+                        nw_err *err) {
+        char fault[64], what[256];
+        const char *path, *name;
+        bool present;
+
+        *ret_missing = first_missing(oc, &path, fault, sizeof(fault));
+        if (!*ret_missing)
+                return 0;
+        name = soap_text(prop_val(oc, "name", &present));
+        snprintf(what, sizeof(what), "%s on %s", fault, path);
+        if (nw_inventory_add_unreadable(&ctx->inv, kind, moref, name, fault, what) < 0)
+                return nw_errf(err, -ENOMEM, "out of memory");
+        return 0;
+}
+
+/* One gather's bookkeeping: what was asked for, so that what did not come is accounted for. */
+typedef struct gather {
+        inv_ctx *ctx;
+        xmlHashTable *wanted;   /* the tagged VMs' morefs */
+        nw_strv hosts_read;
+        nw_strv switches_read;
+} gather;
+
+static void gather_done(gather *g) {
+        xmlHashFreep(&g->wanted);
+        nw_strv_free(&g->hosts_read);
+        nw_strv_free(&g->switches_read);
+}
+
 static nw_vm *find_vm(const nw_inventory *inv, const char *moref) {
         for (size_t i = 0; i < inv->n_vms; i++)
                 if (strcmp(inv->vms[i].moref, moref) == 0)
@@ -117,15 +162,28 @@ static int add_network(inv_ctx *ctx, const char *type, const char *moref, const 
 }
 
 static int on_round1(void *userdata, const char *type, const char *moref, const xmlNode *oc, nw_err *err) {
-        inv_ctx *ctx = userdata;
+        gather *g = userdata;
+        inv_ctx *ctx = g->ctx;
+        bool missing, dvpg = strcmp(type, "DistributedVirtualPortgroup") == 0;
         nw_dvpg *pg;
         int r;
 
-        if (strcmp(type, "VirtualMachine") == 0)
-                return add_vm(ctx, moref, oc, err);
+        if (strcmp(type, "VirtualMachine") == 0) {
+                /* Only the tagged ones: a server naming others must not widen what is judged. */
+                if (!xmlHashLookup(g->wanted, (const xmlChar *) moref))
+                        return 0;
+                r = note_missing(ctx, NW_KIND_VM, moref, oc, &missing, err);
+                return r < 0 || missing ? r : add_vm(ctx, moref, oc, err);
+        }
         /* Many VMs lead to one network; the collector reports it once, but do not rely on that. */
         if (nw_inventory_get_network(&ctx->inv, moref))
                 return 0;
+        /* An OpaqueNetwork (NSX-T) is not ours to judge, readable or not. */
+        if (dvpg || strcmp(type, "Network") == 0) {
+                r = note_missing(ctx, dvpg ? NW_KIND_DVPG : NW_KIND_NETWORK, moref, oc, &missing, err);
+                if (r < 0 || missing)
+                        return r;
+        }
         r = add_network(ctx, type, moref, oc, err);
         if (r < 0 || strcmp(type, "DistributedVirtualPortgroup") != 0)
                 return r;
@@ -227,15 +285,36 @@ static int set_host_portgroups(inv_ctx *ctx, const char *host, const xmlNode *pg
 }
 
 static int on_round2(void *userdata, const char *type, const char *moref, const xmlNode *oc, nw_err *err) {
-        inv_ctx *ctx = userdata;
+        gather *g = userdata;
+        inv_ctx *ctx = g->ctx;
         nw_switch *sw;
-        bool present;
+        bool present, missing;
+        int r;
 
-        if (strcmp(type, "HostSystem") == 0)
+        if (strcmp(type, "HostSystem") == 0) {
+                if (!nw_strv_contains(&ctx->hosts, moref) || nw_strv_contains(&g->hosts_read, moref))
+                        return 0;
+                if (nw_strv_push(&g->hosts_read, moref) < 0)
+                        return nw_errf(err, -ENOMEM, "out of memory");
+                r = note_missing(ctx, NW_KIND_HOST, moref, oc, &missing, err);
+                if (r < 0 || missing)
+                        return r;
                 return set_host_portgroups(ctx, moref, prop_val(oc, "config.network.portgroup", &present),
                                            soap_text(prop_val(oc, "configManager.networkSystem", &present)), err);
+        }
         sw = (nw_switch *) nw_inventory_get_switch(&ctx->inv, moref);
-        if (sw && props_apply(oc, sw, switch_set_prop) < 0)
+        if (!sw)
+                return 0;
+        if (nw_strv_push(&g->switches_read, moref) < 0)
+                return nw_errf(err, -ENOMEM, "out of memory");
+        r = note_missing(ctx, NW_KIND_SWITCH, moref, oc, &missing, err);
+        if (r < 0)
+                return r;
+        if (missing) {
+                sw->unreadable = true;
+                return 0;
+        }
+        if (props_apply(oc, sw, switch_set_prop) < 0)
                 return nw_errf(err, -ENOMEM, "out of memory");
         return 0;
 }
@@ -264,7 +343,8 @@ static vim_obj_spec *objects_for(const inv_ctx *ctx, const nw_strv *vms, bool ro
         { "DistributedVirtualPortgroup", (old_api) ? dvpg_paths_old : dvpg_paths }
 #define ROUND2_PROPS { "DistributedVirtualSwitch", dvs_paths }, { "HostSystem", host_paths }
 
-static int round1(vim_ctx *vc, const nw_strv *vms, int64_t page_size, inv_ctx *ctx, nw_err *err) {
+static int round1(vim_ctx *vc, const nw_strv *vms, int64_t page_size, gather *g, nw_err *err) {
+        inv_ctx *ctx = g->ctx;
         const vim_prop_spec props[] = { ROUND1_PROPS(ctx->old_api) };
         _cleanup_free_ vim_obj_spec *objs = NULL;
         size_t n;
@@ -272,11 +352,12 @@ static int round1(vim_ctx *vc, const nw_strv *vms, int64_t page_size, inv_ctx *c
         objs = objects_for(ctx, vms, false, &n);
         if (!objs)
                 return nw_errf(err, -ENOMEM, "out of memory");
-        return vc_retrieve(vc, &(vim_filter_spec) { props, ELEMENTSOF(props), objs, n }, page_size, on_round1, ctx,
+        return vc_retrieve(vc, &(vim_filter_spec) { props, ELEMENTSOF(props), objs, n }, page_size, on_round1, g,
                            err);
 }
 
-static int round2(vim_ctx *vc, int64_t page_size, inv_ctx *ctx, nw_err *err) {
+static int round2(vim_ctx *vc, int64_t page_size, gather *g, nw_err *err) {
+        inv_ctx *ctx = g->ctx;
         const vim_prop_spec props[] = { ROUND2_PROPS };
         _cleanup_free_ vim_obj_spec *objs = NULL;
         size_t n;
@@ -286,7 +367,7 @@ static int round2(vim_ctx *vc, int64_t page_size, inv_ctx *ctx, nw_err *err) {
                 return nw_errf(err, -ENOMEM, "out of memory");
         if (n == 0)
                 return 0;
-        return vc_retrieve(vc, &(vim_filter_spec) { props, ELEMENTSOF(props), objs, n }, page_size, on_round2, ctx,
+        return vc_retrieve(vc, &(vim_filter_spec) { props, ELEMENTSOF(props), objs, n }, page_size, on_round2, g,
                            err);
 }
 
@@ -295,18 +376,93 @@ static int collect_pairs(inv_ctx *ctx, nw_err *err) {
         for (size_t i = 0; i < ctx->inv.n_vms; i++) {
                 const nw_vm *vm = &ctx->inv.vms[i];
 
-                for (size_t j = 0; j < vm->networks.n && vm->host; j++) {
+                for (size_t j = 0; j < vm->networks.n; j++) {
                         const nw_network *net = nw_inventory_get_network(&ctx->inv, vm->networks.v[j]);
                         _cleanup_free_ char *pair = NULL;
 
                         if (!net || net->kind != NW_NET_STANDARD)
                                 continue;
+                        if (!vm->host) {
+                                /* A standard portgroup lives on a host: without one, what the NIC gets is unknown. */
+                                _cleanup_free_ char *id = NULL, *what = NULL;
+
+                                if (asprintf(&id, "(no host)/%s", net->name) < 0 ||
+                                    asprintf(&what, "VM %s has no runtime.host: whose portgroup it uses is unknown",
+                                             vm->moref) < 0 ||
+                                    nw_inventory_add_unreadable(&ctx->inv, NW_KIND_PG, id, net->name, NULL, what) < 0)
+                                        return nw_errf(err, -ENOMEM, "out of memory");
+                                continue;
+                        }
                         if (asprintf(&pair, "%s\n%s", vm->host, net->name) < 0)
                                 return nw_errf(err, -ENOMEM, "out of memory");
                         if ((!nw_strv_contains(&ctx->pairs, pair) && nw_strv_push(&ctx->pairs, pair) < 0) ||
                             (!nw_strv_contains(&ctx->hosts, vm->host) && nw_strv_push(&ctx->hosts, vm->host) < 0))
                                 return nw_errf(err, -ENOMEM, "out of memory");
                 }
+        }
+        return 0;
+}
+
+/* After the VMs' round: each tagged VM and each network they use was read, or is unreadable. */
+static int account_round1(gather *g, const nw_strv *vms, nw_err *err) {
+        nw_inventory *inv = &g->ctx->inv;
+        _cleanup_xmlhash_ xmlHashTable *read = xmlHashCreate(64);
+
+        if (!read)
+                return nw_errf(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < inv->n_vms; i++)
+                if (xmlHashAddEntry(read, (const xmlChar *) inv->vms[i].moref, (void *) 1) < 0)
+                        return nw_errf(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < vms->n; i++)
+                if (!xmlHashLookup(read, (const xmlChar *) vms->v[i]) &&
+                    nw_inventory_add_unreadable(inv, NW_KIND_VM, vms->v[i], NULL, NULL, "not returned by vCenter") < 0)
+                        return nw_errf(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < inv->n_vms; i++)
+                for (size_t j = 0; j < inv->vms[i].networks.n; j++) {
+                        const char *net = inv->vms[i].networks.v[j];
+
+                        if (!nw_inventory_get_network(inv, net) &&
+                            nw_inventory_add_unreadable(inv, NW_KIND_NETWORK, net, NULL, NULL,
+                                                        "not returned by vCenter") < 0)
+                                return nw_errf(err, -ENOMEM, "out of memory");
+                }
+        return 0;
+}
+
+/* After the switches' and hosts' round: each was read or is unreadable, and each standard portgroup
+ * a VM uses was found on its host. */
+static int account_round2(gather *g, nw_err *err) {
+        inv_ctx *ctx = g->ctx;
+
+        for (size_t i = 0; i < ctx->inv.n_switches; i++) {
+                nw_switch *sw = &ctx->inv.switches[i];
+
+                if (nw_strv_contains(&g->switches_read, sw->moref))
+                        continue;
+                sw->unreadable = true;
+                if (nw_inventory_add_unreadable(&ctx->inv, NW_KIND_SWITCH, sw->moref, NULL, NULL,
+                                                "not returned by vCenter") < 0)
+                        return nw_errf(err, -ENOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < ctx->hosts.n; i++)
+                if (!nw_strv_contains(&g->hosts_read, ctx->hosts.v[i]) &&
+                    nw_inventory_add_unreadable(&ctx->inv, NW_KIND_HOST, ctx->hosts.v[i], NULL, NULL,
+                                                "not returned by vCenter") < 0)
+                        return nw_errf(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < ctx->pairs.n; i++) {
+                const char *pair = ctx->pairs.v[i], *nl = strchr(pair, '\n');
+                _cleanup_free_ char *host = strndup(pair, (size_t) (nl - pair)), *id = NULL;
+                bool found = false;
+
+                if (!host || asprintf(&id, "%s/%s", host, nl + 1) < 0)
+                        return nw_errf(err, -ENOMEM, "out of memory");
+                if (nw_inventory_get_unreadable(&ctx->inv, host))
+                        continue; /* the host's own finding covers its portgroups */
+                for (size_t k = 0; k < ctx->inv.n_stdpgs && !found; k++)
+                        found = strcmp(ctx->inv.stdpgs[k].id, id) == 0;
+                if (!found && nw_inventory_add_unreadable(&ctx->inv, NW_KIND_PG, id, nl + 1, NULL,
+                                                          "not in the host's config.network.portgroup") < 0)
+                        return nw_errf(err, -ENOMEM, "out of memory");
         }
         return 0;
 }
@@ -322,16 +478,26 @@ void inv_ctx_done(inv_ctx *ctx) {
 int inv_gather(vim_ctx *vc, const nw_strv *vm_morefs, const nw_policy_cfg *cfg, int64_t page_size, inv_ctx *ret,
                nw_err *err) {
         _cleanup_inv_ctx_ inv_ctx ctx = {};
+        _cleanup_(gather_done) gather g = { .ctx = &ctx, .wanted = xmlHashCreate(64) };
         int r;
 
+        if (!g.wanted)
+                return nw_errf(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < vm_morefs->n; i++)
+                if (xmlHashAddEntry(g.wanted, (const xmlChar *) vm_morefs->v[i], (void *) 1) < 0 &&
+                    !xmlHashLookup(g.wanted, (const xmlChar *) vm_morefs->v[i]))
+                        return nw_errf(err, -ENOMEM, "out of memory");
         if (vm_morefs->n > 0) {
-                r = round1(vc, vm_morefs, page_size, &ctx, err);
+                r = round1(vc, vm_morefs, page_size, &g, err);
                 if (r == -NW_EFAULT && err && strcmp(err->fault, "InvalidProperty") == 0) {
                         /* A vCenter before 7.0 has no config.backingType (and no NSX-backed DV portgroups). */
                         inv_ctx_done(&ctx);
                         ctx.old_api = true;
-                        r = round1(vc, vm_morefs, page_size, &ctx, err);
+                        r = round1(vc, vm_morefs, page_size, &g, err);
                 }
+                if (r < 0)
+                        return r;
+                r = account_round1(&g, vm_morefs, err);
                 if (r < 0)
                         return r;
         }
@@ -340,7 +506,9 @@ int inv_gather(vim_ctx *vc, const nw_strv *vm_morefs, const nw_policy_cfg *cfg, 
                 if (r < 0)
                         return r;
         }
-        r = round2(vc, page_size, &ctx, err);
+        r = round2(vc, page_size, &g, err);
+        if (r >= 0)
+                r = account_round2(&g, err);
         if (r < 0)
                 return r;
 
@@ -429,6 +597,23 @@ int inv_apply_update(inv_ctx *ctx, const char *type, const char *moref, const ch
         if (strcmp(kind, "leave") == 0) {
                 *ret_resync = true;
                 return 0;
+        }
+        /* Readability changed either way (rights granted or taken, an object deleted): only a full
+         * gather can account for it. An object still unreadable is no news. */
+        {
+                const char *path;
+                char fault[64];
+                bool missing = first_missing(ou, &path, fault, sizeof(fault));
+
+                if (nw_inventory_get_unreadable(&ctx->inv, moref)) {
+                        if (!missing)
+                                *ret_resync = true;
+                        return 0;
+                }
+                if (missing) {
+                        *ret_resync = true;
+                        return 0;
+                }
         }
         if (strcmp(type, "VirtualMachine") == 0) {
                 vm = find_vm(&ctx->inv, moref);

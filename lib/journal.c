@@ -25,6 +25,10 @@ static const char *const message_ids[_NW_EVENT_MAX] = {
         [NW_EVENT_REMEDIATION_SKIPPED] = "26ce7256314447d1a996ec3323d084e2",
         [NW_EVENT_FIGHT] = "e4899ac2650c46f9a98ce33c9f191972",
         [NW_EVENT_DRY_RUN] = "64cc6776d1af4a7f9e150724c1d946f1",
+        [NW_EVENT_UNREADABLE] = "581384b2d4dc4df6807c82084469d20a",
+        [NW_EVENT_READABLE] = "5ce7449f35384964a3cc03de5d6490b8",
+        [NW_EVENT_TAG_EMPTY] = "254c0231e0c546d48d407342652aab8b",
+        [NW_EVENT_CONFIG_PROBLEM] = "f4fe43d2807a4c55bcfe1740bd86fea6",
 };
 
 static const int priorities[_NW_EVENT_MAX] = {
@@ -39,6 +43,10 @@ static const int priorities[_NW_EVENT_MAX] = {
         [NW_EVENT_REMEDIATION_SKIPPED] = LOG_NOTICE,
         [NW_EVENT_FIGHT] = LOG_WARNING,
         [NW_EVENT_DRY_RUN] = LOG_INFO,
+        [NW_EVENT_UNREADABLE] = LOG_WARNING,
+        [NW_EVENT_READABLE] = LOG_NOTICE,
+        [NW_EVENT_TAG_EMPTY] = LOG_WARNING,
+        [NW_EVENT_CONFIG_PROBLEM] = LOG_ERR,
 };
 
 static bool type_valid(nw_event_type t) {
@@ -82,7 +90,9 @@ static const char *kind_label(const char *kind) {
                 return "VM";
         if (strcmp(kind, "dvportgroup") == 0)
                 return "DV portgroup";
-        return kind; /* "portgroup" reads well as it is */
+        if (strcmp(kind, "switch") == 0)
+                return "distributed switch";
+        return kind; /* "portgroup", "host", "network" read well as they are */
 }
 
 /* snprintf into a fixed buffer that keeps counting past its end, so one pass yields both the
@@ -206,6 +216,23 @@ static int format_event(const nw_event *ev, char *buf, size_t size, size_t *ret_
                 sink_object(&s, ev);
                 sink_printf(&s, ": would set %s from %s to %s (dry run)", check_label(ev->check),
                             or_unset(ev->before), target_value(ev));
+                break;
+        case NW_EVENT_UNREADABLE:
+                sink_object(&s, ev);
+                sink_printf(&s, " could not be read (%s): no verdict on it until it can be", or_unset(ev->actual));
+                sink_part(&s, ev->detail);
+                break;
+        case NW_EVENT_READABLE:
+                sink_object(&s, ev);
+                sink_printf(&s, " can be read again: judged from now on");
+                break;
+        case NW_EVENT_TAG_EMPTY:
+                sink_printf(&s, "vCenter %s: tag %s is attached to no VM: nothing to watch", vc,
+                            or_unset(ev->detail));
+                break;
+        case NW_EVENT_CONFIG_PROBLEM:
+                sink_printf(&s, "vCenter %s refuses what the configuration asks: %s; retrying", vc,
+                            or_unset(ev->detail));
                 break;
         default:
                 assert(false);

@@ -33,6 +33,18 @@ typedef enum nw_event_type {
                                        * "reverted 3 times within 3600 s after nestwarden fixed it". */
         NW_EVENT_DRY_RUN,             /* dry run: what a fix would change (info). As REMEDIATED
                                        * without task. */
+        NW_EVENT_UNREADABLE,          /* an object a verdict needs could not be read (warning): no
+                                       * verdict on it. Always: object fields, check ("unreadable"),
+                                       * expected ("readable"), actual (the fault type, or
+                                       * "missing"), detail (the property and what to do). */
+        NW_EVENT_READABLE,            /* it can be read again (notice): judged from now on. As
+                                       * UNREADABLE. */
+        NW_EVENT_TAG_EMPTY,           /* the tag is attached to no VM (warning): nothing is watched.
+                                       * Always: vcenter, detail (CATEGORY/TAG). */
+        NW_EVENT_CONFIG_PROBLEM,      /* vCenter answers but refuses what the configuration asks
+                                       * (unknown tag or category, a missing privilege) (err); the
+                                       * session is kept and the call retried. Always: vcenter,
+                                       * detail (the error); fault when vCenter sent one. */
         _NW_EVENT_MAX,
 } nw_event_type;
 

@@ -26,6 +26,7 @@ static const char *const check_names[_NW_CHECK_MAX] = {
         [NW_CHECK_FORGED_TRANSMITS] = "forged_transmits",
         [NW_CHECK_MAC_CHANGES] = "mac_changes",
         [NW_CHECK_MAC_LEARNING_LIMIT] = "mac_learning_limit",
+        [NW_CHECK_UNREADABLE] = "unreadable",
 };
 
 const char *nw_check_to_string(nw_check c) {
@@ -42,6 +43,12 @@ const char *nw_kind_to_string(nw_kind k) {
                 return "dvportgroup";
         case NW_KIND_PG:
                 return "portgroup";
+        case NW_KIND_NETWORK:
+                return "network";
+        case NW_KIND_SWITCH:
+                return "switch";
+        case NW_KIND_HOST:
+                return "host";
         }
         return NULL;
 }
@@ -158,6 +165,7 @@ static bool value_complies(const nw_value *expected, const nw_value *actual) {
         case NW_VAL_BOOL:
                 return expected->b == actual->b;
         case NW_VAL_UNSET:
+        case NW_VAL_TEXT:
                 return false;
         case NW_VAL_LIMIT:
                 /* Case-sensitive: the API's enum is lowercase, and a fix must write exactly the configured value. */
@@ -331,6 +339,12 @@ static int judge_dvpg(nw_findings *f, const nw_inventory *inv, const nw_policy_c
         f->portgroups++;
 
         sw = nw_inventory_get_switch(inv, pg->switch_moref);
+        /* What MAC learning needs to know comes from the switch: no switch, no verdict (the switch
+         * has its own unreadable finding). */
+        if (sw && sw->unreadable) {
+                f->portgroups--;
+                return 0;
+        }
         if (cfg->mac_learning)
                 available = policy_mac_learning_available(sw, pg, &why);
         else {
@@ -371,6 +385,48 @@ static int judge_stdpg(nw_findings *f, const nw_policy_cfg *cfg, const nw_stdpg 
         return judge_forged(f, cfg, &proto, pg->forged_transmits, "vSwitch", vswitch, why);
 }
 
+/* What the admin can do about an object nestwarden could not read. */
+static const char *unreadable_hint(const nw_unreadable *u) {
+        bool gone = u->fault && strcmp(u->fault, "ManagedObjectNotFound") == 0;
+
+        if (gone)
+                return "deleted while nestwarden read it; untag it if it is gone for good";
+        switch (u->kind) {
+        case NW_KIND_VM:
+                return "grant System.Read on the VM, or untag it";
+        case NW_KIND_DVPG:
+                return "grant System.Read on the portgroup (or on its switch or folder)";
+        case NW_KIND_PG:
+                return "check the host's networking; grant System.Read on the host";
+        case NW_KIND_NETWORK:
+                return "grant System.Read on the network the VM is connected to";
+        case NW_KIND_SWITCH:
+                return "grant System.Read on the distributed switch: its portgroups cannot be judged without it";
+        case NW_KIND_HOST:
+                return "grant System.Read on the host: its standard portgroups cannot be judged without it";
+        }
+        return "";
+}
+
+static int judge_unreadable(nw_findings *f, const nw_unreadable *u) {
+        nw_finding x = {
+                .kind = u->kind,
+                .object = u->object,
+                .name = u->name ? u->name : u->object,
+                .check = NW_CHECK_UNREADABLE,
+                .expected = { .type = NW_VAL_TEXT, .limit = -1, .text = "readable" },
+                /* The fault type alone fits a table column; the property and the remedy go to the hint. */
+                .actual = { .type = NW_VAL_TEXT, .limit = -1, .text = u->fault ? u->fault : "missing" },
+        };
+        int n;
+
+        n = snprintf(x.hint, sizeof(x.hint), "%s: %s", u->what, unreadable_hint(u));
+        if (n >= (int) sizeof(x.hint))
+                utf8_trim_partial(x.hint);
+        f->unreadable++;
+        return findings_push(f, &x);
+}
+
 static int finding_cmp(const void *a, const void *b) {
         const nw_finding *x = a, *y = b;
         int c;
@@ -402,6 +458,8 @@ int policy_evaluate(const nw_inventory *inv, const nw_policy_cfg *cfg, nw_findin
                 r = judge_dvpg(&f, inv, cfg, &inv->dvpgs[i]);
         for (size_t i = 0; cfg->standard_portgroups && i < inv->n_stdpgs && r >= 0; i++)
                 r = judge_stdpg(&f, cfg, &inv->stdpgs[i]);
+        for (size_t i = 0; i < inv->n_unreadable && r >= 0; i++)
+                r = judge_unreadable(&f, &inv->unreadable[i]);
         if (r < 0)
                 return r;
 

@@ -15,12 +15,6 @@ typedef struct nw_policy_cfg {
 
 void nw_policy_cfg_defaults(nw_policy_cfg *cfg);
 
-typedef enum nw_kind {
-        NW_KIND_VM,
-        NW_KIND_DVPG,
-        NW_KIND_PG,
-} nw_kind;
-
 typedef enum nw_check {
         NW_CHECK_NESTED_HV,
         NW_CHECK_NESTED_HV_SUPPORTED,
@@ -29,6 +23,7 @@ typedef enum nw_check {
         NW_CHECK_FORGED_TRANSMITS,
         NW_CHECK_MAC_CHANGES,
         NW_CHECK_MAC_LEARNING_LIMIT,
+        NW_CHECK_UNREADABLE,      /* the object could not be read: no verdict, exit UNKNOWN */
         _NW_CHECK_MAX,
 } nw_check;
 
@@ -36,6 +31,7 @@ typedef enum nw_value_type {
         NW_VAL_BOOL,
         NW_VAL_UNSET,  /* the property was absent */
         NW_VAL_LIMIT,  /* MAC learning limit + limit policy */
+        NW_VAL_TEXT,   /* words: "readable" expected, "NoPermission on name" actual */
 } nw_value_type;
 
 typedef struct nw_value {
@@ -43,6 +39,7 @@ typedef struct nw_value {
         bool b;
         int64_t limit;            /* -1: absent */
         const char *limit_policy; /* borrowed; NULL: absent */
+        const char *text;         /* NW_VAL_TEXT, borrowed */
 } nw_value;
 
 typedef struct nw_finding {
@@ -60,6 +57,7 @@ typedef struct nw_findings {
         nw_finding *v;
         size_t n, cap;
         size_t vms, templates, portgroups; /* what was checked */
+        size_t unreadable;        /* findings of check unreadable: compliance is unknown while > 0 */
 } nw_findings;
 
 void nw_findings_free(nw_findings *f);
@@ -68,7 +66,9 @@ static inline void nw_findings_freep(nw_findings *f) {
 }
 #define _cleanup_findings_ _cleanup_(nw_findings_freep)
 
-/* Judges every VM, DV portgroup and standard portgroup in inv. Findings borrow strings from inv, so
+/* Judges every VM, DV portgroup and standard portgroup in inv, and turns each unreadable object into
+ * a finding of check unreadable (a DV portgroup on an unreadable switch is not judged: what it
+ * needs is not known). Findings borrow strings from inv, so
  * inv must outlive out. Sorted by (object, check). 0 or -ENOMEM; out is empty on failure. */
 int policy_evaluate(const nw_inventory *inv, const nw_policy_cfg *cfg, nw_findings *out);
 

@@ -342,6 +342,10 @@ static bool fix_build(nw_fix *fix, const nw_inventory *inv, const group *g, cons
                         return false;
                 build_stdpg(fix, g, fix->stdpg, unfixable, size);
                 return true;
+        case NW_KIND_NETWORK:
+        case NW_KIND_SWITCH:
+        case NW_KIND_HOST:
+                return false; /* only ever unreadable findings: nothing to fix */
         }
         return false;
 }
@@ -525,7 +529,8 @@ int remedy_plan(const nw_inventory *inv, const nw_findings *f, const nw_policy_c
                        strcmp(f->v[i + g.n].object, g.v[0].object) == 0)
                         g.n++;
                 i += g.n;
-                if (!g.v[0].object)
+                /* Nothing was read, so there is nothing to write back: never act on a guess. */
+                if (!g.v[0].object || group_find(&g, NW_CHECK_UNREADABLE))
                         continue;
 
                 if (!fix_build(fix, inv, &g, pol, unfixable, sizeof(unfixable))) {

@@ -23,6 +23,9 @@ int report_value_string(const nw_value *v, char *buf, size_t size) {
         case NW_VAL_UNSET:
                 n = snprintf(buf, size, "unset");
                 break;
+        case NW_VAL_TEXT:
+                n = snprintf(buf, size, "%s", v->text ? v->text : "");
+                break;
         case NW_VAL_LIMIT:
                 if (v->limit >= 0)
                         n = snprintf(buf, size, "%lld/%s", (long long) v->limit,
@@ -69,6 +72,8 @@ static int json_add_value(json_object *o, const char *key, const nw_value *v) {
                 return json_add(o, key, json_object_new_boolean(v->b));
         case NW_VAL_UNSET:
                 return json_add(o, key, json_object_new_string("unset"));
+        case NW_VAL_TEXT:
+                return json_add_string(o, key, v->text ? v->text : "");
         case NW_VAL_LIMIT:
                 break;
         default:
@@ -155,6 +160,8 @@ static int checked_json(const nw_findings *f, json_object **ret) {
                 r = json_add(o, "templates", json_object_new_int64((int64_t) f->templates));
         if (r >= 0)
                 r = json_add(o, "portgroups", json_object_new_int64((int64_t) f->portgroups));
+        if (r >= 0)
+                r = json_add(o, "unreadable", json_object_new_int64((int64_t) f->unreadable));
         if (r < 0)
                 return r;
 
@@ -316,7 +323,7 @@ static const struct {
         [COL_NAME] = { "NAME", 20 },
         [COL_CHECK] = { "CHECK", 19 },
         [COL_EXPECTED] = { "EXPECTED", 11 },
-        [COL_ACTUAL] = { "ACTUAL", 11 },
+        [COL_ACTUAL] = { "ACTUAL", 12 }, /* NoPermission */
         [COL_HINT] = { "HINT", SIZE_MAX },
 };
 
@@ -443,10 +450,14 @@ int report_table(const char *vcenter, const nw_findings *f, char **ret) {
                       f->vms, plural(f->vms), f->templates, plural(f->templates),
                       f->portgroups, plural(f->portgroups));
         if (f->n > 0)
-                nw_buf_printf(&b, "%zu finding%s on %zu object%s\n",
-                              f->n, plural(f->n), n_objects, plural(n_objects));
+                nw_buf_printf(&b, "%zu finding%s on %zu object%s", f->n, plural(f->n), n_objects, plural(n_objects));
         else
-                nw_buf_puts(&b, "compliant\n");
+                nw_buf_puts(&b, "compliant");
+        /* Never a bare count: the admin must see that the verdict is incomplete. */
+        if (f->unreadable > 0)
+                nw_buf_printf(&b, "; %zu object%s could not be read: compliance unknown", f->unreadable,
+                              plural(f->unreadable));
+        nw_buf_puts(&b, "\n");
 
         /* Appends latch their failure in b.oom, so one check covers them all. */
         out = nw_buf_steal(&b);

@@ -1,6 +1,7 @@
 /* SOAP for vim25: envelopes with escaping on the way out, replies and faults parsed on the way in. */
 #pragma once
 
+#include <libxml/hash.h>
 #include <libxml/tree.h>
 
 #include "http.h"
@@ -47,3 +48,12 @@ static inline void xmlFreeDocp(xmlDoc **d) {
                 xmlFreeDoc(*d);
 }
 #define _cleanup_xmldoc_ _cleanup_(xmlFreeDocp)
+static inline void xmlFreep(xmlChar **p) {
+        if (*p)
+                xmlFree(*p);
+}
+static inline void xmlHashFreep(xmlHashTable **h) {
+        if (*h)
+                xmlHashFree(*h, NULL);
+}
+#define _cleanup_xmlhash_ _cleanup_(xmlHashFreep)

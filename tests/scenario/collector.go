@@ -94,6 +94,23 @@ func (pc *pagingCollector) page(objects []types.ObjectContent, size int32) *type
 	return &types.RetrieveResult{Token: token, Objects: objects[:size]}
 }
 
+// endless hands out objects with a token that continues into the same objects again, forever.
+func (pc *pagingCollector) endless(objects []types.ObjectContent) *types.RetrieveResult {
+	token := strconv.FormatInt(atomic.AddInt64(&tokenSerial, 1), 10)
+	pc.pmu.Lock()
+	if pc.pending == nil {
+		pc.pending = make(map[string]pendingResult)
+	}
+	pc.pending[token] = pendingResult{objects: objects, size: -1}
+	pc.order = append(pc.order, token)
+	for len(pc.order) > maxPendingResults {
+		delete(pc.pending, pc.order[0])
+		pc.order = pc.order[1:]
+	}
+	pc.pmu.Unlock()
+	return &types.RetrieveResult{Token: token, Objects: objects}
+}
+
 func (pc *pagingCollector) take(token string) (pendingResult, bool) {
 	pc.pmu.Lock()
 	defer pc.pmu.Unlock()
@@ -117,10 +134,25 @@ func (pc *pagingCollector) RetrievePropertiesEx(ctx *simulator.Context, r *types
 	}
 	res := pc.PropertyCollector.RetrievePropertiesEx(ctx, r)
 	body, ok := res.(*methods.RetrievePropertiesExBody)
-	if !ok || body.Fault_ != nil || body.Res == nil || body.Res.Returnval == nil {
+	if !ok || body.Fault_ != nil || body.Res == nil {
 		return res
 	}
-	objects := body.Res.Returnval.Objects
+	var objects []types.ObjectContent
+	if body.Res.Returnval != nil {
+		objects = body.Res.Returnval.Objects
+	}
+	if ctx.Session != nil {
+		d := currentDeny()
+		if d.EmptyReply {
+			body.Res.Returnval = nil
+			return body
+		}
+		objects = denyObjects(d, r.SpecSet, objects)
+		if d.EndlessToken && len(objects) > 0 {
+			body.Res.Returnval = pc.endless(objects[:1])
+			return body
+		}
+	}
 	if ctx.Session == nil {
 		// Only SessionManager gets here: vCenter leaves currentSession unset, without vcsim's
 		// NotAuthenticated entries, and that is how clients notice their session has gone.
@@ -157,6 +189,10 @@ func (pc *pagingCollector) ContinueRetrievePropertiesEx(ctx *simulator.Context, 
 	rest, ok := pc.take(r.Token)
 	if !ok {
 		body.Fault_ = invalidToken()
+		return body
+	}
+	if rest.size < 0 {
+		body.Res = &types.ContinueRetrievePropertiesExResponse{Returnval: *pc.endless(rest.objects)}
 		return body
 	}
 	body.Res = &types.ContinueRetrievePropertiesExResponse{Returnval: *pc.page(rest.objects, rest.size)}
@@ -217,6 +253,9 @@ func (pc *pagingCollector) WaitForUpdatesEx(ctx *simulator.Context, r *types.Wai
 	}
 	pc.touch()
 	res := pc.PropertyCollector.WaitForUpdatesEx(ctx, r)
+	if body, ok := res.(*methods.WaitForUpdatesExBody); ok && body.Res != nil {
+		denyUpdates(currentDeny(), body.Res.Returnval)
+	}
 	if r.Version == "" {
 		ctx.Map.RemoveHandler(&pc.PropertyCollector)
 		pc.pmu.Lock()

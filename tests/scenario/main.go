@@ -66,6 +66,7 @@ func run() error {
 	flag.BoolVar(&explicitBacking, "explicit-backing", false,
 		"report backingType \"standard\" on non-NSX DV portgroups (pyVmomi 6.7 cannot parse it)")
 	flag.Var(races, "race-dvpg", "DV portgroup `name`s (repeatable, or comma-separated) whose first reconfiguration meets another admin's (VLAN 42, ConcurrentAccess)")
+	flag.StringVar(&denyFile, "deny", "", "JSON `file` naming objects the account may not read (see deny.go), read at every retrieval")
 	flag.BoolVar(&verb, "v", false, "log simulator activity to stderr")
 	flag.BoolVar(&simulator.Trace, "trace", false, "dump SOAP traffic to stderr")
 	flag.Parse()

@@ -38,7 +38,41 @@ static void diff(nw_finding *a, size_t na, nw_finding *b, size_t nb, const char 
         drift_set_free(&sb);
 }
 
+static bool unobserved_vm_9(void *userdata, const char *object) {
+        return strcmp(object, "vm-9") == 0;
+}
+
+/* An object that could not be read keeps its drift: neither resolved nor reported again. */
+static void test_carry(void) {
+        nw_finding old[] = { F("vm-9", NW_CHECK_NESTED_HV, false), F("vm-1", NW_CHECK_NESTED_HV, false) };
+        nw_finding now[] = { F("vm-9", NW_CHECK_UNREADABLE, false) };
+        nw_finding back[] = { F("vm-9", NW_CHECK_NESTED_HV, false) };
+        nw_findings fo = { .v = old, .n = 2 }, fn = { .v = now, .n = 1 }, fb = { .v = back, .n = 1 };
+        nw_drift_set so = {}, sn = {}, sb = {};
+
+        CHECK_INTEQ(drift_set_from(&fo, &so), 0);
+        CHECK_INTEQ(drift_set_from(&fn, &sn), 0);
+        CHECK_INTEQ(drift_set_from(&fb, &sb), 0);
+        CHECK_INTEQ(drift_carry(&so, &sn, unobserved_vm_9, NULL), 0);
+        CHECK_INTEQ(sn.n, 2);
+        log_buf[0] = '\0';
+        CHECK_INTEQ(drift_diff(&so, &sn, NULL, record, NULL), 0);
+        /* vm-1 was read and is fine now; vm-9's nested_hv stays; its unreadable finding is news. */
+        CHECK_STREQ(log_buf, "resolved vm-1/nested_hv true->false;drift vm-9/unreadable true->false;");
+        /* Readable again and still drifting: only the unreadable entry resolves. */
+        log_buf[0] = '\0';
+        CHECK_INTEQ(drift_diff(&sn, &sb, NULL, record, NULL), 0);
+        CHECK_STREQ(log_buf, "resolved vm-9/unreadable true->false;");
+        /* Carrying twice adds nothing. */
+        CHECK_INTEQ(drift_carry(&so, &sn, unobserved_vm_9, NULL), 0);
+        CHECK_INTEQ(sn.n, 2);
+        drift_set_free(&so);
+        drift_set_free(&sn);
+        drift_set_free(&sb);
+}
+
 int main(void) {
+        test_carry();
         /* Findings sort checks by enum; the drift set re-sorts by name, so order in = order out. */
         nw_finding old[] = { F("vm-1", NW_CHECK_NESTED_HV, false), F("dvportgroup-2", NW_CHECK_PROMISCUOUS, true),
                              F("dvportgroup-2", NW_CHECK_FORGED_TRANSMITS, false), F("gone-1", NW_CHECK_MAC_LEARNING, false) };

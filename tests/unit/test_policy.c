@@ -516,7 +516,7 @@ static void test_mac_learning_available(void) {
 static void test_strings(void) {
         static const char *const checks[] = {
                 "nested_hv", "nested_hv_supported", "mac_learning", "promiscuous",
-                "forged_transmits", "mac_changes", "mac_learning_limit",
+                "forged_transmits", "mac_changes", "mac_learning_limit", "unreadable",
         };
         nw_policy_cfg cfg;
 
@@ -528,6 +528,9 @@ static void test_strings(void) {
         CHECK_STREQ(nw_kind_to_string(NW_KIND_VM), "vm");
         CHECK_STREQ(nw_kind_to_string(NW_KIND_DVPG), "dvportgroup");
         CHECK_STREQ(nw_kind_to_string(NW_KIND_PG), "portgroup");
+        CHECK_STREQ(nw_kind_to_string(NW_KIND_NETWORK), "network");
+        CHECK_STREQ(nw_kind_to_string(NW_KIND_SWITCH), "switch");
+        CHECK_STREQ(nw_kind_to_string(NW_KIND_HOST), "host");
         CHECK(!nw_kind_to_string((nw_kind) 42));
 
         nw_policy_cfg_defaults(&cfg);
@@ -556,7 +559,69 @@ static void test_facts_lookup(void) {
         CHECK(!nw_inventory_get_network(NULL, "network-5"));
 }
 
+/* What was not read gets a finding of its own, never a pass; what depends on it is not judged. */
+static void test_unreadable(void) {
+        _cleanup_inventory_ nw_inventory inv = {};
+        _cleanup_findings_ nw_findings f = {};
+        const nw_policy_cfg cfg = make_pol(0);
+        const mac_spec bad = MAC(YES, NO, NO, NO, 4096, "drop");
+        const sec_spec nosec = {};
+
+        add_vm(&inv, "vm-1", "ok", YES, YES, 14, "poweredOff");
+        add_switch(&inv, "dvs-1", "7.0.0", YES);
+        add_switch(&inv, "dvs-2", "7.0.0", YES);
+        inv.switches[1].unreadable = true;
+        add_dvpg(&inv, "dvportgroup-1", "judged", "dvs-1", &bad, &nosec);
+        add_dvpg(&inv, "dvportgroup-2", "behind-unreadable-switch", "dvs-2", &bad, &nosec);
+        CHECK_INTEQ(nw_inventory_add_unreadable(&inv, NW_KIND_VM, "vm-2", NULL, "NoPermission", "NoPermission on name"), 0);
+        CHECK_INTEQ(nw_inventory_add_unreadable(&inv, NW_KIND_VM, "vm-2", "again", NULL, "twice"), 0);
+        CHECK_INTEQ(nw_inventory_add_unreadable(&inv, NW_KIND_SWITCH, "dvs-2", "sw", NULL, "not returned by vCenter"), 0);
+        CHECK_INTEQ(nw_inventory_add_unreadable(&inv, NW_KIND_HOST, "host-9", NULL, "ManagedObjectNotFound",
+                                                "ManagedObjectNotFound on name"), 0);
+        CHECK_INTEQ(inv.n_unreadable, 3);
+
+        CHECK_INTEQ(policy_evaluate(&inv, &cfg, &f), 0);
+        CHECK_INTEQ(f.unreadable, 3);
+        CHECK_INTEQ(f.vms, 1);
+        CHECK_INTEQ(f.portgroups, 1); /* dvportgroup-2 is not judged: its switch was not read */
+        for (size_t i = 0; i < f.n; i++)
+                CHECK(strcmp(f.v[i].object, "dvportgroup-2") != 0);
+
+        for (size_t i = 0; i < f.n; i++) {
+                const nw_finding *x = &f.v[i];
+
+                if (x->check != NW_CHECK_UNREADABLE)
+                        continue;
+                CHECK_INTEQ(x->expected.type, NW_VAL_TEXT);
+                CHECK_STREQ(x->expected.text, "readable");
+                if (strcmp(x->object, "vm-2") == 0) {
+                        CHECK_INTEQ(x->kind, NW_KIND_VM);
+                        CHECK_STREQ(x->name, "vm-2"); /* no name known: the moref stands in */
+                        CHECK_STREQ(x->actual.text, "NoPermission");
+                        CHECK_STREQ(x->hint, "NoPermission on name: grant System.Read on the VM, or untag it");
+                } else if (strcmp(x->object, "dvs-2") == 0) {
+                        CHECK_INTEQ(x->kind, NW_KIND_SWITCH);
+                        CHECK_STREQ(x->actual.text, "missing");
+                        CHECK(strstr(x->hint, "not returned by vCenter: grant System.Read on the distributed switch"));
+                } else {
+                        CHECK_STREQ(x->object, "host-9");
+                        CHECK_STREQ(x->actual.text, "ManagedObjectNotFound");
+                        CHECK(strstr(x->hint, "deleted while nestwarden read it"));
+                }
+        }
+
+        /* Unobserved: unreadable itself, a DV portgroup on an unreadable switch, a standard portgroup on an
+         * unreadable host; not what was judged. */
+        CHECK(nw_inventory_unobserved(&inv, "vm-2"));
+        CHECK(nw_inventory_unobserved(&inv, "dvportgroup-2"));
+        CHECK(nw_inventory_unobserved(&inv, "host-9/VM Network"));
+        CHECK(!nw_inventory_unobserved(&inv, "host-90/VM Network"));
+        CHECK(!nw_inventory_unobserved(&inv, "dvportgroup-1"));
+        CHECK(!nw_inventory_unobserved(&inv, "vm-1"));
+}
+
 int main(void) {
+        test_unreadable();
         test_vms();
         test_dvpgs();
         test_stdpgs();
