@@ -122,6 +122,10 @@ unsigned long nw_http_requests(const nw_http *h) {
         return h->requests;
 }
 
+const volatile sig_atomic_t *nw_http_abort_flag(const nw_http *h) {
+        return h->opts.abort_flag;
+}
+
 static int map_curl_error(CURLcode cc) {
         switch (cc) {
         case CURLE_COULDNT_CONNECT:

@@ -53,3 +53,6 @@ void nw_http_add_timeout_ms(nw_http *h, long ms);
 
 /* How many requests went out on this handle, for benchmarks and --stats. */
 unsigned long nw_http_requests(const nw_http *h);
+
+/* The abort flag the handle was made with (NULL: none), for work on a reply that must yield to it too. */
+const volatile sig_atomic_t *nw_http_abort_flag(const nw_http *h);

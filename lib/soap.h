@@ -19,6 +19,12 @@ int soap_call(nw_http *h, const char *url, const char *version, const char *meth
 /* Parses a reply body; exposed for the unit tests. Same results as soap_call after the transfer. */
 int soap_parse_reply(const char *body, size_t len, long status, const char *method, xmlDoc **ret_doc,
                      xmlNode **ret_result, nw_err *err);
+/* The same, stopping (-ECANCELED) as soon as *abort_flag is set. Either way a reply with a DTD or an
+ * entity declaration, or nested deeper than 64 elements, is refused (-NW_EREPLY) before anything in
+ * it is expanded. */
+int soap_parse_reply_abortable(const char *body, size_t len, long status, const char *method,
+                               const volatile sig_atomic_t *abort_flag, xmlDoc **ret_doc, xmlNode **ret_result,
+                               nw_err *err);
 
 /* Tree walking by local name (vCenter and the simulator differ in prefixes, never in names). */
 xmlNode *soap_child(const xmlNode *parent, const char *name);

@@ -41,7 +41,8 @@ static const struct {
           -NW_EFAULT, "ServerFaultCode", "Login: ServerFaultCode: (no message)" },
         { "HTTP 500 without a fault", 500, HEAD "<LoginResponse/>" TAIL, -NW_EREPLY, "",
           "Login: HTTP 500 without a SOAP fault" },
-        { "not XML", 502, "<html>Bad gateway", -NW_EREPLY, "", "Login: HTTP 502 with a reply that is not XML" },
+        { "not XML", 502, "<html>Bad gateway", -NW_EREPLY, "",
+          "Login: HTTP 502 with a reply that is not XML (line 1: Premature end of data in tag html line 1)" },
         { "not an envelope", 200, "<?xml version=\"1.0\"?><a/>", -NW_EREPLY, "",
           "Login: HTTP 200: reply is not a SOAP envelope" },
         { "wrong response element", 200, HEAD "<LogoutResponse xmlns=\"urn:vim25\"/>" TAIL, -NW_EREPLY, "",
@@ -129,8 +130,109 @@ static void test_retrieve_body(void) {
         nw_buf_free(&b);
 }
 
+/* HEAD without its XML declaration, for bodies that put a DOCTYPE in front. */
+#define ENV                                                                                          \
+        "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" "             \
+        "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"><soapenv:Body>"
+#define LOGIN_OK "<LoginResponse xmlns=\"urn:vim25\"><returnval><key>k</key></returnval></LoginResponse>" TAIL
+#define LAUGHS                                                                                       \
+        "<!ENTITY lol \"lol\"><!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">"  \
+        "<!ENTITY lol2 \"&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;\">"             \
+        "<!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">"             \
+        "<!ENTITY lol4 \"&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;\">"             \
+        "<!ENTITY lol5 \"&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;\">"             \
+        "<!ENTITY lol6 \"&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;\">"             \
+        "<!ENTITY lol7 \"&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;\">"             \
+        "<!ENTITY lol8 \"&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;\">"             \
+        "<!ENTITY lol9 \"&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;\">"
+
+/* A nest of depth elements in all: Envelope, Body, LoginResponse, returnval, then x/x/... */
+static char *nested(unsigned depth) {
+        nw_buf b = {};
+
+        nw_buf_puts(&b, HEAD "<LoginResponse xmlns=\"urn:vim25\"><returnval>");
+        for (unsigned i = 4; i < depth; i++)
+                nw_buf_puts(&b, "<x>");
+        for (unsigned i = 4; i < depth; i++)
+                nw_buf_puts(&b, "</x>");
+        nw_buf_puts(&b, "</returnval></LoginResponse>" TAIL);
+        return b.data;
+}
+
+static int parse(const char *body, size_t len, const volatile sig_atomic_t *abort_flag, nw_err *err) {
+        xmlDoc *doc = NULL;
+        xmlNode *res = NULL;
+        int r;
+
+        *err = (nw_err) {};
+        r = soap_parse_reply_abortable(body, len, 200, "Login", abort_flag, &doc, &res, err);
+        CHECK((r < 0) == (doc == NULL));
+        if (doc)
+                xmlFreeDoc(doc);
+        return r;
+}
+
+static void test_hostile(void) {
+        static const char dtd_refused[] =
+                "Login: HTTP 200: reply carries a DTD (<!DOCTYPE>), which vCenter never sends: refused";
+        static const struct {
+                const char *what, *body;
+        } with_dtd[] = {
+                { "billion laughs in an attribute",
+                  "<?xml version=\"1.0\"?><!DOCTYPE soapenv:Envelope [" LAUGHS "]>" ENV
+                  "<LoginResponse xmlns=\"urn:vim25\"><returnval a=\"&lol9;\"><key>k</key></returnval>"
+                  "</LoginResponse>" TAIL },
+                { "billion laughs in text",
+                  "<!DOCTYPE soapenv:Envelope [" LAUGHS "]>" ENV
+                  "<LoginResponse xmlns=\"urn:vim25\"><returnval><key>&lol9;</key></returnval></LoginResponse>" TAIL },
+                { "external entity (XXE)",
+                  "<!DOCTYPE soapenv:Envelope [<!ENTITY xxe SYSTEM \"file:///etc/hostname\">]>" ENV
+                  "<LoginResponse xmlns=\"urn:vim25\"><returnval><key>&xxe;</key></returnval></LoginResponse>" TAIL },
+                { "external DTD", "<!DOCTYPE soapenv:Envelope SYSTEM \"file:///etc/hostname\">" ENV LOGIN_OK },
+                { "parameter entity",
+                  "<!DOCTYPE x [<!ENTITY % p SYSTEM \"http://127.0.0.1:1/x.dtd\"> %p;]>" ENV LOGIN_OK },
+                { "DOCTYPE after comments, blanks and a PI",
+                  "<?xml version=\"1.0\"?>\n<!-- hi -->\n\t <?pi x?><!DOCTYPE\n\tsoapenv:Envelope\n[\n"
+                  "<!ENTITY a \"b\">]>" ENV
+                  "<LoginResponse xmlns=\"urn:vim25\"><returnval><key>&a;</key></returnval></LoginResponse>" TAIL },
+                { "empty internal subset", "<!DOCTYPE soapenv:Envelope []>" ENV LOGIN_OK },
+        };
+        /* UTF-16 with a BOM: the reply is read as UTF-8 whatever it says, so this is not XML at all. */
+        static const char utf16[] = "\xff\xfe<\0!\0D\0O\0C\0T\0Y\0P\0E\0 \0x\0 \0[\0]\0>\0<\0x\0/\0>\0";
+        static const char entity_outside[] = "<!ENTITY a \"b\"><a>&a;</a>";
+        volatile sig_atomic_t abort_flag = 1;
+        _cleanup_free_ char *ok = nested(64), *deep = nested(65), *very_deep = nested(100000);
+        nw_err err;
+
+        for (size_t i = 0; i < ELEMENTSOF(with_dtd); i++) {
+                if (parse(with_dtd[i].body, strlen(with_dtd[i].body), NULL, &err) != -NW_EREPLY)
+                        fprintf(stderr, "case '%s'\n", with_dtd[i].what);
+                CHECK_INTEQ(err.code, -NW_EREPLY);
+                CHECK_STREQ(err.msg, dtd_refused);
+        }
+        CHECK_INTEQ(parse(utf16, sizeof(utf16) - 1, NULL, &err), -NW_EREPLY);
+        CHECK(strstr(err.msg, "Login: HTTP 200 with a reply that is not XML") == err.msg);
+        /* An entity declaration outside a DTD is not XML either. */
+        CHECK_INTEQ(parse(entity_outside, strlen(entity_outside), NULL, &err), -NW_EREPLY);
+        CHECK(strstr(err.msg, "Login: HTTP 200 with a reply that is not XML (line 1: ") == err.msg);
+
+        /* The depth limit: 64 levels are fine, 65 are not, and 100000 are refused by the same check. */
+        CHECK_INTEQ(parse(ok, strlen(ok), NULL, &err), 0);
+        CHECK_INTEQ(parse(deep, strlen(deep), NULL, &err), -NW_EREPLY);
+        CHECK_STREQ(err.msg, "Login: HTTP 200: reply nested deeper than 64 elements: refused");
+        CHECK_INTEQ(parse(very_deep, strlen(very_deep), NULL, &err), -NW_EREPLY);
+        CHECK_STREQ(err.msg, "Login: HTTP 200: reply nested deeper than 64 elements: refused");
+
+        /* The abort flag (SIGTERM in `run`) stops a parse. */
+        CHECK_INTEQ(parse(ok, strlen(ok), &abort_flag, &err), -ECANCELED);
+        CHECK_STREQ(err.msg, "Login: HTTP 200: parsing the reply aborted");
+        abort_flag = 0;
+        CHECK_INTEQ(parse(ok, strlen(ok), &abort_flag, &err), 0);
+}
+
 int main(void) {
         test_replies();
+        test_hostile();
         test_escaping();
         test_envelope();
         test_retrieve_body();
