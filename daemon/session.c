@@ -17,6 +17,7 @@ int session_open(const nw_config *cfg, const nw_http_opts *hooks, nw_session *s,
         opts.insecure = cfg->vcenter.insecure;
         opts.ca_file = cfg->vcenter.ca_file;
         opts.timeout = (long) cfg->vcenter.timeout;
+        opts.max_body = (size_t) cfg->vcenter.max_reply_size;
         r = nw_http_new(&opts, &s->http, err);
         if (r >= 0)
                 r = vc_connect(s->http, cfg->vcenter.url, &s->vc, err);

@@ -18,6 +18,7 @@ typedef enum key_type {
         KEY_INT,    /* int64_t in min..max */
         KEY_CHOICE, /* one of choices, copied into a char[size] */
         KEY_LIST,   /* comma-separated items into an nw_strv; empty means none */
+        KEY_SIZE,   /* int64_t bytes in min..max, with an optional K, M or G suffix (powers of 1024) */
 } key_type;
 
 typedef struct key_def {
@@ -49,6 +50,8 @@ static const key_def keys[] = {
         { "vcenter", "ca_file", KEY_PATH, FIELD(vcenter.ca_file) },
         { "vcenter", "timeout", KEY_INT, .min = 5, .max = 3600, FIELD(vcenter.timeout) },
         { "vcenter", "page_size", KEY_INT, .min = 1, .max = 10000, FIELD(vcenter.page_size) },
+        { "vcenter", "max_reply_size", KEY_SIZE, .min = 1 << 20, .max = INT64_C(1) << 30,
+          FIELD(vcenter.max_reply_size) },
 
         { "selection", "tag_category", KEY_STRING, FIELD(selection.tag_category), .def = "nested" },
         { "selection", "tag", KEY_STRING, FIELD(selection.tag), .def = "nested-hyperv" },
@@ -255,6 +258,34 @@ static int list_set(nw_strv *l, const char *value) {
         }
 }
 
+/* "67108864", "65536K", "64M", "1G": binary multiples, as systemd's size settings read them. */
+static int size_parse(const char *value, int64_t min, int64_t max, int64_t *ret) {
+        static const char units[] = "KMG";
+        char digits[32];
+        size_t n = strlen(value);
+        const char *u;
+        int shift = 0;
+        int64_t v;
+        int r;
+
+        if (n > 0 && (u = strchr(units, toupper((unsigned char) value[n - 1])))) {
+                shift = 10 * (int) (u - units + 1);
+                n--;
+        }
+        if (n == 0 || n >= sizeof(digits) || !isdigit((unsigned char) value[0]))
+                return -EINVAL;
+        memcpy(digits, value, n);
+        digits[n] = '\0';
+        r = nw_parse_int64(digits, 0, max >> shift, &v);
+        if (r < 0)
+                return r;
+        v <<= shift;
+        if (v < min)
+                return -ERANGE;
+        *ret = v;
+        return 0;
+}
+
 static int key_set(parse_state *st, const key_def *k, const char *value) {
         void *p = field(st->cfg, k);
         const char *why;
@@ -262,8 +293,8 @@ static int key_set(parse_state *st, const key_def *k, const char *value) {
         int64_t v;
         int r;
 
-        if (k->type != KEY_BOOL && k->type != KEY_INT && k->type != KEY_CHOICE && k->type != KEY_LIST &&
-            value[0] == '\0') {
+        if (k->type != KEY_BOOL && k->type != KEY_INT && k->type != KEY_SIZE && k->type != KEY_CHOICE &&
+            k->type != KEY_LIST && value[0] == '\0') {
                 if (k->required)
                         return line_error(st, "key '%s': must not be empty", k->name);
                 /* An empty assignment resets to the default, as in systemd unit files. */
@@ -330,6 +361,18 @@ static int key_set(parse_state *st, const key_def *k, const char *value) {
 
         case KEY_LIST:
                 return list_set(p, value);
+
+        case KEY_SIZE:
+                r = size_parse(value, k->min, k->max, &v);
+                if (r == -ERANGE)
+                        return line_error(st, "key '%s': %s is out of range %" PRId64 "M..%" PRId64 "M",
+                                          k->name, value, k->min >> 20, k->max >> 20);
+                if (r < 0)
+                        return line_error(st, "key '%s': '%s' is not a size (bytes, or a number with K, M or G; "
+                                          "range %" PRId64 "M..%" PRId64 "M)", k->name, value, k->min >> 20,
+                                          k->max >> 20);
+                *(int64_t *) p = v;
+                return 1;
         }
         return line_error(st, "key '%s': internal error: unknown type", k->name);
 }
@@ -428,6 +471,7 @@ static int config_defaults(nw_config *cfg) {
 
         cfg->vcenter.timeout = 60;
         cfg->vcenter.page_size = 1000;
+        cfg->vcenter.max_reply_size = 64 << 20;
         cfg->daemon.interval = 600;
         cfg->daemon.tag_refresh = 60;
         strcpy(cfg->daemon.mode, "report");

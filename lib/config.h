@@ -17,6 +17,7 @@ typedef struct nw_config {
                 char *ca_file;        /* NULL: system trust store */
                 int64_t timeout;      /* seconds per HTTP request */
                 int64_t page_size;    /* RetrievePropertiesEx maxObjects */
+        int64_t max_reply_size; /* bytes a reply may decode to */
         } vcenter;
         struct {
                 char *tag_category;

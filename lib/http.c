@@ -5,7 +5,10 @@
 #include <curl/curl.h>
 #include <string.h>
 
-#define DEFAULT_MAX_BODY (256u * 1024 * 1024)
+/* The largest legitimate replies measured against the scenario are about 2.6 MB (the first
+ * WaitForUpdatesEx update set for 1,000 tagged VMs) and 2.2 MB (a RetrievePropertiesEx page of 1,000
+ * VMs): 64 MiB is some 25 times that, and caps what a gzip bomb can inflate to. */
+#define DEFAULT_MAX_BODY (64u * 1024 * 1024)
 
 struct nw_http {
         CURL *curl;
@@ -84,7 +87,10 @@ int nw_http_new(const nw_http_opts *opts, nw_http **ret, nw_err *err) {
         curl_easy_setopt(c, CURLOPT_SSLVERSION, (long) CURL_SSLVERSION_TLSv1_2);
         /* In-memory cookie engine: carries vmware_soap_session for the life of the handle. */
         curl_easy_setopt(c, CURLOPT_COOKIEFILE, "");
+        /* The cap applies to the decoded body (write_cb sees what curl inflated); this one refuses a
+         * reply whose Content-Length alone says it is too big, before it is downloaded. */
         curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+        curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) h->opts.max_body);
         curl_easy_setopt(c, CURLOPT_USERAGENT, "nestwarden/" NW_VERSION);
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
@@ -124,6 +130,16 @@ unsigned long nw_http_requests(const nw_http *h) {
 
 const volatile sig_atomic_t *nw_http_abort_flag(const nw_http *h) {
         return h->opts.abort_flag;
+}
+
+static int too_big(const nw_http *h, nw_err *err) {
+        size_t cap = h->opts.max_body;
+
+        if (cap % (1024 * 1024) == 0)
+                return nw_errf(err, -EFBIG, "reply larger than %zu MiB (decoded): raise [vcenter] max_reply_size "
+                               "if this vCenter's replies really are that big", cap / (1024 * 1024));
+        return nw_errf(err, -EFBIG, "reply larger than %zu bytes (decoded): raise [vcenter] max_reply_size "
+                       "if this vCenter's replies really are that big", cap);
 }
 
 static int map_curl_error(CURLcode cc) {
@@ -208,8 +224,8 @@ int nw_http_do(nw_http *h, const nw_http_req *req, long *ret_status, nw_buf *ret
         curl_slist_free_all(hdrs);
 
         if (cc != CURLE_OK) {
-                if (h->too_big)
-                        return nw_errf(err, -EFBIG, "reply larger than %zu bytes", h->opts.max_body);
+                if (h->too_big || cc == CURLE_FILESIZE_EXCEEDED)
+                        return too_big(h, err);
                 r = map_curl_error(cc);
                 if (r == -ECANCELED)
                         return nw_errf(err, r, "request aborted");

@@ -9,7 +9,7 @@ typedef struct nw_http_opts {
         bool insecure;          /* skip peer and host verification */
         const char *ca_file;    /* PEM bundle; NULL: the system store */
         long timeout;           /* seconds for a whole request */
-        size_t max_body;        /* reply size cap; 0: 256 MiB */
+        size_t max_body;        /* cap on a reply's decoded size; 0: 64 MiB */
         /* Set (by a signal handler) to abort the request in flight within about a second. */
         const volatile sig_atomic_t *abort_flag;
         /* Called about once a second while a request is in flight (the daemon's watchdog). */

@@ -68,6 +68,7 @@ static void test_good(void) {
         CHECK(!cfg->vcenter.ca_file);
         CHECK_INTEQ(cfg->vcenter.timeout, 5);
         CHECK_INTEQ(cfg->vcenter.page_size, 10000);
+        CHECK_INTEQ(cfg->vcenter.max_reply_size, 16 << 20);
         CHECK_STREQ(cfg->selection.tag_category, "lab;nested");
         CHECK_STREQ(cfg->selection.tag, "hv # not a comment");
         CHECK(!cfg->policy.nested_hv);
@@ -117,6 +118,7 @@ static void test_good_ca(void) {
         CHECK(!cfg->vcenter.password_file);
         CHECK_INTEQ(cfg->vcenter.timeout, 3600);
         CHECK_INTEQ(cfg->vcenter.page_size, 1);
+        CHECK_INTEQ(cfg->vcenter.max_reply_size, INT64_C(1) << 30);
         CHECK_INTEQ(cfg->policy.mac_learning_limit, 4096);
 }
 
@@ -135,6 +137,7 @@ static void check_defaults(const nw_config *cfg) {
         CHECK_STREQ(cfg->policy.mac_learning_limit_policy, "drop");
         CHECK(cfg->policy.mac_learning_limit_policy == cfg->limit_policy_buf);
         CHECK(cfg->policy.standard_portgroups);
+        CHECK_INTEQ(cfg->vcenter.max_reply_size, 64 << 20);
         CHECK_INTEQ(cfg->daemon.interval, 600);
         CHECK_INTEQ(cfg->daemon.tag_refresh, 60);
         CHECK_STREQ(cfg->daemon.mode, "report");
@@ -286,6 +289,13 @@ static void test_bad(void) {
                 { "bad-exclude-twice", -NW_ECONFIG,
                   "config/bad-exclude-twice.conf:7: key 'exclude' given twice (first on line 5)" },
                 { "bad-interval", -NW_ECONFIG, "config/bad-interval.conf:5: key 'interval': 10 is out of range 30..86400" },
+                { "bad-reply-size", -NW_ECONFIG,
+                  "config/bad-reply-size.conf:5: key 'max_reply_size': '64MB' is not a size (bytes, or a number with "
+                  "K, M or G; range 1M..1024M)" },
+                { "bad-reply-size-high", -NW_ECONFIG,
+                  "config/bad-reply-size-high.conf:5: key 'max_reply_size': 2G is out of range 1M..1024M" },
+                { "bad-reply-size-low", -NW_ECONFIG,
+                  "config/bad-reply-size-low.conf:5: key 'max_reply_size': 1023K is out of range 1M..1024M" },
                 { "bad-log-level", -NW_ECONFIG,
                   "config/bad-log-level.conf:5: key 'log_level': 'verbose' is not one of err, warning, notice, info, debug" },
                 { "nonexistent", -ENOENT, "config/nonexistent.conf: cannot open: No such file or directory" },
