@@ -142,7 +142,7 @@ func (pc *pagingCollector) RetrievePropertiesEx(ctx *simulator.Context, r *types
 		objects = body.Res.Returnval.Objects
 	}
 	if ctx.Session != nil {
-		d := currentDeny()
+		d := denyFor(ctx)
 		if d.EmptyReply {
 			body.Res.Returnval = nil
 			return body
@@ -254,7 +254,7 @@ func (pc *pagingCollector) WaitForUpdatesEx(ctx *simulator.Context, r *types.Wai
 	pc.touch()
 	res := pc.PropertyCollector.WaitForUpdatesEx(ctx, r)
 	if body, ok := res.(*methods.WaitForUpdatesExBody); ok && body.Res != nil {
-		denyUpdates(currentDeny(), body.Res.Returnval)
+		denyUpdates(denyFor(ctx), body.Res.Returnval)
 	}
 	if r.Version == "" {
 		ctx.Map.RemoveHandler(&pc.PropertyCollector)

@@ -13,6 +13,7 @@
 //	{"no_permission": ["hv-ok-01", "dvs-66"], "hidden": ["hv-ok-02"],
 //	 "empty_reply": false, "endless_token": false}
 //
+// They apply to nestwarden's sessions only (its User-Agent), not to the tests' own.
 // Names are the objects' names (VMs, portgroups, switches, hosts). empty_reply answers every
 // RetrievePropertiesEx with an empty response (no returnval), as ESX has been seen to do for a
 // timed-out session; endless_token makes every page carry a continuation token that never ends,
@@ -24,6 +25,7 @@ import (
 	"fmt"
 	"io/ioutil"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/vmware/govmomi/simulator"
@@ -42,6 +44,16 @@ var (
 	denyFile string
 	denyMu   sync.Mutex
 )
+
+// denyFor is the rules for the session's account. The rules stand for the rights of nestwarden's
+// service account, so only sessions whose client says it is nestwarden get them: a test's own
+// pyVmomi session, acting as the admin, still reads everything.
+func denyFor(ctx *simulator.Context) denyRules {
+	if ctx.Session == nil || !strings.HasPrefix(ctx.Session.UserAgent, "nestwarden/") {
+		return denyRules{}
+	}
+	return currentDeny()
+}
 
 // currentDeny reads the rules again; a missing file means no rules, a broken one is reported on
 // stderr once per read and taken as no rules (a half-written file is the test's bug, not ours).
