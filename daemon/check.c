@@ -14,16 +14,14 @@ static double now_s(void) {
 }
 
 int fail_line(const nw_config *cfg, const nw_err *err) {
-        /* The one line an admin sees: say what to change where the cause is on our side. */
-        const char *hint = err->code == -NW_ETLS ? " (set [vcenter] ca_file to the CA bundle that signed "
-                                                   "vCenter's certificate)" : "";
-
+        /* The one line an admin sees. TLS errors carry their own hint (lib/tls.c): ca_file only
+         * where a CA is the fix. */
         char msg[sizeof(err->msg)];
 
         /* Fault strings and names come from vCenter: no escape sequences to the terminal. */
         report_sanitize(err->msg, msg, sizeof(msg));
         if (cfg)
-                fprintf(stderr, "nestwarden: vCenter %s: %s%s\n", cfg->vcenter.url, msg, hint);
+                fprintf(stderr, "nestwarden: vCenter %s: %s\n", cfg->vcenter.url, msg);
         else
                 fprintf(stderr, "nestwarden: %s\n", msg);
         return EXIT_UNKNOWN;

@@ -16,6 +16,7 @@ int session_open(const nw_config *cfg, const nw_http_opts *hooks, nw_session *s,
                 return r;
         opts.insecure = cfg->vcenter.insecure;
         opts.ca_file = cfg->vcenter.ca_file;
+        opts.thumbprint = cfg->vcenter.thumbprint;
         opts.timeout = (long) cfg->vcenter.timeout;
         opts.max_body = (size_t) cfg->vcenter.max_reply_size;
         r = nw_http_new(&opts, &s->http, err);

@@ -3,12 +3,16 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <syslog.h>
+
+#include "thumbprint.h"
 
 typedef enum key_type {
         KEY_STRING, /* non-empty text; empty means the default (or "missing" when required) */
@@ -19,6 +23,7 @@ typedef enum key_type {
         KEY_CHOICE, /* one of choices, copied into a char[size] */
         KEY_LIST,   /* comma-separated items into an nw_strv; empty means none */
         KEY_SIZE,   /* int64_t bytes in min..max, with an optional K, M or G suffix (powers of 1024) */
+        KEY_THUMBPRINT, /* SHA-256 certificate fingerprint, stored as "SHA256:" + 64 lowercase hex */
 } key_type;
 
 typedef struct key_def {
@@ -48,6 +53,7 @@ static const key_def keys[] = {
         { "vcenter", "password_file", KEY_PATH, FIELD(vcenter.password_file) },
         { "vcenter", "insecure", KEY_BOOL, FIELD(vcenter.insecure) },
         { "vcenter", "ca_file", KEY_PATH, FIELD(vcenter.ca_file) },
+        { "vcenter", "thumbprint", KEY_THUMBPRINT, FIELD(vcenter.thumbprint) },
         { "vcenter", "timeout", KEY_INT, .min = 5, .max = 3600, FIELD(vcenter.timeout) },
         { "vcenter", "page_size", KEY_INT, .min = 1, .max = 10000, FIELD(vcenter.page_size) },
         { "vcenter", "max_reply_size", KEY_SIZE, .min = 1 << 20, .max = INT64_C(1) << 30,
@@ -373,6 +379,19 @@ static int key_set(parse_state *st, const key_def *k, const char *value) {
                                           k->max >> 20);
                 *(int64_t *) p = v;
                 return 1;
+
+        case KEY_THUMBPRINT: {
+                uint8_t d[NW_THUMBPRINT_LEN];
+                char reason[256];
+
+                if (nw_thumbprint_parse(value, d, reason, sizeof(reason)) < 0)
+                        return line_error(st, "key '%s': %s", k->name, reason);
+                copy = malloc(NW_THUMBPRINT_STRLEN);
+                if (!copy)
+                        return -ENOMEM;
+                nw_thumbprint_format(d, copy);
+                return set_string(st, k, copy);
+        }
         }
         return line_error(st, "key '%s': internal error: unknown type", k->name);
 }
@@ -518,6 +537,17 @@ static int config_finish(parse_state *st) {
                                "insecure); drop one of them",
                                st->path, st->seen[k - keys], cfg->vcenter.ca_file);
         }
+        /* A pin replaces CA verification (host name and dates too), as vSphere's thumbprint trust does:
+         * a CA bundle beside it would be silently ignored, and insecure would contradict it. */
+        if (cfg->vcenter.thumbprint && (cfg->vcenter.insecure || cfg->vcenter.ca_file)) {
+                const key_def *k = key_find("vcenter", "thumbprint", NULL);
+
+                return nw_errf(&st->err, -NW_ECONFIG,
+                               "%s:%u: key 'thumbprint': the pin replaces CA verification; %s; drop one of them",
+                               st->path, st->seen[k - keys],
+                               cfg->vcenter.insecure ? "insecure = yes contradicts it"
+                                                     : "ca_file would be ignored beside it");
+        }
 
         cfg->policy.mac_learning_limit_policy = cfg->limit_policy_buf;
         return 0;
@@ -535,14 +565,37 @@ int cfg_log_level(const nw_config *cfg) {
 int cfg_load(const char *path, nw_config **ret, nw_err *err) {
         _cleanup_config_ nw_config *cfg = NULL;
         _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_close_ int fd = -EBADF;
         parse_state st = { .path = path };
+        struct stat sb;
         int r;
 
-        f = fopen(path, "re");
+        /* O_NONBLOCK and the S_ISREG check: a FIFO or device named by mistake is refused at once
+         * instead of hanging start-up (or a reload) on a read that never ends. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) {
+                r = -errno;
+                return nw_errf(err, r, "%s: cannot open: %s", path, strerror(-r));
+        }
+        if (fstat(fd, &sb) < 0) {
+                r = -errno;
+                return nw_errf(err, r, "%s: cannot stat: %s", path, strerror(-r));
+        }
+        if (!S_ISREG(sb.st_mode))
+                return nw_errf(err, -EBADFD, "%s: not a regular file but %s: --config must name the configuration file",
+                               path,
+                               S_ISDIR(sb.st_mode)    ? "a directory"
+                               : S_ISFIFO(sb.st_mode) ? "a FIFO"
+                               : S_ISCHR(sb.st_mode)  ? "a character device"
+                               : S_ISBLK(sb.st_mode)  ? "a block device"
+                               : S_ISSOCK(sb.st_mode) ? "a socket"
+                                                      : "something else");
+        f = fdopen(fd, "re");
         if (!f) {
                 r = -errno;
                 return nw_errf(err, r, "%s: cannot open: %s", path, strerror(-r));
         }
+        fd = -EBADF; /* f owns it now */
 
         cfg = calloc(1, sizeof(*cfg));
         if (!cfg)
@@ -591,6 +644,7 @@ void cfg_free(nw_config *cfg) {
         free(cfg->vcenter.user);
         free(cfg->vcenter.password_file);
         free(cfg->vcenter.ca_file);
+        free(cfg->vcenter.thumbprint);
         free(cfg->selection.tag_category);
         free(cfg->selection.tag);
         nw_strv_free(&cfg->remediation.exclude);

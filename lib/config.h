@@ -15,6 +15,7 @@ typedef struct nw_config {
                 char *password_file;  /* NULL: use $CREDENTIALS_DIRECTORY/vcenter-password */
                 bool insecure;        /* skip TLS verification */
                 char *ca_file;        /* NULL: system trust store */
+                char *thumbprint;     /* "SHA256:" + 64 lowercase hex: pin this certificate; NULL: none */
                 int64_t timeout;      /* seconds per HTTP request */
                 int64_t page_size;    /* RetrievePropertiesEx maxObjects */
         int64_t max_reply_size; /* bytes a reply may decode to */

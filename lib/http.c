@@ -5,6 +5,8 @@
 #include <curl/curl.h>
 #include <string.h>
 
+#include "tls.h"
+
 /* The largest legitimate replies measured against the scenario are about 2.6 MB (the first
  * WaitForUpdatesEx update set for 1,000 tagged VMs) and 2.2 MB (a RetrievePropertiesEx page of 1,000
  * VMs): 64 MiB is some 25 times that, and caps what a gzip bomb can inflate to. */
@@ -18,6 +20,7 @@ struct nw_http {
         unsigned long requests;
         nw_http_trace_fn trace;
         void *trace_userdata;
+        nw_tls tls;
         char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -43,6 +46,10 @@ static int progress_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
         return h->opts.abort_flag && *h->opts.abort_flag;
 }
 
+static CURLcode ssl_ctx_cb(CURL *curl, void *ssl_ctx, void *userdata) {
+        return (CURLcode) nw_tls_ctx_setup(curl, ssl_ctx, userdata);
+}
+
 static void curl_global_once(void) {
         static bool done;
 
@@ -66,6 +73,18 @@ int nw_http_new(const nw_http_opts *opts, nw_http **ret, nw_err *err) {
         if (h->opts.timeout <= 0)
                 h->opts.timeout = 60;
 
+        h->tls.insecure = opts->insecure;
+        h->tls.ca_file = opts->ca_file;
+        if (opts->thumbprint) {
+                char why[256];
+
+                if (nw_thumbprint_parse(opts->thumbprint, h->tls.pin, why, sizeof(why)) < 0) {
+                        free(h);
+                        return nw_errf(err, -NW_ECONFIG, "thumbprint: %s", why);
+                }
+                h->tls.pinned = true;
+        }
+
         c = h->curl = curl_easy_init();
         if (!c) {
                 free(h);
@@ -76,8 +95,15 @@ int nw_http_new(const nw_http_opts *opts, nw_http **ret, nw_err *err) {
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
         curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, h->opts.timeout < 15 ? h->opts.timeout : 15L);
         curl_easy_setopt(c, CURLOPT_TIMEOUT, h->opts.timeout);
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, opts->insecure ? 0L : 1L);
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, opts->insecure ? 0L : 2L);
+        /* Pinned, the pin is checked in the handshake instead (tls.c): curl's CA and host checks are off. */
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, opts->insecure || h->tls.pinned ? 0L : 1L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, opts->insecure || h->tls.pinned ? 0L : 2L);
+        if (curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb) != CURLE_OK && h->tls.pinned) {
+                curl_easy_cleanup(c);
+                free(h);
+                return nw_errf(err, -NW_ETLS, "thumbprint: this libcurl has no OpenSSL backend, so it cannot pin");
+        }
+        curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, &h->tls);
         if (opts->ca_file) {
                 /* Instead of the system store, not besides it: Debian's libcurl also has a CA path
                  * built in, which would let any public CA vouch for the vCenter's name. */
@@ -207,6 +233,9 @@ int nw_http_do(nw_http *h, const nw_http_req *req, long *ret_status, nw_buf *ret
 
         if (h->trace)
                 h->trace(h->trace_userdata, req);
+        /* A reply the caller marked secret (a session token) is secret from its first byte. */
+        body.sensitive = ret_body && ret_body->sensitive;
+        h->tls.seen = (nw_tls_seen) {};
         h->sink = &body;
         h->too_big = false;
         h->errbuf[0] = '\0';
@@ -221,6 +250,9 @@ int nw_http_do(nw_http *h, const nw_http_req *req, long *ret_status, nw_buf *ret
                 curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long) CURLAUTH_NONE);
         }
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+        /* curl_slist_append() copied every header, the vAPI session token's too. */
+        for (t = hdrs; t; t = t->next)
+                nw_wipe(t->data, strlen(t->data));
         curl_slist_free_all(hdrs);
 
         if (cc != CURLE_OK) {
@@ -229,6 +261,10 @@ int nw_http_do(nw_http *h, const nw_http_req *req, long *ret_status, nw_buf *ret
                 r = map_curl_error(cc);
                 if (r == -ECANCELED)
                         return nw_errf(err, r, "request aborted");
+                r = nw_tls_explain(&h->tls, cc, h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc), req->url, err);
+                if (r < 0)
+                        return r;
+                r = map_curl_error(cc);
                 return nw_errf(err, r, "%s", h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc));
         }
         if (body.oom)

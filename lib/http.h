@@ -8,6 +8,8 @@
 typedef struct nw_http_opts {
         bool insecure;          /* skip peer and host verification */
         const char *ca_file;    /* PEM bundle; NULL: the system store */
+        const char *thumbprint; /* "SHA256:<hex>": trust exactly the certificate with this SHA-256, checked in
+                                 * the handshake instead of CA, host name and dates; NULL: none */
         long timeout;           /* seconds for a whole request */
         size_t max_body;        /* cap on a reply's decoded size; 0: 64 MiB */
         /* Set (by a signal handler) to abort the request in flight within about a second. */

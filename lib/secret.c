@@ -21,6 +21,38 @@ static void secret_buf_freep(char **p) {
         free(*p);
 }
 
+enum { LINE_EXTRA = 1, LINE_BLANK_AFTER, LINE_BARE_CR, LINE_CR_INSIDE };
+
+/* 0 when buf (its one line end already stripped) is a single line, else -LINE_*. */
+static int secret_check_line(const char *buf, size_t len) {
+        const char *lf = memchr(buf, '\n', len), *cr = memchr(buf, '\r', len);
+
+        if (lf) {
+                for (const char *p = lf; p < buf + len; p++)
+                        if (*p != '\n' && *p != '\r')
+                                return -LINE_EXTRA;
+                return -LINE_BLANK_AFTER;
+        }
+        if (cr)
+                return cr == buf + len - 1 ? -LINE_BARE_CR : -LINE_CR_INSIDE;
+        return 0;
+}
+
+static const char *line_problem(int r) {
+        switch (-r) {
+        case LINE_EXTRA:
+                return "more than one line: the file must hold only the password, on one line";
+        case LINE_BLANK_AFTER:
+                return "a blank line follows the password: remove it (one line end at most after the password)";
+        case LINE_BARE_CR:
+                return "the password ends in a bare CR (carriage return without a newline): end the line with "
+                       "\\n or \\r\\n, or not at all";
+        default:
+                return "the password contains a CR (carriage return): the file must hold only the password, on "
+                       "one line";
+        }
+}
+
 /* Reads path into a fresh buffer. check_mode: refuse a file others may read or write; a systemd
  * credential skips it because systemd owns and locks down the credentials directory. */
 static int secret_read_file(const char *what, const char *path, bool check_mode, char **ret, nw_err *err) {
@@ -28,16 +60,17 @@ static int secret_read_file(const char *what, const char *path, bool check_mode,
         _cleanup_(secret_buf_freep) char *buf = NULL;
         size_t len = 0;
         struct stat st;
+        int r;
 
         /* No O_NOFOLLOW: configuration management often links secrets into place. O_NONBLOCK keeps a
          * FIFO given by mistake from hanging the daemon before fstat() refuses it. */
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0) {
-                int r = -errno;
+                r = -errno;
                 return nw_errf(err, r, "%s %s: cannot open: %s", what, path, strerror(-r));
         }
         if (fstat(fd, &st) < 0) {
-                int r = -errno;
+                r = -errno;
                 return nw_errf(err, r, "%s %s: cannot stat: %s", what, path, strerror(-r));
         }
         if (!S_ISREG(st.st_mode))
@@ -58,7 +91,7 @@ static int secret_read_file(const char *what, const char *path, bool check_mode,
                 ssize_t n = read(fd, buf + len, SECRET_MAX + 1 - len);
 
                 if (n < 0) {
-                        int r = -errno;
+                        r = -errno;
 
                         if (r == -EINTR)
                                 continue;
@@ -79,8 +112,13 @@ static int secret_read_file(const char *what, const char *path, bool check_mode,
                 if (len > 0 && buf[len - 1] == '\r')
                         buf[--len] = '\0';
         }
-        if (len == 0)
+        if (len == 0 || strspn(buf, "\r\n") == len)
                 return nw_errf(err, -ENODATA, "%s %s: empty", what, path);
+        /* Anything else that looks like a line end would be sent as part of the password and come
+         * back as InvalidLogin, which points at the wrong culprit. */
+        r = secret_check_line(buf, len);
+        if (r < 0)
+                return nw_errf(err, -EBADMSG, "%s %s: %s", what, path, line_problem(r));
 
         *ret = buf;
         buf = NULL;

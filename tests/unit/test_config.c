@@ -1,5 +1,5 @@
-/* Tests for lib/config.c and lib/secret.c: the corpus in config/, the shipped example, exact error
- * messages, and the password's file checks. Runs with tests/unit as working directory. */
+/* Tests for lib/config.c: the corpus in config/, the shipped example, exact error messages.
+ * Runs with tests/unit as working directory. (The password's checks: test_secret.c.) */
 #include <dirent.h>
 #include <fcntl.h>
 #include <string.h>
@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 
 #include "config.h"
-#include "secret.h"
 #include "tap.h"
 
 static char tmpdir[] = "/tmp/nw-test-config-XXXXXX";
@@ -122,9 +121,27 @@ static void test_good_ca(void) {
         CHECK_INTEQ(cfg->policy.mac_learning_limit, 4096);
 }
 
+/* vSphere's colon form is stored in the canonical one, the form errors print. */
+static void test_good_thumbprint(void) {
+        _cleanup_config_ nw_config *cfg = NULL;
+        nw_err err = {};
+        int r;
+
+        r = cfg_load("config/good-thumbprint.conf", &cfg, &err);
+        CHECK_INTEQ(r, 0);
+        if (r < 0) {
+                fprintf(stderr, "  %s\n", err.msg);
+                return;
+        }
+        CHECK_STREQ(cfg->vcenter.thumbprint, "SHA256:2158f63e713ed68badad6dc5d71a7f828626eb4c2fbf41a10b9a96c03313f244");
+        CHECK(!cfg->vcenter.ca_file);
+        CHECK(!cfg->vcenter.insecure);
+}
+
 static void check_defaults(const nw_config *cfg) {
         CHECK(!cfg->vcenter.insecure);
         CHECK(!cfg->vcenter.ca_file);
+        CHECK(!cfg->vcenter.thumbprint);
         CHECK_INTEQ(cfg->vcenter.timeout, 60);
         CHECK_INTEQ(cfg->vcenter.page_size, 1000);
         CHECK_STREQ(cfg->selection.tag_category, "nested");
@@ -298,6 +315,20 @@ static void test_bad(void) {
                   "config/bad-reply-size-low.conf:5: key 'max_reply_size': 1023K is out of range 1M..1024M" },
                 { "bad-log-level", -NW_ECONFIG,
                   "config/bad-log-level.conf:5: key 'log_level': 'verbose' is not one of err, warning, notice, info, debug" },
+                { "bad-thumbprint-sha1", -NW_ECONFIG,
+                  "config/bad-thumbprint-sha1.conf:4: key 'thumbprint': a SHA-1 thumbprint (20 bytes): pin the SHA-256 "
+                  "one (openssl x509 -noout -fingerprint -sha256)" },
+                { "bad-thumbprint-short", -NW_ECONFIG,
+                  "config/bad-thumbprint-short.conf:4: key 'thumbprint': has 31 bytes: a SHA-256 fingerprint has 32 "
+                  "(SHA256: and 64 hex digits, or 32 colon-separated pairs)" },
+                { "bad-thumbprint-char", -NW_ECONFIG,
+                  "config/bad-thumbprint-char.conf:4: key 'thumbprint': contains 'g', which is not a hex digit or ':'" },
+                { "bad-thumbprint-insecure", -NW_ECONFIG,
+                  "config/bad-thumbprint-insecure.conf:4: key 'thumbprint': the pin replaces CA verification; insecure "
+                  "= yes contradicts it; drop one of them" },
+                { "bad-thumbprint-ca", -NW_ECONFIG,
+                  "config/bad-thumbprint-ca.conf:5: key 'thumbprint': the pin replaces CA verification; ca_file would "
+                  "be ignored beside it; drop one of them" },
                 { "nonexistent", -ENOENT, "config/nonexistent.conf: cannot open: No such file or directory" },
         };
 
@@ -316,13 +347,24 @@ static void test_bad(void) {
                 cfg_free(cfg);
         }
 
-        /* A directory opens but cannot be read. */
+        /* Not a regular file: refused at once, a FIFO without waiting for a writer. */
         {
                 nw_config *cfg = NULL;
                 nw_err err = {};
+                char want[512];
 
-                CHECK_INTEQ(cfg_load("config", &cfg, &err), -EISDIR);
-                CHECK_STREQ(err.msg, "config: cannot read: Is a directory");
+                CHECK_INTEQ(cfg_load("config", &cfg, &err), -EBADFD);
+                CHECK_STREQ(err.msg, "config: not a regular file but a directory: --config must name the configuration "
+                                     "file");
+                CHECK(!cfg);
+                CHECK_INTEQ(cfg_load("/dev/null", &cfg, &err), -EBADFD);
+                CHECK_STREQ(err.msg, "/dev/null: not a regular file but a character device: --config must name the "
+                                     "configuration file");
+                CHECK(mkfifo(tmp_path("fifo.conf"), 0600) == 0);
+                CHECK_INTEQ(cfg_load(tmp_path("fifo.conf"), &cfg, &err), -EBADFD);
+                snprintf(want, sizeof(want), "%s: not a regular file but a FIFO: --config must name the configuration file",
+                         tmp_path("fifo.conf"));
+                CHECK_STREQ(err.msg, want);
                 CHECK(!cfg);
         }
         /* err may be NULL. */
@@ -475,136 +517,6 @@ static void test_edges(void) {
         }
 }
 
-static nw_config secret_cfg(const char *password_file) {
-        return (nw_config) { .vcenter.password_file = (char *) password_file };
-}
-
-static void check_secret_ok(const char *file, const char *want) {
-        nw_config cfg = secret_cfg(file ? tmp_path(file) : NULL);
-        _cleanup_secret_ char *pw = NULL;
-        nw_err err = {};
-        int r;
-
-        r = secret_read(&cfg, &pw, &err);
-        CHECK_INTEQ(r, 0);
-        if (r < 0)
-                fprintf(stderr, "  %s\n", err.msg);
-        else
-                CHECK_STREQ(pw, want);
-}
-
-_printf_(3, 4)
-static void check_secret_fails(const char *file, int code, const char *fmt, ...) {
-        char want[512];
-        nw_config cfg = secret_cfg(file);
-        char *pw = NULL;
-        nw_err err = {};
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(want, sizeof(want), fmt, ap);
-        va_end(ap);
-        CHECK_INTEQ(secret_read(&cfg, &pw, &err), code);
-        CHECK(!pw);
-        CHECK_STREQ(err.msg, want);
-        CHECK(!strstr(err.msg, "hunter2"));
-}
-
-static void test_secret(void) {
-        char big[4097], p[256];
-
-#define P(name) (snprintf(p, sizeof(p), "%s", tmp_path(name)), p)
-
-        write_file("pw-lf", "hunter2\n", 8, 0600);
-        check_secret_ok("pw-lf", "hunter2");
-        write_file("pw-crlf", "hunter2\r\n", 9, 0600);
-        check_secret_ok("pw-crlf", "hunter2");
-        write_file("pw-bare", "hunter2", 7, 0600);
-        check_secret_ok("pw-bare", "hunter2");
-        write_file("pw-two", "hunter2\n\n", 9, 0600);
-        check_secret_ok("pw-two", "hunter2\n"); /* only one newline is stripped */
-        write_file("pw-space", " hunter2 \n", 10, 0600);
-        check_secret_ok("pw-space", " hunter2 ");
-        write_file("pw-0640", "hunter2\n", 8, 0640);
-        check_secret_ok("pw-0640", "hunter2");
-        CHECK(symlink("pw-lf", P("pw-link")) == 0); /* configuration management links secrets in */
-        check_secret_ok("pw-link", "hunter2");
-
-        memset(big, 'x', sizeof(big));
-        write_file("pw-max", big, 4096, 0600);
-        {
-                nw_config cfg = secret_cfg(tmp_path("pw-max"));
-                _cleanup_secret_ char *pw = NULL;
-
-                CHECK_INTEQ(secret_read(&cfg, &pw, NULL), 0);
-                CHECK(pw && strlen(pw) == 4096);
-        }
-        write_file("pw-big", big, 4097, 0600);
-        check_secret_fails(P("pw-big"), -EFBIG, "password_file %s: larger than 4096 bytes", p);
-
-        write_file("pw-empty", "", 0, 0600);
-        check_secret_fails(P("pw-empty"), -ENODATA, "password_file %s: empty", p);
-        write_file("pw-newline", "\n", 1, 0600);
-        check_secret_fails(P("pw-newline"), -ENODATA, "password_file %s: empty", p);
-        write_file("pw-nul", "hunter2\0x\n", 10, 0600);
-        check_secret_fails(P("pw-nul"), -EBADMSG, "password_file %s: contains a NUL byte", p);
-        write_file("pw-0644", "hunter2\n", 8, 0644);
-        check_secret_fails(P("pw-0644"), -EPERM,
-                           "password_file %s: writable by its group or open to others (mode 0644): it holds the "
-                           "vCenter password; run chmod 600 %s",
-                           p, p);
-        write_file("pw-0602", "hunter2\n", 8, 0602);
-        check_secret_fails(P("pw-0602"), -EPERM,
-                           "password_file %s: writable by its group or open to others (mode 0602): it holds the "
-                           "vCenter password; run chmod 600 %s",
-                           p, p);
-        write_file("pw-0660", "hunter2\n", 8, 0660);
-        check_secret_fails(P("pw-0660"), -EPERM,
-                           "password_file %s: writable by its group or open to others (mode 0660): it holds the "
-                           "vCenter password; run chmod 600 %s",
-                           p, p);
-        CHECK(mkdir(tmp_path("pw-dir"), 0700) == 0);
-        check_secret_fails(P("pw-dir"), -EBADFD, "password_file %s: not a regular file", p);
-        CHECK(mkfifo(tmp_path("pw-fifo"), 0600) == 0);
-        check_secret_fails(P("pw-fifo"), -EBADFD, "password_file %s: not a regular file", p);
-        check_secret_fails(P("pw-missing"), -ENOENT, "password_file %s: cannot open: No such file or directory", p);
-
-        /* The systemd credential: used only when password_file is unset, and without the mode check. */
-        CHECK(mkdir(tmp_path("creds"), 0700) == 0);
-        write_file("creds/vcenter-password", "s3cret\n", 7, 0644);
-        CHECK(setenv("CREDENTIALS_DIRECTORY", tmp_path("creds"), 1) == 0);
-        check_secret_ok(NULL, "s3cret");
-        check_secret_ok("pw-lf", "hunter2");
-        CHECK(setenv("CREDENTIALS_DIRECTORY", tmpdir, 1) == 0);
-        {
-                nw_config cfg = secret_cfg(NULL);
-                char *pw = NULL, want[512];
-                nw_err err = {};
-
-                CHECK_INTEQ(secret_read(&cfg, &pw, &err), -ENOENT);
-                snprintf(want, sizeof(want), "credential %s/vcenter-password: cannot open: No such file or directory",
-                         tmpdir);
-                CHECK_STREQ(err.msg, want);
-                CHECK(!pw);
-        }
-        CHECK(unlink(tmp_path("creds/vcenter-password")) == 0);
-
-        CHECK(unsetenv("CREDENTIALS_DIRECTORY") == 0);
-        {
-                nw_config cfg = secret_cfg(NULL);
-                char *pw = NULL;
-                nw_err err = {};
-
-                CHECK_INTEQ(secret_read(&cfg, &pw, &err), -NW_ECONFIG);
-                CHECK_STREQ(err.msg, "no password: set [vcenter] password_file or run under systemd with "
-                                     "LoadCredential=vcenter-password:...");
-                CHECK(!pw);
-        }
-
-        secret_free(NULL);
-#undef P
-}
-
 int main(void) {
         if (!mkdtemp(tmpdir)) {
                 perror("mkdtemp");
@@ -613,6 +525,7 @@ int main(void) {
 
         test_good();
         test_good_ca();
+        test_good_thumbprint();
         test_minimal();
         test_remediate();
         test_example();
@@ -620,7 +533,6 @@ int main(void) {
         test_url();
         test_exclude();
         test_edges();
-        test_secret();
 
         rm_tmpdir();
         return tap_exit("config");
