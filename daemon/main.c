@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "nestwarden.h"
 
@@ -38,6 +39,14 @@ int main(int argc, char **argv) {
         nw_opts o = { .config = NW_CONFIG_DEFAULT_PATH };
         const char *cmd;
         int c;
+
+        /* Before the password is read: no core dump, and no ptrace or /proc/PID/mem by other processes
+         * of the same unprivileged user. The password's own copies are wiped, but libcurl keeps the
+         * Login body and the Basic auth header in buffers it frees unwiped. */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+                fprintf(stderr, "nestwarden: cannot make the process non-dumpable: %m\n");
+                return EXIT_UNKNOWN;
+        }
 
         /* GNU getopt permutes: options may stand before or after the command. */
         while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) >= 0) {
