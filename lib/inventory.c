@@ -654,9 +654,10 @@ int inv_apply_update(inv_ctx *ctx, const char *type, const char *moref, const ch
                 return nw_errf(err, -ENOMEM, "out of memory");
         pg = find_dvpg(&ctx->inv, moref);
         if (pg) {
-                _cleanup_free_ char *sw_moref = strdup(pg->switch_moref);
+                /* An earlier update may have removed the switch (op remove) before the resync. */
+                _cleanup_free_ char *sw_moref = pg->switch_moref ? strdup(pg->switch_moref) : NULL;
 
-                if (!sw_moref || props_apply(ou, pg, dvpg_set_prop) < 0)
+                if ((pg->switch_moref && !sw_moref) || props_apply(ou, pg, dvpg_set_prop) < 0)
                         return nw_errf(err, -ENOMEM, "out of memory");
                 if (!str_equal(sw_moref, pg->switch_moref))
                         *ret_resync = true;
