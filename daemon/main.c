@@ -41,8 +41,9 @@ int main(int argc, char **argv) {
         int c;
 
         /* Before the password is read: no core dump, and no ptrace or /proc/PID/mem by other processes
-         * of the same unprivileged user. The password's own copies are wiped, but libcurl keeps the
-         * Login body and the Basic auth header in buffers it frees unwiped. */
+         * of the same unprivileged user. Our copies of the password and libcurl's freed blocks are
+         * wiped, but the session token and cookie live as long as the session, and what OpenSSL and
+         * json-c free (decrypted replies, the vAPI session reply) is not. */
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
                 fprintf(stderr, "nestwarden: cannot make the process non-dumpable: %m\n");
                 return EXIT_UNKNOWN;

@@ -3,6 +3,7 @@
 #include "http.h"
 
 #include <curl/curl.h>
+#include <malloc.h>
 #include <string.h>
 
 #include "tls.h"
@@ -50,11 +51,38 @@ static CURLcode ssl_ctx_cb(CURL *curl, void *ssl_ctx, void *userdata) {
         return (CURLcode) nw_tls_ctx_setup(curl, ssl_ctx, userdata);
 }
 
+/* libcurl copies the Login body (with the password) into its request buffer, builds the Basic
+ * Authorization header of the vAPI session creation, and keeps the session token's header and the
+ * cookie in strings of its own; all of it is freed without wiping. Every block libcurl frees goes
+ * through here and is wiped first, whatever it held. */
+static void wiping_free(void *p) {
+        if (!p)
+                return;
+        nw_wipe(p, malloc_usable_size(p));
+        free(p);
+}
+
+static void *wiping_realloc(void *p, size_t n) {
+        size_t old;
+        void *q;
+
+        if (!p)
+                return malloc(n);
+        /* realloc() would free the old block as it is. */
+        old = malloc_usable_size(p);
+        q = malloc(n ?: 1);
+        if (!q)
+                return NULL;
+        memcpy(q, p, old < n ? old : n);
+        wiping_free(p);
+        return q;
+}
+
 static void curl_global_once(void) {
         static bool done;
 
         if (!done) {
-                curl_global_init(CURL_GLOBAL_DEFAULT);
+                curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, wiping_free, wiping_realloc, strdup, calloc);
                 done = true;
         }
 }

@@ -51,7 +51,8 @@ static const vapi_paths *paths(const nw_vapi *v) {
 /* One REST call. *ret gets the payload, unwrapped from /rest's {"value": ...}. */
 static int vapi_call(nw_vapi *v, const char *method, const char *path, const char *body, const char *user,
                      const char *password, json_object **ret, nw_err *err) {
-        _cleanup_buf_ nw_buf url = {}, reply = {}, hdr = {};
+        /* The header carries the session token; a session-creation reply does too. */
+        _cleanup_buf_ nw_buf url = {}, reply = { .sensitive = true }, hdr = { .sensitive = true };
         _cleanup_json_ json_object *doc = NULL;
         json_object *value;
         const char *headers[4] = { "Content-Type: application/json", "Accept: application/json", NULL, NULL };
