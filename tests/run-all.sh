@@ -1,5 +1,6 @@
 #!/bin/sh
-# The whole test suite, as CI runs it: install, build plain and with ASan+UBSan, meson test both.
+# The whole test suite, as CI runs it: install, build plain and with ASan+UBSan, meson test both,
+# then run each libFuzzer harness for a bounded time.
 set -eu
 cd "$(dirname "$0")/.."
 sh tests/deps.sh
@@ -17,6 +18,8 @@ for variant in plain asan; do
         ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
                 meson test -C "$dir" --print-errorlogs --num-processes 2 || status=1
 done
+# Every libFuzzer harness for 30 s from its seed corpus, built with clang (README: Fuzzing).
+sh tests/fuzz/run-fuzzers.sh build-test-fuzz 30 || status=1
 
 /usr/bin/python3 - <<'PY'
 import json
@@ -29,6 +32,16 @@ for v in ("plain", "asan"):
                 passed += 1
             elif r["result"] != "SKIP":
                 failed += 1
+# The fuzz step: a line per harness; no file means the step did not get to run them.
+try:
+    with open("build-test-fuzz/fuzz-results.txt") as f:
+        for line in f:
+            if line.split()[1:2] == ["OK"]:
+                passed += 1
+            else:
+                failed += 1
+except FileNotFoundError:
+    failed += 1
 print("%d passed, %d failed" % (passed, failed))
 PY
 exit $status
