@@ -17,7 +17,7 @@
 #define EXIT_CONFIG 78       /* sysexits.h EX_CONFIG */
 #define BACKOFF_MAX 300.0    /* seconds between attempts while vCenter is away */
 #define WAIT_MAX 60          /* seconds a WaitForUpdatesEx may hold the line */
-#define EARLY_WAITS_LOGGED 10 /* waits answered at once in a row before that is worth a warning */
+#define EARLY_WAITS_LOGGED 5 /* waits answered at once in a row before that is worth a warning */
 
 static volatile sig_atomic_t got_term, got_hup, abort_requests;
 
@@ -461,7 +461,7 @@ static int refresh_tags(service *d, nw_err *err) {
 /* A WaitForUpdatesEx answered at once with nothing (a proxy or load balancer cutting long polls)
  * must not turn into a busy loop: pace such answers, 1 s apart and then longer, and say so once. */
 static void pace_early_wait(service *d, double asked, double took) {
-        if (d->updates > 0 || took >= asked - 1.0) {
+        if (d->updates > 0 || took >= asked / 2) {
                 if (d->early_waits >= EARLY_WAITS_LOGGED)
                         log_msg(LOG_NOTICE, "vCenter %s holds WaitForUpdatesEx long-polls again", d->cfg->vcenter.url);
                 d->early_waits = 0;
@@ -471,7 +471,9 @@ static void pace_early_wait(service *d, double asked, double took) {
                 log_msg(LOG_WARNING, "vCenter %s answered %u WaitForUpdatesEx long-polls at once without a change: "
                         "something between (a proxy, a load balancer) may cut them short; pacing them",
                         d->cfg->vcenter.url, d->early_waits);
-        pause_for(d, fmin(WAIT_MAX, ldexp(1.0, (int) fmin(d->early_waits - 1, 6))));
+        /* A second apart at first (a flaky proxy), then backing off to a minute (a broken one). */
+        pause_for(d, d->early_waits <= EARLY_WAITS_LOGGED ? 1.0 :
+                             fmin(WAIT_MAX, ldexp(1.0, (int) fmin(d->early_waits - EARLY_WAITS_LOGGED, 6))));
 }
 
 static int wait_for_changes(service *d, nw_err *err) {

@@ -1,0 +1,182 @@
+"""Verdict integrity under `nestwarden run`, read back from a real journald: an object that cannot be read
+gets UNREADABLE (once per transition) and READABLE, its drift is neither resolved nor repeated; a tag
+with no VM and a configuration vCenter refuses are said once, without an outage; a tagging reply of the
+wrong shape is not untagging; WaitForUpdatesEx answered at once with nothing does not make run spin."""
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+import unittest
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, here)
+sys.path.insert(0, os.path.join(here, "..", "scenario"))
+import journald  # noqa: E402
+import testmain  # noqa: E402
+from daemon import Daemon  # noqa: E402
+from faultproxy import FaultProxy, reply  # noqa: E402
+from scenario import PASSWORD, USER, Scenario  # noqa: E402
+
+CATALOG = os.path.join(here, "..", "..", "systemd", "nestwarden.catalog")
+DRIFT = "a06d564656d4461abc69e652418e1e45"
+RESOLVED = "3a7ed17ee36b4162afc5a6bdcbda3d19"
+UNTAGGED = "f3351fcc7a2e4e50b0dfa115aa11aacd"
+LOST = "249162478abc449891dc26495cf1dfa4"
+UNREADABLE = "581384b2d4dc4df6807c82084469d20a"
+READABLE = "5ce7449f35384964a3cc03de5d6490b8"
+TAG_EMPTY = "254c0231e0c546d48d407342652aab8b"
+CONFIG_PROBLEM = "f4fe43d2807a4c55bcfe1740bd86fea6"
+
+EMPTY_WAIT = ('<?xml version="1.0" encoding="UTF-8"?>\n<soapenv:Envelope '
+              'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>'
+              '<WaitForUpdatesExResponse xmlns="urn:vim25"></WaitForUpdatesExResponse></soapenv:Body>'
+              '</soapenv:Envelope>')
+
+
+def vm_of(truth, name):
+    for f in truth["findings"] + truth["template_findings"]:
+        if f["name"] == name:
+            return f["object"]
+    raise LookupError(name)
+
+
+class RunVerdictTest(unittest.TestCase):
+    def setUp(self):
+        self.journal = journald.Journald(catalogs=[CATALOG])
+        self.journal.__enter__()
+        self.addCleanup(self.journal.__exit__, None, None, None)
+
+    def start(self, conf, tag_refresh=5):
+        with open(conf, "a") as f:
+            f.write("[daemon]\ntag_refresh = %d\n" % tag_refresh)
+        d = Daemon(conf, watchdog_usec=10_000_000)
+        self.addCleanup(d.close)
+        try:
+            d.notify.wait_for("READY", "1")
+        except AssertionError:
+            raise AssertionError("daemon not ready (exit %s); stderr:\n%s" % (d.proc.poll(), d.stderr()))
+        return d
+
+    def n_findings(self, truth, without=()):
+        return len([f for f in truth["findings"] + truth["template_findings"] if f["object"] not in without])
+
+    def test_unreadable_vm_transitions(self):
+        tmp = tempfile.mkdtemp(prefix="nw-vrun-")
+        deny = os.path.join(tmp, "deny.json")
+
+        def set_deny(rules):
+            with open(deny + ".new", "w") as f:
+                json.dump(rules, f)
+            os.rename(deny + ".new", deny)
+
+        set_deny({"no_permission": ["hv-off-03"]})
+        with Scenario("-deny", deny, tmp=tmp) as scn:
+            vm = vm_of(scn.truth, "hv-off-03")
+            d = self.start(scn.config())
+            base = self.n_findings(scn.truth, without={vm})
+            self.journal.wait_for(base, MESSAGE_ID=DRIFT)
+            (e,) = self.journal.wait_for(1, MESSAGE_ID=UNREADABLE)
+            self.assertEqual((e["NESTWARDEN_OBJECT"], e["NESTWARDEN_OBJECT_KIND"], e["NESTWARDEN_CHECK"],
+                              e["NESTWARDEN_EXPECTED"], e["NESTWARDEN_ACTUAL"], e["PRIORITY"]),
+                             (vm, "vm", "unreadable", "readable", "NoPermission", "4"))
+            self.assertIn("grant System.Read on the VM, or untag it", e["NESTWARDEN_DETAIL"])
+            self.assertIn("could not be read (NoPermission)", e["MESSAGE"])
+            text = self.journal.journalctl("-x", "-o", "short", "MESSAGE_ID=" + UNREADABLE)
+            self.assertIn("Until it can be read, nestwarden says nothing about it", text)
+            self.assertEqual(self.journal.entries(MESSAGE_ID=DRIFT, NESTWARDEN_OBJECT=vm), [])
+            self.assertEqual(self.journal.entries(MESSAGE_ID=UNTAGGED), [])
+
+            # Readable: judged at last (its drift is news), and said so.
+            set_deny({})
+            d.signal(signal.SIGHUP)
+            self.journal.wait_for(1, MESSAGE_ID=READABLE, NESTWARDEN_OBJECT=vm)
+            (e,) = self.journal.wait_for(1, MESSAGE_ID=DRIFT, NESTWARDEN_OBJECT=vm)
+            self.assertEqual(e["NESTWARDEN_CHECK"], "nested_hv")
+
+            # Unreadable again: its drift is neither resolved nor, once readable, repeated.
+            set_deny({"no_permission": ["hv-off-03"]})
+            d.signal(signal.SIGHUP)
+            self.journal.wait_for(2, MESSAGE_ID=UNREADABLE, NESTWARDEN_OBJECT=vm)
+            set_deny({})
+            d.signal(signal.SIGHUP)
+            self.journal.wait_for(2, MESSAGE_ID=READABLE, NESTWARDEN_OBJECT=vm)
+            time.sleep(1)
+            self.assertEqual(len(self.journal.entries(MESSAGE_ID=DRIFT, NESTWARDEN_OBJECT=vm)), 1)
+            self.assertEqual(self.journal.entries(MESSAGE_ID=RESOLVED), [])
+            self.assertEqual(len(self.journal.entries(MESSAGE_ID=DRIFT)), self.n_findings(scn.truth))
+            self.assertEqual(len(self.journal.entries(MESSAGE_ID=UNREADABLE)), 2)
+            self.assertEqual(self.journal.entries(MESSAGE_ID=LOST), [])
+            self.assertIsNone(d.proc.poll())
+
+    def test_tag_without_vms_said_once(self):
+        with Scenario() as scn:
+            import mutate
+            vm = None
+            si = mutate.connect(scn.url, USER, scn.password_file, scn.ca_file)
+            view = si.content.viewManager.CreateContainerView(si.content.rootFolder, [mutate.vim.VirtualMachine], True)
+            vm = [o._moId for o in view.view if o.name == "plain-03"][0]
+            view.Destroy()
+            mutate.untag(scn.url, USER, PASSWORD, vm, "nested", "other", ca_file=scn.ca_file)
+            d = self.start(scn.config(selection__tag="other"))
+            try:
+                (e,) = self.journal.wait_for(1, MESSAGE_ID=TAG_EMPTY)
+            except AssertionError:
+                raise AssertionError(d.stderr())
+            self.assertEqual((e["NESTWARDEN_DETAIL"], e["PRIORITY"]), ("nested/other", "4"))
+            time.sleep(6)  # more than one tag refresh
+            self.assertEqual(len(self.journal.entries(MESSAGE_ID=TAG_EMPTY)), 1)
+            self.assertEqual(self.journal.entries(MESSAGE_ID=DRIFT), [])
+            self.assertIsNone(d.proc.poll())
+
+    def test_unknown_tag_is_a_config_problem_not_an_outage(self):
+        with Scenario() as scn:
+            d = self.start(scn.config(selection__tag="no-such-tag"))
+            (e,) = self.journal.wait_for(1, MESSAGE_ID=CONFIG_PROBLEM)
+            self.assertIn("tag 'no-such-tag' does not exist in category 'nested'", e["NESTWARDEN_DETAIL"])
+            self.assertEqual(e["PRIORITY"], "3")
+            time.sleep(4)  # a few retries with backoff: still said once, one session, no outage
+            self.assertEqual(len(self.journal.entries(MESSAGE_ID=CONFIG_PROBLEM)), 1)
+            self.assertEqual(self.journal.entries(MESSAGE_ID=LOST), [])
+            self.assertEqual(d.stderr().count("logged in to"), 1, d.stderr())
+            self.assertIsNone(d.proc.poll())
+
+    def test_wrong_shape_tag_reply_is_not_untagging(self):
+        with Scenario() as scn:
+            with FaultProxy(scn.url, ca_file=scn.ca_file, tmp=scn.tmp) as proxy:
+                d = self.start(scn.config(vcenter__url=proxy.url, vcenter__ca_file=proxy.ca_file))
+                base = self.n_findings(scn.truth)
+                self.journal.wait_for(base, MESSAGE_ID=DRIFT)
+                rid = proxy.add_rule("tag-association", reply(200, '{"value": {"object_ids": []}}',
+                                                              [("Content-Type", "application/json")]), times=1)
+                deadline = time.monotonic() + 20
+                while proxy.hits(rid) == 0 and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                self.assertEqual(proxy.hits(rid), 1)
+                time.sleep(7)  # the next tag refresh, answered well again
+                self.assertEqual(self.journal.entries(MESSAGE_ID=UNTAGGED), [])
+                self.assertEqual(self.journal.entries(MESSAGE_ID=RESOLVED), [])
+                self.assertEqual(len(self.journal.entries(MESSAGE_ID=DRIFT)), base)
+                self.assertIn("list-attached-objects-on-tags", d.stderr())
+                self.assertIsNone(d.proc.poll())
+
+    def test_wait_answered_at_once_is_paced(self):
+        with Scenario() as scn:
+            with FaultProxy(scn.url, ca_file=scn.ca_file, tmp=scn.tmp) as proxy:
+                d = self.start(scn.config(vcenter__url=proxy.url, vcenter__ca_file=proxy.ca_file))
+                self.journal.wait_for(self.n_findings(scn.truth), MESSAGE_ID=DRIFT)
+                rid = proxy.add_rule("WaitForUpdatesEx", reply(200, EMPTY_WAIT, [("Content-Type", "text/xml")]))
+                time.sleep(12)
+                hits = proxy.hits(rid)
+                # Paced a second apart (the old loop sent several per millisecond).
+                self.assertGreaterEqual(hits, 5, d.stderr())
+                self.assertLessEqual(hits, 13, d.stderr())
+                self.assertEqual(d.stderr().count("long-polls at once without a change"), 1, d.stderr())
+                self.assertEqual(self.journal.entries(MESSAGE_ID=LOST), [])
+                self.assertIsNone(d.proc.poll())
+
+
+if __name__ == "__main__":
+    journald.enter_private_namespace()
+    testmain.main()
