@@ -15,6 +15,65 @@ static inline void curl_freep(char **p) {
         curl_free(*p);
 }
 
+static inline void json_tokener_freep(json_tokener **t) {
+        if (*t)
+                json_tokener_free(*t);
+}
+
+/* A session token longer than this is not one vCenter made (theirs are about 40 bytes). */
+#define TOKEN_MAX 4096
+
+/* The payload of a reply body: exactly one JSON value (blanks after it at most), valid UTF-8,
+ * unwrapped from /rest's {"value": ...}. Otherwise -NW_EREPLY and *ret_why says what is wrong. */
+static int parse_payload(const char *data, size_t len, bool legacy, json_object **ret, const char **ret_why) {
+        _cleanup_(json_tokener_freep) json_tokener *tok = NULL;
+        _cleanup_json_ json_object *doc = NULL;
+        enum json_tokener_error jerr;
+        json_object *value;
+        size_t end;
+
+        if (len > INT32_MAX) {
+                *ret_why = "reply too large";
+                return -EFBIG;
+        }
+        tok = json_tokener_new();
+        if (!tok)
+                return -ENOMEM;
+        json_tokener_set_flags(tok, JSON_TOKENER_VALIDATE_UTF8);
+        doc = json_tokener_parse_ex(tok, data, (int) len);
+        jerr = json_tokener_get_error(tok);
+        end = json_tokener_get_parse_end(tok);
+        if (jerr == json_tokener_continue && len > 0) {
+                /* A literal or number at the very end waits for a delimiter: the end of input is one. */
+                doc = json_tokener_parse_ex(tok, "", 1);
+                jerr = json_tokener_get_error(tok);
+        }
+        if (jerr == json_tokener_continue) {
+                *ret_why = "reply is not JSON: it ends in the middle of a value";
+                return -NW_EREPLY;
+        }
+        if (jerr != json_tokener_success) {
+                *ret_why = json_tokener_error_desc(jerr);
+                return -NW_EREPLY;
+        }
+        for (size_t i = end; i < len; i++)
+                if (!strchr(" \t\r\n", data[i]) || data[i] == '\0') {
+                        *ret_why = "reply is not JSON: more follows its value";
+                        return -NW_EREPLY;
+                }
+        if (legacy) {
+                if (!json_object_object_get_ex(doc, "value", &value)) {
+                        *ret_why = "reply has no \"value\"";
+                        return -NW_EREPLY;
+                }
+                *ret = json_object_get(value);
+        } else {
+                *ret = doc;
+                doc = NULL;
+        }
+        return 0;
+}
+
 typedef struct vapi_paths {
         const char *session;
         const char *categories;
@@ -53,10 +112,8 @@ static int vapi_call(nw_vapi *v, const char *method, const char *path, const cha
                      const char *password, json_object **ret, nw_err *err) {
         /* The header carries the session token; a session-creation reply does too. */
         _cleanup_buf_ nw_buf url = {}, reply = { .sensitive = true }, hdr = { .sensitive = true };
-        _cleanup_json_ json_object *doc = NULL;
-        json_object *value;
         const char *headers[4] = { "Content-Type: application/json", "Accept: application/json", NULL, NULL };
-        enum json_tokener_error jerr;
+        const char *why = NULL;
         long status = 0;
         int r;
 
@@ -92,18 +149,49 @@ static int vapi_call(nw_vapi *v, const char *method, const char *path, const cha
                 return 0;
 
         /* The simulator labels JSON text/plain; trust the body, not the Content-Type. */
-        doc = json_tokener_parse_verbose(reply.data ? reply.data : "", &jerr);
-        if (!doc && jerr != json_tokener_success)
-                return nw_errf(err, -NW_EREPLY, "%s %s: reply is not JSON: %s", method, path,
-                               json_tokener_error_desc(jerr));
-        if (v->legacy) {
-                if (!json_object_object_get_ex(doc, "value", &value))
-                        return nw_errf(err, -NW_EREPLY, "%s %s: reply has no \"value\"", method, path);
-                *ret = json_object_get(value);
-        } else {
-                *ret = doc;
-                doc = NULL;
-        }
+        r = parse_payload(reply.data ? reply.data : "", reply.len, v->legacy, ret, &why);
+        if (r == -ENOMEM)
+                return nw_errf(err, r, "out of memory");
+        if (r < 0)
+                return nw_errf(err, r, "%s %s: %s%s", method, path, strncmp(why, "reply", 5) == 0 ? "" : "reply is not JSON: ",
+                               why);
+        return 0;
+}
+
+/* A list call's reply must be an array of ids (strings): anything else is an error, never "none". */
+static int check_ids(json_object *ids, const char *method, const char *path, nw_err *err) {
+        size_t n;
+
+        if (!json_object_is_type(ids, json_type_array))
+                return nw_errf(err, -NW_EREPLY, "%s %s: reply is not an array of ids", method, path);
+        n = json_object_array_length(ids);
+        for (size_t i = 0; i < n; i++)
+                if (!json_object_is_type(json_object_array_get_idx(ids, i), json_type_string))
+                        return nw_errf(err, -NW_EREPLY, "%s %s: id #%zu is not a string", method, path, i + 1);
+        return 0;
+}
+
+/* vmware-api-session-id goes into a header as it is: it must be one printable ASCII word. */
+static int check_token(json_object *tok, nw_err *err) {
+        const char *t;
+        int len;
+
+        if (!json_object_is_type(tok, json_type_string))
+                return nw_errf(err, -NW_EREPLY, "vAPI session: reply holds no session token");
+        t = json_object_get_string(tok);
+        len = json_object_get_string_len(tok);
+        if (len == 0)
+                return nw_errf(err, -NW_EREPLY, "vAPI session: the session token is empty");
+        if (len > TOKEN_MAX)
+                return nw_errf(err, -NW_EREPLY, "vAPI session: the session token is %d bytes long (at most %d): "
+                               "refused", len, TOKEN_MAX);
+        if (memchr(t, '\r', (size_t) len) || memchr(t, '\n', (size_t) len))
+                return nw_errf(err, -NW_EREPLY, "vAPI session: the session token contains CR or LF: refused, "
+                               "never put into a header");
+        for (int i = 0; i < len; i++)
+                if ((unsigned char) t[i] <= ' ' || (unsigned char) t[i] >= 0x7f)
+                        return nw_errf(err, -NW_EREPLY, "vAPI session: the session token contains a control, "
+                                       "blank or non-ASCII character: refused, never put into a header");
         return 0;
 }
 
@@ -144,8 +232,9 @@ int tags_login(nw_http *h, const char *sdk_url, const char *user, const char *pa
                 return nw_errf(err, -NW_ELOGIN, "vAPI session: user '%s' or its password rejected", user);
         if (r < 0)
                 return nw_err_prefix(err, r, "vAPI session");
-        if (!json_object_is_type(tok, json_type_string))
-                return nw_errf(err, -NW_EREPLY, "vAPI session: reply holds no session token");
+        r = check_token(tok, err);
+        if (r < 0)
+                return r;
         v->token = strdup(json_object_get_string(tok));
         if (!v->token)
                 return nw_errf(err, -ENOMEM, "out of memory");
@@ -164,7 +253,7 @@ int tags_logout(nw_vapi *v, nw_err *err) {
 /* Among ids, the one whose object (GET prefix + id) has "name" == name. *ret_id is a copy. */
 static int find_by_name(nw_vapi *v, json_object *ids, const char *prefix, const char *name, char **ret_id,
                         nw_err *err) {
-        size_t n = json_object_is_type(ids, json_type_array) ? json_object_array_length(ids) : 0;
+        size_t n = json_object_array_length(ids);
 
         for (size_t i = 0; i < n; i++) {
                 _cleanup_json_ json_object *o = NULL;
@@ -184,8 +273,10 @@ static int find_by_name(nw_vapi *v, json_object *ids, const char *prefix, const 
                         continue; /* deleted between list and get */
                 if (r < 0)
                         return r;
-                if (json_object_object_get_ex(o, "name", &nm) && json_object_is_type(nm, json_type_string) &&
-                    strcmp(json_object_get_string(nm), name) == 0) {
+                if (!json_object_object_get_ex(o, "name", &nm) || !json_object_is_type(nm, json_type_string))
+                        return nw_errf(err, -NW_EREPLY, "GET %s: reply is not an object with a \"name\" string",
+                                       path.data);
+                if (strcmp(json_object_get_string(nm), name) == 0) {
                         *ret_id = strdup(id);
                         return *ret_id ? 1 : nw_errf(err, -ENOMEM, "out of memory");
                 }
@@ -193,31 +284,65 @@ static int find_by_name(nw_vapi *v, json_object *ids, const char *prefix, const 
         return 0;
 }
 
-static int collect_vms(json_object *res, nw_strv *out, nw_err *err) {
-        size_t n = json_object_is_type(res, json_type_array) ? json_object_array_length(res) : 0;
+/* [{"tag_id": ..., "object_ids": [{"type": ..., "id": ...}, ...]}, ...]: anything else is an error
+ * naming call, never an empty set (which would read as "no tagged VMs"). */
+static int collect_vms(json_object *res, const char *call, nw_strv *ret, nw_err *err) {
+        _cleanup_strv_ nw_strv out = {};
+        size_t n;
 
+        if (!json_object_is_type(res, json_type_array))
+                return nw_errf(err, -NW_EREPLY, "%s: reply is not an array", call);
+        n = json_object_array_length(res);
         for (size_t i = 0; i < n; i++) {
                 json_object *objs;
                 size_t m;
 
                 if (!json_object_object_get_ex(json_object_array_get_idx(res, i), "object_ids", &objs))
+                        return nw_errf(err, -NW_EREPLY, "%s: entry #%zu is not an object with an \"object_ids\" array",
+                                       call, i + 1);
+                /* A tag on nothing: [] from vCenter, null from the simulator (Go's empty list). */
+                if (!objs)
                         continue;
-                m = json_object_is_type(objs, json_type_array) ? json_object_array_length(objs) : 0;
+                if (!json_object_is_type(objs, json_type_array))
+                        return nw_errf(err, -NW_EREPLY, "%s: entry #%zu is not an object with an \"object_ids\" array",
+                                       call, i + 1);
+                m = json_object_array_length(objs);
                 for (size_t j = 0; j < m; j++) {
                         json_object *o = json_object_array_get_idx(objs, j), *type, *id;
                         const char *moref;
 
                         if (!json_object_object_get_ex(o, "type", &type) || !json_object_object_get_ex(o, "id", &id) ||
                             !json_object_is_type(type, json_type_string) || !json_object_is_type(id, json_type_string))
-                                return nw_errf(err, -NW_EREPLY, "list-attached-objects-on-tags: object without type or id");
+                                return nw_errf(err, -NW_EREPLY, "%s: object #%zu of entry #%zu has no \"type\" and "
+                                               "\"id\" strings", call, j + 1, i + 1);
                         if (strcmp(json_object_get_string(type), "VirtualMachine") != 0)
                                 continue;
                         moref = json_object_get_string(id);
-                        if (!nw_strv_contains(out, moref) && nw_strv_push(out, moref) < 0)
+                        if (moref[0] == '\0')
+                                return nw_errf(err, -NW_EREPLY, "%s: object #%zu of entry #%zu has an empty id", call,
+                                               j + 1, i + 1);
+                        if (!nw_strv_contains(&out, moref) && nw_strv_push(&out, moref) < 0)
                                 return nw_errf(err, -ENOMEM, "out of memory");
                 }
         }
+        *ret = out;
+        out = (nw_strv) {};
         return 0;
+}
+
+int vapi_parse_attached(const char *json, size_t len, bool legacy, nw_strv *ret, nw_err *err) {
+        static const char call[] = "list-attached-objects-on-tags";
+        _cleanup_json_ json_object *res = NULL;
+        const char *why = NULL;
+        int r;
+
+        r = parse_payload(json, len, legacy, &res, &why);
+        if (r == -ENOMEM)
+                return nw_errf(err, r, "out of memory");
+        if (r < 0)
+                return nw_errf(err, r, "%s: %s%s", call, strncmp(why, "reply", 5) == 0 ? "" : "reply is not JSON: ",
+                               why);
+        return collect_vms(res, call, ret, err);
 }
 
 int tags_attached_vms(nw_vapi *v, const char *category, const char *tag, nw_strv *ret, nw_err *err) {
@@ -230,6 +355,8 @@ int tags_attached_vms(nw_vapi *v, const char *category, const char *tag, nw_strv
         int r;
 
         r = vapi_call(v, "GET", paths(v)->categories, NULL, NULL, NULL, &cats, err);
+        if (r >= 0)
+                r = check_ids(cats, "GET", paths(v)->categories, err);
         if (r < 0)
                 return nw_err_prefix(err, r, "listing tag categories");
         r = find_by_name(v, cats, paths(v)->category, category, &cat_id, err);
@@ -253,6 +380,8 @@ int tags_attached_vms(nw_vapi *v, const char *category, const char *tag, nw_strv
                 r = vapi_call(v, "POST", paths(v)->tags_for_category, json_object_to_json_string(req), NULL, NULL,
                               &tags, err);
         }
+        if (r >= 0)
+                r = check_ids(tags, "POST", v->legacy ? path.data : paths(v)->tags_for_category, err);
         if (r < 0)
                 return nw_err_prefix(err, r, "listing tags of category '%s'", category);
         r = find_by_name(v, tags, paths(v)->tag, tag, &tag_id, err);
@@ -270,9 +399,12 @@ int tags_attached_vms(nw_vapi *v, const char *category, const char *tag, nw_strv
         r = vapi_call(v, "POST", paths(v)->attached, json_object_to_json_string(req), NULL, NULL, &res, err);
         if (r < 0)
                 return nw_err_prefix(err, r, "listing objects tagged %s/%s", category, tag);
-        r = collect_vms(res, &vms, err);
+        nw_buf_free(&path);
+        if (nw_buf_printf(&path, "POST %s", paths(v)->attached) < 0)
+                return nw_errf(err, -ENOMEM, "out of memory");
+        r = collect_vms(res, path.data, &vms, err);
         if (r < 0)
-                return r;
+                return nw_err_prefix(err, r, "listing objects tagged %s/%s", category, tag);
 
         *ret = vms;
         vms = (nw_strv) {};

@@ -22,3 +22,9 @@ static inline void tags_freep(nw_vapi **v) {
 /* The VirtualMachine morefs carrying tag `tag` of category `category`, deduplicated, in server order.
  * An unknown category or tag is -NW_ENOTFOUND with a message naming it (never "0 VMs"). */
 int tags_attached_vms(nw_vapi *v, const char *category, const char *tag, nw_strv *ret, nw_err *err);
+
+/* The VirtualMachine morefs in a list-attached-objects-on-tags reply body (legacy: /rest's
+ * {"value": ...} around it), deduplicated, in server order. A body that is not exactly that shape
+ * (an array of objects, each with an "object_ids" array of {"type", "id"} strings) is -NW_EREPLY
+ * with a message saying where, never an empty set. Used by tags_attached_vms' checks too. */
+int vapi_parse_attached(const char *json, size_t len, bool legacy, nw_strv *ret, nw_err *err);
