@@ -10,6 +10,64 @@ static void json_object_putp(json_object **o) {
 }
 #define _cleanup_json_ _cleanup_(json_object_putp)
 
+/* Bytes of the well-formed UTF-8 sequence at p (RFC 3629: no overlongs, surrogates or code points
+ * past U+10FFFF), or 0 when it is not one. */
+static size_t utf8_len(const char *p) {
+        const unsigned char *u = (const unsigned char *) p;
+        unsigned char lo = 0x80, hi = 0xbf;
+        size_t n;
+
+        if (u[0] < 0x80)
+                return 1;
+        if (u[0] >= 0xc2 && u[0] <= 0xdf)
+                n = 2;
+        else if (u[0] >= 0xe0 && u[0] <= 0xef) {
+                n = 3;
+                if (u[0] == 0xe0)
+                        lo = 0xa0;
+                else if (u[0] == 0xed)
+                        hi = 0x9f;
+        } else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
+                n = 4;
+                if (u[0] == 0xf0)
+                        lo = 0x90;
+                else if (u[0] == 0xf4)
+                        hi = 0x8f;
+        } else
+                return 0;
+        if (u[1] < lo || u[1] > hi)
+                return 0;
+        for (size_t i = 2; i < n; i++)
+                if ((u[i] & 0xc0) != 0x80)
+                        return 0;
+        return n;
+}
+
+/* A JSON string for s: json-c escapes control characters but copies other bytes as they are, so
+ * broken UTF-8 from vCenter would make the document invalid. Each broken byte becomes U+FFFD. */
+static json_object *json_text(const char *s) {
+        _cleanup_buf_ nw_buf b = {};
+        const char *p;
+
+        for (p = s; *p; p += utf8_len(p))
+                if (utf8_len(p) == 0)
+                        break;
+        if (!*p)
+                return json_object_new_string(s);
+        for (p = s; *p;) {
+                size_t n = utf8_len(p);
+
+                if (n == 0) {
+                        nw_buf_puts(&b, "\xef\xbf\xbd");
+                        p++;
+                } else {
+                        nw_buf_append(&b, p, n);
+                        p += n;
+                }
+        }
+        return b.oom ? NULL : json_object_new_string_len(b.data, (int) b.len);
+}
+
 int report_value_string(const nw_value *v, char *buf, size_t size) {
         int n;
 
@@ -60,7 +118,7 @@ static int json_add_null(json_object *o, const char *key) {
 }
 
 static int json_add_string(json_object *o, const char *key, const char *s) {
-        return s ? json_add(o, key, json_object_new_string(s)) : json_add_null(o, key);
+        return s ? json_add(o, key, json_text(s)) : json_add_null(o, key);
 }
 
 static int json_add_value(json_object *o, const char *key, const nw_value *v) {
@@ -224,22 +282,26 @@ static size_t glyph_len(const char *p) {
 
         if (u[0] < 0x20 || u[0] == 0x7f)
                 return 0;
-        if (u[0] < 0x80)
-                return 1;
-        if (u[0] >= 0xc2 && u[0] <= 0xdf)
-                n = 2;
-        else if (u[0] >= 0xe0 && u[0] <= 0xef)
-                n = 3;
-        else if (u[0] >= 0xf0 && u[0] <= 0xf4)
-                n = 4;
-        else
+        n = utf8_len(p);
+        if (n == 2 && ((u[0] == 0xc2 && u[1] < 0xa0) || /* C1 controls, e.g. the 8-bit CSI */
+                       (u[0] == 0xd8 && u[1] == 0x9c)))  /* U+061C ARABIC LETTER MARK */
                 return 0;
-        for (size_t i = 1; i < n; i++)
-                if ((u[i] & 0xc0) != 0x80)
-                        return 0;
-        if (u[0] == 0xc2 && u[1] < 0xa0) /* C1 controls, e.g. the 8-bit CSI */
+        /* Bidirectional controls reorder what follows on the screen (a name that reads as another,
+         * "Trojan Source"): U+200E/F marks, U+202A-E embeddings and overrides, U+2066-9 isolates;
+         * and U+2028/9, line and paragraph separators. */
+        if (n == 3 && u[0] == 0xe2 &&
+            ((u[1] == 0x80 && (u[2] == 0x8e || u[2] == 0x8f || (u[2] >= 0xa8 && u[2] <= 0xae))) ||
+             (u[1] == 0x81 && u[2] >= 0xa6 && u[2] <= 0xa9)))
                 return 0;
         return n;
+}
+
+/* How far to step past what glyph_len() refused: a whole character when it is valid UTF-8 (one '?'
+ * for it), one byte when broken. */
+static size_t skip_len(const char *p) {
+        size_t n = utf8_len(p);
+
+        return n ? n : 1;
 }
 
 void report_sanitize(const char *s, char *buf, size_t size) {
@@ -254,7 +316,7 @@ void report_sanitize(const char *s, char *buf, size_t size) {
                         break;
                 if (n == 0) {
                         buf[used++] = '?';
-                        p++;
+                        p += skip_len(p);
                 } else {
                         memcpy(buf + used, p, n);
                         used += n;
@@ -271,7 +333,7 @@ static size_t text_width(const char *s) {
 
         for (const char *p = s; *p; w++) {
                 size_t n = glyph_len(p);
-                p += n ? n : 1;
+                p += n ? n : skip_len(p);
         }
         return w;
 }
@@ -286,7 +348,7 @@ static void put_cell(nw_buf *b, const char *s, size_t width, bool pad) {
 
                 if (n == 0) {
                         nw_buf_puts(b, "?");
-                        p++;
+                        p += skip_len(p);
                 } else {
                         nw_buf_append(b, p, n);
                         p += n;

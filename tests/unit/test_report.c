@@ -337,13 +337,99 @@ static void test_table_hostile_name(void) {
         CHECK(!strstr(s, "\xc2\x9b"));
         CHECK(!strchr(s, '\xff'));
         CHECK(line_at(s, 1, line, sizeof(line)));
-        CHECK(strstr(line, "a?[31mred???2J?"));
+        CHECK(strstr(line, "a?[31mred??2J?")); /* one '?' per character, \xc2\x9b included */
         CHECK(strstr(line, "line?break"));
         CHECK(line_at(s, 2, line, sizeof(line)) && line[0] == '\0');
 }
 
+/* Strictly valid UTF-8 (RFC 3629), for checking what we print. */
+static bool valid_utf8(const unsigned char *u) {
+        while (*u) {
+                size_t n = *u < 0x80 ? 1 : *u >= 0xc2 && *u <= 0xdf ? 2 : *u >= 0xe0 && *u <= 0xef ? 3 :
+                           *u >= 0xf0 && *u <= 0xf4 ? 4 : 0;
+                unsigned cp;
+
+                if (n == 0)
+                        return false;
+                cp = n == 1 ? *u : *u & (0xff >> (n + 1));
+                for (size_t i = 1; i < n; i++) {
+                        if ((u[i] & 0xc0) != 0x80)
+                                return false;
+                        cp = cp << 6 | (u[i] & 0x3f);
+                }
+                if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+                    (cp >= 0xd800 && cp <= 0xdfff))
+                        return false;
+                u += n;
+        }
+        return true;
+}
+
+/* Bidirectional controls ("Trojan Source"), C1 controls and every kind of broken UTF-8: one '?' per
+ * character on a terminal, valid UTF-8 and valid JSON in the document. */
+static void test_hostile_names(void) {
+        static const struct {
+                const char *in, *out;
+        } cases[] = {
+                { "vm-\xe2\x80\xae" "3pm.exe", "vm-?3pm.exe" },                   /* U+202E RIGHT-TO-LEFT OVERRIDE */
+                { "\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad", "????" },  /* U+202A-D */
+                { "a\xe2\x81\xa6" "b\xe2\x81\xa7" "c\xe2\x81\xa8" "d\xe2\x81\xa9", "a?b?c?d?" }, /* U+2066-9 */
+                { "\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c", "???" },                   /* LRM, RLM, ALM */
+                { "x\xe2\x80\xa8y\xe2\x80\xa9z", "x?y?z" },                      /* U+2028/9 separators */
+                { "\xc2\x85\xc2\x9b", "??" },                                    /* NEL, CSI (C1) */
+                { "\xe2\x80\x93 \xe2\x80\x9c\xe2\x80\x9d \xe2\x80\xb0 \xe2\x81\xb0", "– “” ‰ ⁰" }, /* neighbours stay */
+                { "\xc0\xaf\xe0\x80\xaf", "?????" },                             /* overlong '/' */
+                { "\xed\xa0\x80", "???" },                                       /* a UTF-16 surrogate */
+                { "\xf4\x90\x80\x80", "????" },                                  /* past U+10FFFF */
+                { "\xe2\x80", "??" },                                            /* cut short */
+                { "\xf0\x9f\x90\xa2 ok", "\xf0\x9f\x90\xa2 ok" },                /* 4-byte characters stay */
+        };
+        char buf[64];
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                nw_finding x = { .kind = NW_KIND_VM, .object = "vm-1", .name = cases[i].in,
+                                 .check = NW_CHECK_NESTED_HV, .expected = VB(true), .actual = VB(false), .hint = "h" };
+                nw_findings f = { .v = &x, .n = 1, .vms = 1 };
+                _cleanup_free_ char *table = NULL, *json = NULL;
+                json_object *root;
+
+                report_sanitize(cases[i].in, buf, sizeof(buf));
+                if (strcmp(buf, cases[i].out) != 0)
+                        fprintf(stderr, "case #%zu\n", i);
+                CHECK_STREQ(buf, cases[i].out);
+
+                CHECK_INTEQ(report_table(NULL, &f, &table), 0);
+                CHECK(table && strstr(table, cases[i].out));
+                CHECK(table && valid_utf8((const unsigned char *) table));
+
+                CHECK_INTEQ(report_json(NULL, &f, &json), 0);
+                if (!json)
+                        continue;
+                CHECK(valid_utf8((const unsigned char *) json));
+                root = json_tokener_parse(json);
+                CHECK(root != NULL);
+                json_object_put(root);
+        }
+
+        /* In the document a broken byte becomes U+FFFD and the rest stays as vCenter sent it. */
+        {
+                nw_finding x = { .kind = NW_KIND_VM, .object = "vm-1", .name = "a\xff" "b\xe2\x80\xae" "c\n",
+                                 .check = NW_CHECK_NESTED_HV, .expected = VB(true), .actual = VB(false), .hint = "h" };
+                nw_findings f = { .v = &x, .n = 1, .vms = 1 };
+                _cleanup_free_ char *json = NULL;
+                json_object *root;
+
+                CHECK_INTEQ(report_json(NULL, &f, &json), 0);
+                root = json ? json_tokener_parse(json) : NULL;
+                CHECK_STREQ(get_str(json_object_array_get_idx(get(root, "findings"), 0), "name"),
+                            "a\xef\xbf\xbd" "b\xe2\x80\xae" "c\n");
+                json_object_put(root);
+        }
+}
+
 int main(void) {
         test_value_string();
+        test_hostile_names();
         test_json();
         test_json_empty();
         test_table();
