@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.join(here, "..", "scenario"))
 import journald  # noqa: E402
 import testmain  # noqa: E402
 from daemon import Daemon  # noqa: E402
-from faultproxy import FaultProxy, reply  # noqa: E402
+from faultproxy import FaultProxy, reply, rewrite  # noqa: E402
 from scenario import PASSWORD, USER, Scenario  # noqa: E402
 
 CATALOG = os.path.join(here, "..", "..", "systemd", "nestwarden.catalog")
@@ -160,6 +160,42 @@ class RunVerdictTest(unittest.TestCase):
                 self.assertEqual(len(self.journal.entries(MESSAGE_ID=DRIFT)), base)
                 self.assertIn("list-attached-objects-on-tags", d.stderr())
                 self.assertIsNone(d.proc.poll())
+
+    def test_update_removing_a_name(self):
+        import re
+        with Scenario() as scn:
+            import mutate
+            vm = vm_of(scn.truth, "hv-off-03")
+            with FaultProxy(scn.url, ca_file=scn.ca_file, tmp=scn.tmp) as proxy:
+                d = self.start(scn.config(vcenter__url=proxy.url, vcenter__ca_file=proxy.ca_file))
+                base = self.n_findings(scn.truth)
+                self.journal.wait_for(base, MESSAGE_ID=DRIFT)
+                # The next full update set removes hv-off-03's name and empties hv-off-02's.
+                pat = re.compile(rb"<changeSet><name>name</name><op>assign</op><val[^>]*>(hv-off-0[23])</val></changeSet>")
+
+                matched = []
+
+                def strip(body):
+                    matched.extend(pat.findall(body))
+                    return pat.sub(lambda m: b"<changeSet><name>name</name><op>remove</op></changeSet>"
+                                   if m.group(1) == b"hv-off-03" else
+                                   b'<changeSet><name>name</name><op>assign</op><val xsi:type="xsd:string"></val>'
+                                   b"</changeSet>", body)
+                rid = proxy.add_rule("WaitForUpdatesEx", rewrite(strip))
+                d.signal(signal.SIGHUP)
+                deadline = time.monotonic() + 20
+                while proxy.hits(rid) == 0 and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                time.sleep(1)
+                self.assertEqual(sorted(set(matched)), [b"hv-off-02", b"hv-off-03"])
+                self.assertIsNone(d.proc.poll(), d.stderr())
+                # Still watched and judged: a fix of the nameless VM resolves its drift.
+                si = mutate.connect(scn.url, USER, scn.password_file, scn.ca_file)
+                mutate.set_nested_hv(si, vm, True)
+                (e,) = self.journal.wait_for(1, MESSAGE_ID=RESOLVED, NESTWARDEN_OBJECT=vm)
+                self.assertEqual(e["NESTWARDEN_CHECK"], "nested_hv")
+                self.assertEqual(self.journal.entries(MESSAGE_ID=UNTAGGED), [])
+                self.assertIsNone(d.proc.poll(), d.stderr())
 
     def test_wait_answered_at_once_is_paced(self):
         with Scenario() as scn:

@@ -159,7 +159,50 @@ static void test_network_vm_update(void) {
         xmlFreeDoc(doc);
 }
 
+static bool apply(inv_ctx *ctx, const char *type, const char *moref, const char *body) {
+        _cleanup_free_ char *xml = NULL;
+        xmlDoc *doc;
+        bool resync = false;
+        nw_err err = {};
+
+        CHECK(asprintf(&xml, "<objectSet xmlns=\"urn:vim25\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
+                             "<kind>modify</kind><obj type=\"%s\">%s</obj>%s</objectSet>", type, moref, body) > 0);
+        doc = parse(xml);
+        CHECK_INTEQ(inv_apply_update(ctx, type, moref, "modify", xmlDocGetRootElement(doc), &resync, &err), 0);
+        xmlFreeDoc(doc);
+        return resync;
+}
+
+#define NOPERM "<missingSet><path>name</path><fault><fault xsi:type=\"NoPermission\"><object type=\"VirtualMachine\">" \
+        "vm-1</object><privilegeId>System.Read</privilegeId></fault><localizedMessage/></fault></missingSet>"
+#define NAME(v) "<changeSet><name>name</name><op>assign</op><val xsi:type=\"xsd:string\">" v "</val></changeSet>"
+
+/* Readability changing either way needs a full gather; an object still unreadable is no news; a name
+ * removed or emptied by an update leaves a VM without a name, not a crash. */
+static void test_readability_updates(void) {
+        inv_ctx ctx = {};
+
+        ctx.inv.vms = calloc(2, sizeof(nw_vm));
+        ctx.inv.n_vms = 1;
+        ctx.inv.vms[0].moref = strdup("vm-1");
+        ctx.inv.vms[0].name = strdup("lab");
+
+        CHECK(!apply(&ctx, "VirtualMachine", "vm-1", NAME("lab")));
+        CHECK(apply(&ctx, "VirtualMachine", "vm-1", NOPERM));          /* rights taken */
+        CHECK(!apply(&ctx, "VirtualMachine", "vm-1", "<changeSet><name>name</name><op>remove</op></changeSet>"));
+        CHECK(ctx.inv.vms[0].name == NULL);
+        CHECK(!apply(&ctx, "VirtualMachine", "vm-1", NAME("")));
+        CHECK(!ctx.inv.vms[0].name || !ctx.inv.vms[0].name[0]);
+
+        CHECK_INTEQ(nw_inventory_add_unreadable(&ctx.inv, NW_KIND_VM, "vm-2", NULL, "NoPermission",
+                                                "NoPermission on name"), 0);
+        CHECK(!apply(&ctx, "VirtualMachine", "vm-2", NOPERM));         /* still unreadable */
+        CHECK(apply(&ctx, "VirtualMachine", "vm-2", NAME("back")));    /* rights granted */
+        inv_ctx_done(&ctx);
+}
+
 int main(void) {
+        test_readability_updates();
         test_vm();
         test_dvpg();
         test_network_vm_update();
