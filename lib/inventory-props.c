@@ -49,6 +49,38 @@ static int set_ref_type(char **field, const xmlNode *val) {
         return 0;
 }
 
+/* The <val> of the named property in an ObjectContent (propSet) or ObjectUpdate (changeSet). */
+const xmlNode *props_val(const xmlNode *oc, const char *name, bool *ret_present) {
+        for (xmlNode *c = oc->children; c; c = c->next) {
+                const char *n;
+
+                if (c->type != XML_ELEMENT_NODE ||
+                    (strcmp((const char *) c->name, "propSet") != 0 && strcmp((const char *) c->name, "changeSet") != 0))
+                        continue;
+                n = soap_child_text(c, "name");
+                if (n && strcmp(n, name) == 0) {
+                        *ret_present = true;
+                        return soap_child(c, "val");
+                }
+        }
+        *ret_present = false;
+        return NULL;
+}
+
+/* The first missingSet entry of an ObjectContent or ObjectUpdate: a property vCenter could not give
+ * (NoPermission, ManagedObjectNotFound, ...). false when every property came. */
+bool props_first_missing(const xmlNode *oc, const char **ret_path, char *fault, size_t size) {
+        const xmlNode *m = soap_child(oc, "missingSet");
+        const xmlNode *f = soap_child(soap_child(m, "fault"), "fault");
+
+        if (!m)
+                return false;
+        *ret_path = soap_child_text(m, "path") ?: "?";
+        if (!soap_xsi_type(f, fault, size))
+                snprintf(fault, size, "%s", f ? (const char *) f->name : "UnknownFault");
+        return true;
+}
+
 int props_apply(const xmlNode *container, void *object, props_setter set) {
         for (xmlNode *c = container ? container->children : NULL; c; c = c->next) {
                 const char *name, *op;

@@ -7,6 +7,13 @@
 /* Sets one property on an object; val NULL means the property is absent (unset). 0 or -ENOMEM. */
 typedef int (*props_setter)(void *object, const char *name, const xmlNode *val);
 
+/* The <val> of the named property in an ObjectContent (propSet) or ObjectUpdate (changeSet);
+ * *ret_present says whether the property was there at all. */
+const xmlNode *props_val(const xmlNode *oc, const char *name, bool *ret_present);
+/* The first missingSet entry of an ObjectContent or ObjectUpdate (a property vCenter could not give:
+ * NoPermission, ManagedObjectNotFound, ...): its path and fault type. false when every property came. */
+bool props_first_missing(const xmlNode *oc, const char **ret_path, char *fault, size_t size);
+
 /* Feeds every <propSet> or <changeSet> child of container to set. */
 int props_apply(const xmlNode *container, void *object, props_setter set);
 

@@ -1,6 +1,7 @@
 /* Gathering the facts from vCenter. Two PropertyCollector rounds whatever the VM count: the tagged
  * VMs with their networks (one traversal hop), then the switches and hosts those networks lead to. */
 #include "inventory.h"
+#include "inventory-account.h"
 #include "inventory-props.h"
 
 #include <libxml/tree.h>
@@ -24,24 +25,6 @@ static const char *const dvpg_paths_old[] = {
 static const char *const dvs_paths[] = { "name", "config.productInfo.version", "capability.featuresSupported", NULL };
 static const char *const host_paths[] = { "name", "config.network.portgroup", "configManager.networkSystem", NULL };
 
-/* The <val> of the named property in an ObjectContent (propSet) or ObjectUpdate (changeSet). */
-static const xmlNode *prop_val(const xmlNode *oc, const char *name, bool *ret_present) {
-        for (xmlNode *c = oc->children; c; c = c->next) {
-                const char *n;
-
-                if (c->type != XML_ELEMENT_NODE ||
-                    (strcmp((const char *) c->name, "propSet") != 0 && strcmp((const char *) c->name, "changeSet") != 0))
-                        continue;
-                n = soap_child_text(c, "name");
-                if (n && strcmp(n, name) == 0) {
-                        *ret_present = true;
-                        return soap_child(c, "val");
-                }
-        }
-        *ret_present = false;
-        return NULL;
-}
-
 static nw_tri tri(const char *s) {
         int b = soap_bool(s);
         return b < 0 ? NW_UNSET : (nw_tri) b;
@@ -62,51 +45,6 @@ static void *push(void **arr, size_t *n, size_t sz) {
         return p + (*n)++ * sz;
 }
 #define PUSH(arr, n) ((__typeof__(arr)) push((void **) &(arr), &(n), sizeof(*(arr))))
-
-/* The first missingSet entry of an ObjectContent or ObjectUpdate: a property vCenter could not give
- * (NoPermission, ManagedObjectNotFound, ...). false when every property came. */
-static bool first_missing(const xmlNode *oc, const char **ret_path, char *fault, size_t size) {
-        const xmlNode *m = soap_child(oc, "missingSet");
-        const xmlNode *f = soap_child(soap_child(m, "fault"), "fault");
-
-        if (!m)
-                return false;
-        *ret_path = soap_child_text(m, "path") ?: "?";
-        if (!soap_xsi_type(f, fault, size))
-                snprintf(fault, size, "%s", f ? (const char *) f->name : "UnknownFault");
-        return true;
-}
-
-/* Records the object of oc as unreadable when it came with a missingSet; *ret_missing says so. */
-static int note_missing(inv_ctx *ctx, nw_kind kind, const char *moref, const xmlNode *oc, bool *ret_missing,
-                        nw_err *err) {
-        char fault[64], what[256];
-        const char *path, *name;
-        bool present;
-
-        *ret_missing = first_missing(oc, &path, fault, sizeof(fault));
-        if (!*ret_missing)
-                return 0;
-        name = soap_text(prop_val(oc, "name", &present));
-        snprintf(what, sizeof(what), "%s on %s", fault, path);
-        if (nw_inventory_add_unreadable(&ctx->inv, kind, moref, name, fault, what) < 0)
-                return nw_errf(err, -ENOMEM, "out of memory");
-        return 0;
-}
-
-/* One gather's bookkeeping: what was asked for, so that what did not come is accounted for. */
-typedef struct gather {
-        inv_ctx *ctx;
-        xmlHashTable *wanted;   /* the tagged VMs' morefs */
-        nw_strv hosts_read;
-        nw_strv switches_read;
-} gather;
-
-static void gather_done(gather *g) {
-        xmlHashFreep(&g->wanted);
-        nw_strv_free(&g->hosts_read);
-        nw_strv_free(&g->switches_read);
-}
 
 static nw_vm *find_vm(const nw_inventory *inv, const char *moref) {
         for (size_t i = 0; i < inv->n_vms; i++)
@@ -172,7 +110,7 @@ static int on_round1(void *userdata, const char *type, const char *moref, const 
                 /* Only the tagged ones: a server naming others must not widen what is judged. */
                 if (!xmlHashLookup(g->wanted, (const xmlChar *) moref))
                         return 0;
-                r = note_missing(ctx, NW_KIND_VM, moref, oc, &missing, err);
+                r = inv_note_missing(ctx, NW_KIND_VM, moref, oc, &missing, err);
                 return r < 0 || missing ? r : add_vm(ctx, moref, oc, err);
         }
         /* Many VMs lead to one network; the collector reports it once, but do not rely on that. */
@@ -180,7 +118,7 @@ static int on_round1(void *userdata, const char *type, const char *moref, const 
                 return 0;
         /* An OpaqueNetwork (NSX-T) is not ours to judge, readable or not. */
         if (dvpg || strcmp(type, "Network") == 0) {
-                r = note_missing(ctx, dvpg ? NW_KIND_DVPG : NW_KIND_NETWORK, moref, oc, &missing, err);
+                r = inv_note_missing(ctx, dvpg ? NW_KIND_DVPG : NW_KIND_NETWORK, moref, oc, &missing, err);
                 if (r < 0 || missing)
                         return r;
         }
@@ -296,18 +234,18 @@ static int on_round2(void *userdata, const char *type, const char *moref, const 
                         return 0;
                 if (nw_strv_push(&g->hosts_read, moref) < 0)
                         return nw_errf(err, -ENOMEM, "out of memory");
-                r = note_missing(ctx, NW_KIND_HOST, moref, oc, &missing, err);
+                r = inv_note_missing(ctx, NW_KIND_HOST, moref, oc, &missing, err);
                 if (r < 0 || missing)
                         return r;
-                return set_host_portgroups(ctx, moref, prop_val(oc, "config.network.portgroup", &present),
-                                           soap_text(prop_val(oc, "configManager.networkSystem", &present)), err);
+                return set_host_portgroups(ctx, moref, props_val(oc, "config.network.portgroup", &present),
+                                           soap_text(props_val(oc, "configManager.networkSystem", &present)), err);
         }
         sw = (nw_switch *) nw_inventory_get_switch(&ctx->inv, moref);
         if (!sw)
                 return 0;
         if (nw_strv_push(&g->switches_read, moref) < 0)
                 return nw_errf(err, -ENOMEM, "out of memory");
-        r = note_missing(ctx, NW_KIND_SWITCH, moref, oc, &missing, err);
+        r = inv_note_missing(ctx, NW_KIND_SWITCH, moref, oc, &missing, err);
         if (r < 0)
                 return r;
         if (missing) {
@@ -403,70 +341,6 @@ static int collect_pairs(inv_ctx *ctx, nw_err *err) {
         return 0;
 }
 
-/* After the VMs' round: each tagged VM and each network they use was read, or is unreadable. */
-static int account_round1(gather *g, const nw_strv *vms, nw_err *err) {
-        nw_inventory *inv = &g->ctx->inv;
-        _cleanup_xmlhash_ xmlHashTable *read = xmlHashCreate(64);
-
-        if (!read)
-                return nw_errf(err, -ENOMEM, "out of memory");
-        for (size_t i = 0; i < inv->n_vms; i++)
-                if (xmlHashAddEntry(read, (const xmlChar *) inv->vms[i].moref, (void *) 1) < 0)
-                        return nw_errf(err, -ENOMEM, "out of memory");
-        for (size_t i = 0; i < vms->n; i++)
-                if (!xmlHashLookup(read, (const xmlChar *) vms->v[i]) &&
-                    nw_inventory_add_unreadable(inv, NW_KIND_VM, vms->v[i], NULL, NULL, "not returned by vCenter") < 0)
-                        return nw_errf(err, -ENOMEM, "out of memory");
-        for (size_t i = 0; i < inv->n_vms; i++)
-                for (size_t j = 0; j < inv->vms[i].networks.n; j++) {
-                        const char *net = inv->vms[i].networks.v[j];
-
-                        if (!nw_inventory_get_network(inv, net) &&
-                            nw_inventory_add_unreadable(inv, NW_KIND_NETWORK, net, NULL, NULL,
-                                                        "not returned by vCenter") < 0)
-                                return nw_errf(err, -ENOMEM, "out of memory");
-                }
-        return 0;
-}
-
-/* After the switches' and hosts' round: each was read or is unreadable, and each standard portgroup
- * a VM uses was found on its host. */
-static int account_round2(gather *g, nw_err *err) {
-        inv_ctx *ctx = g->ctx;
-
-        for (size_t i = 0; i < ctx->inv.n_switches; i++) {
-                nw_switch *sw = &ctx->inv.switches[i];
-
-                if (nw_strv_contains(&g->switches_read, sw->moref))
-                        continue;
-                sw->unreadable = true;
-                if (nw_inventory_add_unreadable(&ctx->inv, NW_KIND_SWITCH, sw->moref, NULL, NULL,
-                                                "not returned by vCenter") < 0)
-                        return nw_errf(err, -ENOMEM, "out of memory");
-        }
-        for (size_t i = 0; i < ctx->hosts.n; i++)
-                if (!nw_strv_contains(&g->hosts_read, ctx->hosts.v[i]) &&
-                    nw_inventory_add_unreadable(&ctx->inv, NW_KIND_HOST, ctx->hosts.v[i], NULL, NULL,
-                                                "not returned by vCenter") < 0)
-                        return nw_errf(err, -ENOMEM, "out of memory");
-        for (size_t i = 0; i < ctx->pairs.n; i++) {
-                const char *pair = ctx->pairs.v[i], *nl = strchr(pair, '\n');
-                _cleanup_free_ char *host = strndup(pair, (size_t) (nl - pair)), *id = NULL;
-                bool found = false;
-
-                if (!host || asprintf(&id, "%s/%s", host, nl + 1) < 0)
-                        return nw_errf(err, -ENOMEM, "out of memory");
-                if (nw_inventory_get_unreadable(&ctx->inv, host))
-                        continue; /* the host's own finding covers its portgroups */
-                for (size_t k = 0; k < ctx->inv.n_stdpgs && !found; k++)
-                        found = strcmp(ctx->inv.stdpgs[k].id, id) == 0;
-                if (!found && nw_inventory_add_unreadable(&ctx->inv, NW_KIND_PG, id, nl + 1, NULL,
-                                                          "not in the host's config.network.portgroup") < 0)
-                        return nw_errf(err, -ENOMEM, "out of memory");
-        }
-        return 0;
-}
-
 void inv_ctx_done(inv_ctx *ctx) {
         nw_inventory_free(&ctx->inv);
         nw_strv_free(&ctx->pairs);
@@ -497,7 +371,7 @@ int inv_gather(vim_ctx *vc, const nw_strv *vm_morefs, const nw_policy_cfg *cfg, 
                 }
                 if (r < 0)
                         return r;
-                r = account_round1(&g, vm_morefs, err);
+                r = inv_account_round1(&g, vm_morefs, err);
                 if (r < 0)
                         return r;
         }
@@ -508,7 +382,7 @@ int inv_gather(vim_ctx *vc, const nw_strv *vm_morefs, const nw_policy_cfg *cfg, 
         }
         r = round2(vc, page_size, &g, err);
         if (r >= 0)
-                r = account_round2(&g, err);
+                r = inv_account_round2(&g, err);
         if (r < 0)
                 return r;
 
@@ -603,7 +477,7 @@ int inv_apply_update(inv_ctx *ctx, const char *type, const char *moref, const ch
         {
                 const char *path;
                 char fault[64];
-                bool missing = first_missing(ou, &path, fault, sizeof(fault));
+                bool missing = props_first_missing(ou, &path, fault, sizeof(fault));
 
                 if (nw_inventory_get_unreadable(&ctx->inv, moref)) {
                         if (!missing)
@@ -624,7 +498,7 @@ int inv_apply_update(inv_ctx *ctx, const char *type, const char *moref, const ch
                 return update_vm(ctx, vm, ou, ret_resync, err);
         }
         if (strcmp(type, "HostSystem") == 0) {
-                const xmlNode *pgs = prop_val(ou, "config.network.portgroup", &present);
+                const xmlNode *pgs = props_val(ou, "config.network.portgroup", &present);
 
                 if (!nw_strv_contains(&ctx->hosts, moref)) {
                         *ret_resync = true;
@@ -644,7 +518,7 @@ int inv_apply_update(inv_ctx *ctx, const char *type, const char *moref, const ch
         /* Standard portgroups are matched by name on the host: a rename reshapes them. (The first
          * update set restates every name: only a different one counts.) */
         {
-                const char *name = soap_text(prop_val(ou, "name", &present));
+                const char *name = soap_text(props_val(ou, "name", &present));
 
                 if (present && net->kind == NW_NET_STANDARD && !str_equal(name, net->name))
                         *ret_resync = true;
@@ -689,7 +563,7 @@ static int on_name(void *userdata, const char *type, const char *moref, const xm
         inv_ctx *ctx = userdata;
         nw_other_vm *o;
         bool present;
-        const char *name = soap_text(prop_val(oc, "name", &present));
+        const char *name = soap_text(props_val(oc, "name", &present));
 
         if (nw_inventory_get_other_name(&ctx->inv, moref))
                 return 0;

@@ -250,7 +250,7 @@ def std_findings(obj, name, computed):
 def evaluate(tagged, vms, dvpgs, switches, hosts, names):
     """nestwarden's policy, written from the spec independently of the scenario's tables."""
     findings, templates, seen = [], [], set()
-    counts = {"vms": 0, "templates": 0, "portgroups": 0}
+    counts = {"vms": 0, "templates": 0, "portgroups": 0, "unreadable": 0}
     for moid in sorted(tagged):
         p = vms[moid]
         template = p.get("config.template", False)

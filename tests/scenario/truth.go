@@ -19,6 +19,7 @@ type checkedCounts struct {
 	VMs        int `json:"vms"`
 	Templates  int `json:"templates"`
 	Portgroups int `json:"portgroups"`
+	Unreadable int `json:"unreadable"` // the scenario's own truth: its account reads everything (see -deny)
 }
 
 type truth struct {
