@@ -82,21 +82,41 @@ size_t fuzz_http_left(const nw_http *h) {
         return h->n - h->next;
 }
 
+/* Takes the "HTTP NNN\n" line off r, if it has one, and returns its status (else 200). */
+static long take_status(reply *r) {
+        long status = 200;
+
+        if (r->len >= 9 && memcmp(r->p, "HTTP ", 5) == 0 && r->p[8] == '\n' && r->p[5] >= '1' && r->p[5] <= '5' &&
+            r->p[6] >= '0' && r->p[6] <= '9' && r->p[7] >= '0' && r->p[7] <= '9') {
+                status = (r->p[5] - '0') * 100 + (r->p[6] - '0') * 10 + (r->p[7] - '0');
+                r->p += 9;
+                r->len -= 9;
+        }
+        return status;
+}
+
+bool fuzz_http_reply(const nw_http *h, size_t i, const uint8_t **ret, size_t *ret_len) {
+        reply r;
+
+        if (i >= h->n)
+                return false;
+        r = h->q[i];
+        (void) take_status(&r);
+        *ret = r.p;
+        *ret_len = r.len;
+        return true;
+}
+
 int nw_http_do(nw_http *h, const nw_http_req *req, long *ret_status, nw_buf *ret_body, nw_err *err) {
         _cleanup_buf_ nw_buf body = {};
         reply r;
-        long status = 200;
+        long status;
 
         h->requests++;
         if (h->next >= h->n)
                 return nw_errf(err, -ECONNREFUSED, "no more replies in the input");
         r = h->q[h->next++];
-        if (r.len >= 9 && memcmp(r.p, "HTTP ", 5) == 0 && r.p[8] == '\n' && r.p[5] >= '1' && r.p[5] <= '5' &&
-            r.p[6] >= '0' && r.p[6] <= '9' && r.p[7] >= '0' && r.p[7] <= '9') {
-                status = (r.p[5] - '0') * 100 + (r.p[6] - '0') * 10 + (r.p[7] - '0');
-                r.p += 9;
-                r.len -= 9;
-        }
+        status = take_status(&r);
         /* As curl's write callback: an empty reply leaves the buffer without data. */
         if (r.len > 0 && nw_buf_append(&body, r.p, r.len) < 0)
                 return nw_errf(err, -ENOMEM, "out of memory");

@@ -19,6 +19,8 @@ size_t fuzz_take_morefs(const uint8_t **data, size_t *size, nw_strv *ret);
  * queued. Each request takes the next one; once they run out a request fails -ECONNREFUSED, as
  * with a vCenter that went away, so every loop over replies ends. */
 void fuzz_http_queue(nw_http *h, const uint8_t *data, size_t size);
+/* The body of the i-th reply queued (without its status line); false past the last. */
+bool fuzz_http_reply(const nw_http *h, size_t i, const uint8_t **ret, size_t *ret_len);
 /* Replies queued and not yet taken. */
 size_t fuzz_http_left(const nw_http *h);
 
