@@ -12,6 +12,7 @@
 #include "log.h"
 #include "nestwarden.h"
 #include "report.h"
+#include "tagged.h"
 #include "vim.h"
 
 #define EXIT_CONFIG 78       /* sysexits.h EX_CONFIG */
@@ -29,10 +30,6 @@ static void on_signal(int sig) {
         abort_requests = 1;
 }
 
-typedef struct watched_vm {
-        char *moref, *name;
-} watched_vm;
-
 typedef struct service {
         const char *config_path;
         nw_config *cfg;
@@ -45,8 +42,7 @@ typedef struct service {
 
         inv_ctx facts;
         nw_drift_set drift;
-        watched_vm *vms;             /* the tagged set at the last resync, for entered/left events */
-        size_t n_vms;
+        tagged_set tagged;           /* the tag listing at the last resync, for entered/left events */
         bool first_pass_done;
         bool ready_sent;
 
@@ -65,11 +61,9 @@ typedef struct service {
         nw_strv left_now;
         size_t deferred;
         nw_strv failed;              /* objects whose fix failed: held off until the next full resync */
-        nw_strv tagged;              /* the tag's VM morefs at the last resync */
         unsigned long updates;       /* ObjectUpdates applied by the last wait */
         char last_pass[16];
 
-        bool said_empty;             /* TAG_EMPTY sent; again only after the tag had VMs */
         char config_problem[1024];   /* the CONFIG_PROBLEM last sent, "" when none is open */
         unsigned early_waits;        /* WaitForUpdatesEx answered at once with nothing, in a row */
 } service;
@@ -95,16 +89,6 @@ static void watchdog_tick(void *userdata) {
 }
 
 static void pause_for(service *d, double seconds);
-
-static void watched_vms_free(service *d) {
-        for (size_t i = 0; i < d->n_vms; i++) {
-                free(d->vms[i].moref);
-                free(d->vms[i].name);
-        }
-        free(d->vms);
-        d->vms = NULL;
-        d->n_vms = 0;
-}
 
 static void disconnect(service *d, bool logout) {
         if (logout && d->connected) {
@@ -142,7 +126,7 @@ static void notify_status(service *d) {
         for (size_t i = 0; i < d->drift.n; i++)
                 if (i == 0 || strcmp(d->drift.v[i].object, d->drift.v[i - 1].object) != 0)
                         objects++;
-        sd_notifyf(0, "STATUS=%zu VMs, %zu portgroups watched; %zu drifted; last pass %s%s", d->n_vms,
+        sd_notifyf(0, "STATUS=%zu VMs, %zu portgroups watched; %zu drifted; last pass %s%s", d->tagged.n,
                    d->n_portgroups, objects, d->last_pass[0] ? d->last_pass : "never",
                    d->outage ? "; vCenter unreachable, retrying" : "");
 }
@@ -290,68 +274,6 @@ static int evaluate(service *d, nw_err *err) {
         return r < 0 ? nw_errf(err, r, "%s", strerror(-r)) : 0;
 }
 
-static bool was_tagged(const service *d, const char *moref) {
-        for (size_t i = 0; i < d->n_vms; i++)
-                if (strcmp(d->vms[i].moref, moref) == 0)
-                        return true;
-        return false;
-}
-
-/* A VM's name for events: what vCenter said, else (unreadable, or an update emptied it) its moref. */
-static const char *vm_name(const service *d, const char *moref) {
-        const nw_unreadable *u = nw_inventory_get_unreadable(&d->facts.inv, moref);
-
-        for (size_t i = 0; i < d->facts.inv.n_vms; i++)
-                if (strcmp(d->facts.inv.vms[i].moref, moref) == 0 && d->facts.inv.vms[i].name &&
-                    d->facts.inv.vms[i].name[0])
-                        return d->facts.inv.vms[i].name;
-        return u && u->name ? u->name : moref;
-}
-
-/* Entered / left events for the tagged set as the tags say it (a VM that cannot be read is still
- * tagged: it gets an UNREADABLE entry, not an untagged one), then remember the new set. */
-static int track_tagged(service *d) {
-        const nw_strv *tagged = &d->tagged;
-        watched_vm *now = calloc(tagged->n ? tagged->n : 1, sizeof(*now));
-
-        if (!now)
-                return -ENOMEM;
-        for (size_t i = 0; i < tagged->n; i++) {
-                now[i].moref = strdup(tagged->v[i]);
-                now[i].name = strdup(vm_name(d, tagged->v[i]));
-                if (!now[i].moref || !now[i].name) {
-                        for (size_t j = 0; j <= i; j++) {
-                                free(now[j].moref);
-                                free(now[j].name);
-                        }
-                        free(now);
-                        return -ENOMEM;
-                }
-                /* The first pass is the baseline, not news: no event per VM at start-up. */
-                if (d->first_pass_done && !was_tagged(d, now[i].moref))
-                        log_event(&(nw_event) { .type = NW_EVENT_VM_TAGGED, .vcenter = d->cfg->vcenter.url,
-                                                .object = now[i].moref, .object_name = now[i].name,
-                                                .object_kind = "vm" });
-        }
-        for (size_t i = 0; d->first_pass_done && i < d->n_vms; i++)
-                if (!nw_strv_contains(tagged, d->vms[i].moref))
-                        log_event(&(nw_event) { .type = NW_EVENT_VM_UNTAGGED, .vcenter = d->cfg->vcenter.url,
-                                                .object = d->vms[i].moref, .object_name = d->vms[i].name,
-                                                .object_kind = "vm" });
-        watched_vms_free(d);
-        d->vms = now;
-        d->n_vms = tagged->n;
-        if (tagged->n == 0 && !d->said_empty) {
-                _cleanup_free_ char *tag = NULL;
-
-                if (asprintf(&tag, "%s/%s", d->cfg->selection.tag_category, d->cfg->selection.tag) < 0)
-                        return -ENOMEM;
-                log_event(&(nw_event) { .type = NW_EVENT_TAG_EMPTY, .vcenter = d->cfg->vcenter.url, .detail = tag });
-        }
-        d->said_empty = tagged->n == 0;
-        return 0;
-}
-
 static int apply_update(void *userdata, const char *type, const char *moref, const char *kind, const xmlNode *ou,
                         nw_err *err) {
         service *d = userdata;
@@ -384,11 +306,6 @@ static int resync_once(service *d, nw_err *err) {
         r = inv_gather(d->s.vc, &vms, &d->cfg->policy, d->cfg->vcenter.page_size, &facts, err);
         if (r < 0)
                 return r;
-        /* What the tags said, not what could be read: a tagged VM the account cannot see must not
-         * look like a change at every tag refresh. */
-        nw_strv_free(&d->tagged);
-        d->tagged = vms;
-        vms = (nw_strv) {};
         inv_ctx_done(&d->facts);
         d->facts = facts;
         facts = (inv_ctx) {};
@@ -414,7 +331,9 @@ static int resync_once(service *d, nw_err *err) {
         if (r < 0)
                 return r;
 
-        r = track_tagged(d);
+        /* What the tags said, not what could be read: a tagged VM the account cannot see must not
+         * look like a change at every tag refresh. */
+        r = tagged_set_update(&d->tagged, &vms, &d->facts.inv, d->cfg, !d->first_pass_done);
         if (r < 0)
                 return nw_errf(err, r, "%s", strerror(-r));
         r = evaluate(d, err);
@@ -447,11 +366,8 @@ static int refresh_tags(service *d, nw_err *err) {
         r = tags_attached_vms(d->s.tags, d->cfg->selection.tag_category, d->cfg->selection.tag, &vms, err);
         if (r < 0)
                 return r;
-        if (vms.n != d->tagged.n)
+        if (tagged_set_differs(&d->tagged, &vms))
                 d->need_resync = true;
-        for (size_t i = 0; i < vms.n && !d->need_resync; i++)
-                if (!nw_strv_contains(&d->tagged, vms.v[i]))
-                        d->need_resync = true;
         if (d->need_resync)
                 log_msg(LOG_DEBUG, "tag %s/%s: the tagged set changed (%zu VMs now)", d->cfg->selection.tag_category,
                         d->cfg->selection.tag, vms.n);
@@ -682,12 +598,11 @@ int cmd_run(const nw_opts *o) {
         disconnect(&d, true);
         inv_ctx_done(&d.facts);
         drift_set_free(&d.drift);
-        watched_vms_free(&d);
+        tagged_set_done(&d.tagged);
         nw_flap_free(&d.flap);
         nw_strv_free(&d.left_alone);
         nw_strv_free(&d.left_now);
         nw_strv_free(&d.failed);
-        nw_strv_free(&d.tagged);
         cfg_free(d.cfg);
         return 0;
 }
