@@ -141,7 +141,7 @@ def never_ending(trickle=1.0):
     until the client hangs up or the proxy stops."""
     def stream(wfile, stopped):
         wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml; charset=utf-8\r\n"
-                    b"Content-Length: 100000000\r\n\r\n<?xml version=\"1.0\"?>\n")
+                    b"Content-Length: 10000000\r\n\r\n<?xml version=\"1.0\"?>\n")
         wfile.flush()
         while not stopped.wait(trickle or 0.5):
             if trickle:
