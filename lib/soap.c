@@ -271,6 +271,11 @@ int soap_parse_reply_abortable(const char *body, size_t len, long status, const 
 
         if (len > INT32_MAX)
                 return nw_errf(err, -EFBIG, "%s: reply too large", method);
+        /* vCenter answers 200, or 500 with a SOAP fault: anything else came from something in between
+         * (an HTML error page, often with a DOCTYPE), and parsing it would only confuse the message. */
+        if (status != 200 && status != 500)
+                return nw_errf(err, -NW_EREPLY, "%s: HTTP %ld: not a SOAP reply (a proxy or load balancer "
+                               "answered, or vCenter's services are down)", method, status);
         doc = parse_guarded(body, (int) len, &g, why, sizeof(why));
         if (g.code)
                 return nw_errf(err, g.code, "%s: HTTP %ld: %s", method, status, g.why);
