@@ -17,14 +17,9 @@ import journald  # noqa: E402
 from daemon import Daemon  # noqa: E402
 import testmain  # noqa: E402
 from scenario import PASSWORD, USER, Scenario  # noqa: E402
+from events import DRIFT, LOST, REGAINED, RESOLVED, TAGGED, UNTAGGED  # noqa: E402
 
 CATALOG = os.path.join(here, "..", "..", "systemd", "nestwarden.catalog")
-DRIFT = "a06d564656d4461abc69e652418e1e45"
-RESOLVED = "3a7ed17ee36b4162afc5a6bdcbda3d19"
-TAGGED = "700c5ea9f70f4620bd00123576d4349d"
-UNTAGGED = "f3351fcc7a2e4e50b0dfa115aa11aacd"
-LOST = "249162478abc449891dc26495cf1dfa4"
-REGAINED = "99876d1d34cd4bfa83110801f62656b8"
 FIELDS = ("NESTWARDEN_VCENTER", "NESTWARDEN_OBJECT", "NESTWARDEN_OBJECT_NAME", "NESTWARDEN_OBJECT_KIND",
           "NESTWARDEN_CHECK", "NESTWARDEN_EXPECTED", "NESTWARDEN_ACTUAL", "MESSAGE", "PRIORITY")
 
@@ -33,14 +28,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def morefs(si, vimtype):
-    view = si.content.viewManager.CreateContainerView(si.content.rootFolder, [vimtype], True)
-    try:
-        return {o.name: o._moId for o in view.view}
-    finally:
-        view.Destroy()
 
 
 class RunTest(unittest.TestCase):
@@ -81,7 +68,7 @@ class RunTest(unittest.TestCase):
     def test_drift_and_resolution_reach_the_journal(self):
         with Scenario() as scn:
             si = self.mutate.connect(scn.url, USER, scn.password_file, scn.ca_file)
-            vms, pgs = morefs(si, self.mutate.vim.VirtualMachine), morefs(si, self.mutate.vim.dvs.DistributedVirtualPortgroup)
+            vms, pgs = self.mutate.morefs(si, self.mutate.vim.VirtualMachine), self.mutate.morefs(si, self.mutate.vim.dvs.DistributedVirtualPortgroup)
             d = self.start(scn)
             base = self.baseline(scn)
             for e in base:
@@ -140,7 +127,7 @@ class RunTest(unittest.TestCase):
     def test_expired_session_is_renewed_quietly(self):
         with Scenario() as scn:
             si = self.mutate.connect(scn.url, USER, scn.password_file, scn.ca_file)
-            vm = morefs(si, self.mutate.vim.VirtualMachine)["hv-off-03"]
+            vm = self.mutate.morefs(si, self.mutate.vim.VirtualMachine)["hv-off-03"]
             d = self.start(scn)
             base = self.baseline(scn)
             # An admin (or vCenter's idle timeout) ends nestwarden's session under its feet.

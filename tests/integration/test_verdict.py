@@ -15,6 +15,7 @@ import unittest
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
 sys.path.insert(0, os.path.join(here, "..", "scenario"))
+import mutate  # noqa: E402
 import testmain  # noqa: E402
 from faultproxy import FaultProxy, rewrite  # noqa: E402
 from scenario import PASSWORD, USER, Scenario  # noqa: E402
@@ -24,14 +25,6 @@ NW = os.environ["NW_BIN"]
 
 def run(*args, timeout=60):
     return subprocess.run([NW, *args], capture_output=True, text=True, timeout=timeout)
-
-
-def names(si, vimtype):
-    view = si.content.viewManager.CreateContainerView(si.content.rootFolder, [vimtype], True)
-    try:
-        return {o.name: o._moId for o in view.view}
-    finally:
-        view.Destroy()
 
 
 class Denied:
@@ -76,9 +69,8 @@ class CheckTest(unittest.TestCase):
 
     def test_vm_without_permission(self):
         with Denied({"no_permission": ["hv-off-03"]}) as d:
-            import mutate
             si = mutate.connect(d.scn.url, USER, d.scn.password_file, d.scn.ca_file)
-            vm = names(si, mutate.vim.VirtualMachine)["hv-off-03"]
+            vm = mutate.morefs(si, mutate.vim.VirtualMachine)["hv-off-03"]
             p, doc = self.check_json(d.scn.config())
             self.assertEqual(p.returncode, 3, p.stderr)
             (u,) = self.unreadable(doc)
@@ -99,9 +91,8 @@ class CheckTest(unittest.TestCase):
 
     def test_every_vm_unreadable_is_not_compliant(self):
         with Denied() as d:
-            import mutate
             si = mutate.connect(d.scn.url, USER, d.scn.password_file, d.scn.ca_file)
-            tagged = [n for n in names(si, mutate.vim.VirtualMachine) if n.startswith("hv-")]
+            tagged = [n for n in mutate.morefs(si, mutate.vim.VirtualMachine) if n.startswith("hv-")]
             self.assertEqual(len(tagged), 10)
             d.deny({"no_permission": tagged})
             p = run("check", "--config", d.scn.config())
@@ -122,9 +113,8 @@ class CheckTest(unittest.TestCase):
 
     def test_vm_deleted_between_tags_and_read(self):
         with Denied() as d:
-            import mutate
             si = mutate.connect(d.scn.url, USER, d.scn.password_file, d.scn.ca_file)
-            vm = names(si, mutate.vim.VirtualMachine)["hv-off-03"]
+            vm = mutate.morefs(si, mutate.vim.VirtualMachine)["hv-off-03"]
             obj = mutate.vim.VirtualMachine(vm, si._stub)
             mutate.wait_task(obj.Destroy_Task())
             # The tag listing still names it (as it would in the moment between listing and reading).
@@ -136,9 +126,8 @@ class CheckTest(unittest.TestCase):
 
     def test_switch_and_host_without_permission(self):
         with Denied() as d:
-            import mutate
             si = mutate.connect(d.scn.url, USER, d.scn.password_file, d.scn.ca_file)
-            hosts = names(si, mutate.vim.HostSystem)
+            hosts = mutate.morefs(si, mutate.vim.HostSystem)
             host_name, host = sorted(hosts.items())[0]
             d.deny({"no_permission": ["dvs-66", host_name]})
             p, doc = self.check_json(d.scn.config())
@@ -194,9 +183,8 @@ class CheckTest(unittest.TestCase):
 
     def test_tag_without_vms(self):
         with Scenario() as scn:
-            import mutate
             si = mutate.connect(scn.url, USER, scn.password_file, scn.ca_file)
-            vm = names(si, mutate.vim.VirtualMachine)["plain-03"]
+            vm = mutate.morefs(si, mutate.vim.VirtualMachine)["plain-03"]
             mutate.untag(scn.url, USER, PASSWORD, vm, "nested", "other", ca_file=scn.ca_file)
             p = run("check", "--config", scn.config(selection__tag="other"))
             self.assertEqual(p.returncode, 0, p.stderr)
@@ -207,9 +195,8 @@ class CheckTest(unittest.TestCase):
 class FixTest(unittest.TestCase):
     def test_fix_never_acts_on_what_it_could_not_read(self):
         with Denied({"no_permission": ["hv-off-03"]}) as d:
-            import mutate
             si = mutate.connect(d.scn.url, USER, d.scn.password_file, d.scn.ca_file)
-            vms = names(si, mutate.vim.VirtualMachine)
+            vms = mutate.morefs(si, mutate.vim.VirtualMachine)
             conf = d.scn.config()
             with open(conf, "a") as f:
                 f.write("[remediation]\nmax_changes_per_pass = 100\n")

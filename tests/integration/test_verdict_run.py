@@ -14,20 +14,14 @@ here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
 sys.path.insert(0, os.path.join(here, "..", "scenario"))
 import journald  # noqa: E402
+import mutate  # noqa: E402
 import testmain  # noqa: E402
 from daemon import Daemon  # noqa: E402
 from faultproxy import FaultProxy, reply, rewrite  # noqa: E402
 from scenario import PASSWORD, USER, Scenario  # noqa: E402
+from events import CONFIG_PROBLEM, DRIFT, LOST, READABLE, RESOLVED, TAG_EMPTY, UNREADABLE, UNTAGGED  # noqa: E402
 
 CATALOG = os.path.join(here, "..", "..", "systemd", "nestwarden.catalog")
-DRIFT = "a06d564656d4461abc69e652418e1e45"
-RESOLVED = "3a7ed17ee36b4162afc5a6bdcbda3d19"
-UNTAGGED = "f3351fcc7a2e4e50b0dfa115aa11aacd"
-LOST = "249162478abc449891dc26495cf1dfa4"
-UNREADABLE = "581384b2d4dc4df6807c82084469d20a"
-READABLE = "5ce7449f35384964a3cc03de5d6490b8"
-TAG_EMPTY = "254c0231e0c546d48d407342652aab8b"
-CONFIG_PROBLEM = "f4fe43d2807a4c55bcfe1740bd86fea6"
 
 EMPTY_WAIT = ('<?xml version="1.0" encoding="UTF-8"?>\n<soapenv:Envelope '
               'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>'
@@ -112,12 +106,8 @@ class RunVerdictTest(unittest.TestCase):
 
     def test_tag_without_vms_said_once(self):
         with Scenario() as scn:
-            import mutate
-            vm = None
             si = mutate.connect(scn.url, USER, scn.password_file, scn.ca_file)
-            view = si.content.viewManager.CreateContainerView(si.content.rootFolder, [mutate.vim.VirtualMachine], True)
-            vm = [o._moId for o in view.view if o.name == "plain-03"][0]
-            view.Destroy()
+            vm = mutate.morefs(si, mutate.vim.VirtualMachine)["plain-03"]
             mutate.untag(scn.url, USER, PASSWORD, vm, "nested", "other", ca_file=scn.ca_file)
             d = self.start(scn.config(selection__tag="other"))
             try:
@@ -164,7 +154,6 @@ class RunVerdictTest(unittest.TestCase):
     def test_update_removing_a_name(self):
         import re
         with Scenario() as scn:
-            import mutate
             vm = vm_of(scn.truth, "hv-off-03")
             with FaultProxy(scn.url, ca_file=scn.ca_file, tmp=scn.tmp) as proxy:
                 d = self.start(scn.config(vcenter__url=proxy.url, vcenter__ca_file=proxy.ca_file))

@@ -100,6 +100,15 @@ def wait_task(task, timeout=60):
         time.sleep(0.02)
 
 
+def morefs(si, vimtype):
+    """{name: moref} of every object of vimtype (e.g. vim.VirtualMachine) in the inventory."""
+    view = si.content.viewManager.CreateContainerView(si.content.rootFolder, [vimtype], True)
+    try:
+        return {o.name: o._moId for o in view.view}
+    finally:
+        view.Destroy()
+
+
 def props(si, obj, paths):
     """A fresh RetrievePropertiesEx of obj's paths: {path: value}, unset paths left out."""
     spec = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=obj)], propSet=[PC.PropertySpec(type=type(obj), pathSet=paths)])
