@@ -37,6 +37,9 @@ LOST = "249162478abc449891dc26495cf1dfa4"
 REGAINED = "99876d1d34cd4bfa83110801f62656b8"
 
 WATCHDOG_USEC = 10_000_000
+# Bigger than the curated world alone, so that a gather takes long enough to be killed in and one
+# inventory kept per cycle shows in the RSS (see RSS_SLACK_KB).
+WORLD = ("-vms", "200", "-tagged", "100", "-portgroups", "10")
 TAG_REFRESH = 5          # the shortest [daemon] tag_refresh: tag lookups between the long-polls
 SLEEP_SYSCALLS = {"35", "230"}  # nanosleep, clock_nanosleep: pause_for() between attempts
 
@@ -81,6 +84,7 @@ class Result:
         self.alive = False         # the daemon still running after the loop
         self.exit_code = None      # its exit code after SIGTERM at the end
         self.watchdog_gap = 0.0    # longest time between two WATCHDOG=1 (s)
+        self.asan = False          # the daemon runs under AddressSanitizer: its RSS says nothing
         self.wall = 0.0
         self.stderr_tail = ""
 
@@ -97,7 +101,8 @@ class _Loop:
         self.journal = journal
         self.tmp = tmp
         self.progress = progress
-        self.flags = ("-listen", "127.0.0.1:%d" % free_port(), "-tls-dir", os.path.join(tmp, "tls"))
+        self.flags = ("-listen", "127.0.0.1:%d" % free_port(), "-tls-dir", os.path.join(tmp, "tls"),
+                      *WORLD)
         self.scn = None
         self.proc = None
         self.daemon = None
@@ -219,6 +224,8 @@ def run(journal, cycles, seed, max_delay=2.0, settle_every=5, progress=None, reg
         loop.daemon = Daemon(conf, watchdog_usec=WATCHDOG_USEC, tmp=tmp)
         try:
             loop.daemon.notify.wait_for("READY", "1", timeout=120)
+            with open("/proc/%d/maps" % loop.daemon.proc.pid) as f:
+                res.asan = "libasan" in f.read()
             journal.wait_for(res.baseline, timeout=60, MESSAGE_ID=DRIFT)
             _cycles(loop, rng, res, cycles, max_delay, settle_every, regain_timeout)
             loop.steady(res, cycles, regain_timeout)
@@ -273,10 +280,12 @@ def _cycles(loop, rng, res, cycles, max_delay, settle_every, regain_timeout):
             unrecovered = 0
 
 
-# Steady-state growth allowed from the first settle point to the end. A leaked fd per cycle is +15
-# after 20 cycles. RSS: see README (soak test) for what one cycle's inventory weighs.
+# Steady-state growth allowed from the first settle point (cycle 5) to the end. A leaked fd per
+# cycle is +15 after 20 cycles. One inventory of WORLD kept per cycle (measured with a daemon that
+# drops the old facts instead of freeing them) is +716 kB after 20 cycles; the real daemon grows
+# by tens of kB (malloc's high-water mark), then not at all.
 FD_SLACK = 2
-RSS_SLACK_KB = 1024
+RSS_SLACK_KB = 360
 
 
 def problems(res, fd_slack=FD_SLACK, rss_slack_kb=RSS_SLACK_KB):
@@ -300,7 +309,9 @@ def problems(res, fd_slack=FD_SLACK, rss_slack_kb=RSS_SLACK_KB):
         first, last = res.steady[0], res.steady[-1]
         if abs(last["fds"] - first["fds"]) > fd_slack:
             out.append("open fds %d after cycle %d, %d at the end" % (first["fds"], first["cycle"], last["fds"]))
-        if last["rss"] - first["rss"] >= rss_slack_kb:
+        # ASan keeps freed memory in quarantine (megabytes per cycle here); LeakSanitizer's verdict
+        # at exit stands in for the RSS bound there.
+        if not res.asan and last["rss"] - first["rss"] >= rss_slack_kb:
             out.append("RSS %d kB after cycle %d, %d kB at the end" % (first["rss"], first["cycle"], last["rss"]))
     else:
         out.append("fewer than two steady-state samples (run more than settle_every cycles)")
