@@ -301,7 +301,7 @@ def problems(res, fd_slack=FD_SLACK, rss_slack_kb=RSS_SLACK_KB):
     if not res.alive:
         out.append("the daemon died")
     if res.exit_code != 0:
-        out.append("exit code %s after SIGTERM (LeakSanitizer exits 23)" % res.exit_code)
+        out.append("exit code %s after SIGTERM (a LeakSanitizer report: 23, or -6 with abort_on_error)" % res.exit_code)
     if res.drift != res.baseline:
         out.append("%d DRIFT entries, the scenario has %d findings" % (res.drift, res.baseline))
     if res.resolved:
