@@ -32,12 +32,9 @@ import tempfile
 import time
 
 from daemon import Daemon
+from events import DRIFT, LOST, REGAINED, RESOLVED
 from scenario import Scenario, _die_with_parent
 
-DRIFT = "a06d564656d4461abc69e652418e1e45"
-RESOLVED = "3a7ed17ee36b4162afc5a6bdcbda3d19"
-LOST = "249162478abc449891dc26495cf1dfa4"
-REGAINED = "99876d1d34cd4bfa83110801f62656b8"
 
 WATCHDOG_USEC = 10_000_000
 # Bigger than the curated world alone, so that a gather takes long enough to be killed in and one
