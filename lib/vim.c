@@ -279,7 +279,9 @@ int vc_retrieve(vim_ctx *vc, const vim_filter_spec *spec, int64_t page_size, vim
                          * for (a missingSet for one it cannot read): nothing at all is no answer. */
                         if (spec->n_objs == 0 && !token)
                                 return 0;
-                        return nw_errf(err, -NW_EREPLY,
+                        /* Not "nothing there": a session that timed out has been seen to answer so,
+                         * hence NOTAUTH, so that run logs in again before it calls it an outage. */
+                        return nw_errf(err, -NW_ENOTAUTH,
                                        "%s: empty reply for %zu objects asked for (a vCenter whose session timed "
                                        "out answers so)", method, spec->n_objs);
                 }

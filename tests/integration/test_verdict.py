@@ -194,7 +194,12 @@ class CheckTest(unittest.TestCase):
 
 class FixTest(unittest.TestCase):
     def test_fix_never_acts_on_what_it_could_not_read(self):
-        with Denied({"no_permission": ["hv-off-03"]}) as d:
+        for rule, fault in (("no_permission", "NoPermission"), ("hidden", "missing")):
+            with self.subTest(rule=rule):
+                self.fix_leaves_alone(rule, fault)
+
+    def fix_leaves_alone(self, rule, fault):
+        with Denied({rule: ["hv-off-03"]}) as d:
             si = mutate.connect(d.scn.url, USER, d.scn.password_file, d.scn.ca_file)
             vms = mutate.morefs(si, mutate.vim.VirtualMachine)
             conf = d.scn.config()
@@ -205,7 +210,7 @@ class FixTest(unittest.TestCase):
             line = [x for x in p.stdout.splitlines() if x.startswith(vms["hv-off-03"] + " ")]
             self.assertEqual(len(line), 1, p.stdout)
             self.assertIn("unreadable", line[0])
-            self.assertIn("not read (NoPermission)", line[0])
+            self.assertIn("not read (%s)" % fault, line[0])
             self.assertIn("1 object could not be read: compliance unknown", p.stdout)
             # Left as it was; a readable VM with the same drift was fixed in the same pass.
             d.deny({})

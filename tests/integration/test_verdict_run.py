@@ -19,7 +19,7 @@ import testmain  # noqa: E402
 from daemon import Daemon  # noqa: E402
 from faultproxy import FaultProxy, reply, rewrite  # noqa: E402
 from scenario import PASSWORD, USER, Scenario  # noqa: E402
-from events import CONFIG_PROBLEM, DRIFT, LOST, READABLE, RESOLVED, TAG_EMPTY, UNREADABLE, UNTAGGED  # noqa: E402
+from events import CONFIG_PROBLEM, DRIFT, LOST, READABLE, REGAINED, RESOLVED, TAG_EMPTY, UNREADABLE, UNTAGGED  # noqa: E402
 
 CATALOG = os.path.join(here, "..", "..", "systemd", "nestwarden.catalog")
 
@@ -102,6 +102,59 @@ class RunVerdictTest(unittest.TestCase):
             self.assertEqual(len(self.journal.entries(MESSAGE_ID=DRIFT)), self.n_findings(scn.truth))
             self.assertEqual(len(self.journal.entries(MESSAGE_ID=UNREADABLE)), 2)
             self.assertEqual(self.journal.entries(MESSAGE_ID=LOST), [])
+            self.assertIsNone(d.proc.poll())
+
+    def test_hidden_and_deleted_vms(self):
+        tmp = tempfile.mkdtemp(prefix="nw-vrun-")
+        deny = os.path.join(tmp, "deny.json")
+        with open(deny, "w") as f:
+            json.dump({"hidden": ["hv-off-02"]}, f)
+        with Scenario("-deny", deny, tmp=tmp) as scn:
+            hidden, gone = vm_of(scn.truth, "hv-off-02"), vm_of(scn.truth, "hv-off-03")
+            d = self.start(scn.config())
+            self.journal.wait_for(self.n_findings(scn.truth, without={hidden}), MESSAGE_ID=DRIFT)
+            (e,) = self.journal.wait_for(1, MESSAGE_ID=UNREADABLE)
+            self.assertEqual((e["NESTWARDEN_OBJECT"], e["NESTWARDEN_ACTUAL"]), (hidden, "missing"))
+            self.assertIn("not returned by vCenter", e["NESTWARDEN_DETAIL"])
+            # Deleted while watched; the tag listing still names it (as between listing and reading).
+            si = mutate.connect(scn.url, USER, scn.password_file, scn.ca_file)
+            mutate.wait_task(mutate.vim.VirtualMachine(gone, si._stub).Destroy_Task())
+            (e,) = self.journal.wait_for(1, MESSAGE_ID=UNREADABLE, NESTWARDEN_OBJECT=gone)
+            self.assertEqual(e["NESTWARDEN_ACTUAL"], "ManagedObjectNotFound")
+            self.assertIn("deleted while nestwarden read it", e["NESTWARDEN_DETAIL"])
+            time.sleep(1)
+            self.assertEqual(self.journal.entries(MESSAGE_ID=RESOLVED), [])
+            self.assertEqual(self.journal.entries(MESSAGE_ID=UNTAGGED), [])
+            self.assertEqual(len(self.journal.entries(MESSAGE_ID=DRIFT, NESTWARDEN_OBJECT=gone)), 1)
+            self.assertIsNone(d.proc.poll())
+
+    def test_empty_reply_is_no_verdict(self):
+        tmp = tempfile.mkdtemp(prefix="nw-vrun-")
+        deny = os.path.join(tmp, "deny.json")
+
+        def set_deny(rules):
+            with open(deny + ".new", "w") as f:
+                json.dump(rules, f)
+            os.rename(deny + ".new", deny)
+
+        set_deny({})
+        with Scenario("-deny", deny, tmp=tmp) as scn:
+            d = self.start(scn.config())
+            base = self.n_findings(scn.truth)
+            self.journal.wait_for(base, MESSAGE_ID=DRIFT)
+            set_deny({"empty_reply": True})
+            d.signal(signal.SIGHUP)
+            # Taken for a timed-out session first (one new login), then for what it is: vCenter lost.
+            (e,) = self.journal.wait_for(1, MESSAGE_ID=LOST)
+            self.assertIn("RetrievePropertiesEx: empty reply for 10 objects asked for", e["NESTWARDEN_DETAIL"])
+            self.assertIn("session expired", d.stderr())
+            set_deny({})
+            self.journal.wait_for(1, MESSAGE_ID=REGAINED, timeout=30)
+            time.sleep(1)
+            self.assertEqual(len(self.journal.entries(MESSAGE_ID=DRIFT)), base)
+            self.assertEqual(self.journal.entries(MESSAGE_ID=RESOLVED), [])
+            self.assertEqual(self.journal.entries(MESSAGE_ID=UNTAGGED), [])
+            self.assertEqual(len(self.journal.entries(MESSAGE_ID=LOST)), 1)
             self.assertIsNone(d.proc.poll())
 
     def test_tag_without_vms_said_once(self):
