@@ -140,6 +140,11 @@ class NonDumpableTest(unittest.TestCase):
         self.assertEqual(os.stat("/proc/%d/environ" % control.pid).st_uid, NOBODY)
 
         self.assertIsNone(daemon.poll(), "nestwarden run exited")
+        # prctl() comes first thing in main(), but the process may not be there yet (ASan starts slowly):
+        # /proc/PID files turn root's the moment it is. Never, without the prctl.
+        deadline = time.monotonic() + 10
+        while os.stat("/proc/%d/environ" % daemon.pid).st_uid != 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
         self.assertFalse(self.readable_by_nobody(daemon.pid), "nobody read nestwarden's /proc/PID/environ")
         self.assertEqual(os.stat("/proc/%d/environ" % daemon.pid).st_uid, 0)
         self.assertEqual(os.stat("/proc/%d/mem" % daemon.pid).st_uid, 0)
