@@ -138,14 +138,26 @@ static void send_ready(service *d) {
         }
 }
 
-static bool still_watched(void *userdata, const char *object) {
+/* A drift whose object is gone from the facts is forgotten, not resolved. An object that could not
+ * be read is "resolved" (READABLE) when it is among the facts again in any role: a switch, a host or
+ * a network is, without being judged itself; a VM only while it is tagged. */
+static bool still_watched(void *userdata, const nw_drift *x) {
         service *d = userdata;
-        return nw_inventory_has_object(&d->facts.inv, object);
+
+        if (strcmp(x->check, "unreadable") != 0)
+                return nw_inventory_has_object(&d->facts.inv, x->object);
+        if (strcmp(x->kind, "vm") == 0)
+                return tagged_set_contains(&d->tagged, x->object);
+        return nw_inventory_has_any(&d->facts.inv, x->object);
 }
 
-static bool unobserved(void *userdata, const char *object) {
+static bool unobserved(void *userdata, const nw_drift *x) {
         service *d = userdata;
-        return nw_inventory_unobserved(&d->facts.inv, object);
+
+        /* A VM that left the tag listing is not unobserved but no longer watched. */
+        if (strcmp(x->kind, "vm") == 0 && !tagged_set_contains(&d->tagged, x->object))
+                return false;
+        return nw_inventory_unobserved(&d->facts.inv, x->object);
 }
 
 static int emit_drift(void *userdata, nw_event_type type, const nw_drift *x) {
@@ -330,6 +342,10 @@ static int resync_once(service *d, nw_err *err) {
         r = vc_wait_for_updates(d->s.vc, d->version, 0, apply_update, d, &d->version, err);
         if (r < 0)
                 return r;
+        /* Something changed shape between the gather and the filter: judging half-updated facts
+         * would report drift that is not there. Gather again first. */
+        if (d->need_resync)
+                return 0;
 
         /* What the tags said, not what could be read: a tagged VM the account cannot see must not
          * look like a change at every tag refresh. */
@@ -427,11 +443,14 @@ static void pause_for(service *d, double seconds) {
 /* Problems of the configuration, not of the connection: an unknown tag or category, a privilege
  * the account lacks. */
 static bool config_problem(int r, const nw_err *err) {
-        return r == -NW_ENOTFOUND || (r == -NW_EFAULT && strcmp(err->fault, "NoPermission") == 0);
+        return r == -NW_ENOTFOUND || r == -EACCES || (r == -NW_EFAULT && strcmp(err->fault, "NoPermission") == 0);
 }
 
+/* A vCenter that answered may still hold our sessions (a NotAuthenticated one is gone, but a
+ * logout costs a quick fault then, and an empty reply looks like one while it may not be). */
 static bool vcenter_answered(int r) {
-        return r == -NW_EFAULT || r == -NW_EREPLY || r == -EFBIG || r == -E2BIG || r == -ENOENT;
+        return r == -NW_EFAULT || r == -NW_EREPLY || r == -EFBIG || r == -E2BIG || r == -ENOENT ||
+                r == -NW_ENOTAUTH || r == -EACCES || r == -ESTALE;
 }
 
 /* One place for every failure: re-login once on an expired session, otherwise mark vCenter lost
@@ -459,7 +478,7 @@ static void handle_failure(service *d, int r, const nw_err *err) {
                 log_msg(LOG_NOTICE, "vCenter %s: session expired (%s); logging in again", d->cfg->vcenter.url,
                         err->msg);
                 d->relogin_tried = true;
-                disconnect(d, false);
+                disconnect(d, true);
                 return;
         }
         if (!d->outage) {

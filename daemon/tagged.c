@@ -17,7 +17,7 @@ void tagged_set_done(tagged_set *t) {
         *t = (tagged_set) {};
 }
 
-static bool contains(const tagged_set *t, const char *moref) {
+bool tagged_set_contains(const tagged_set *t, const char *moref) {
         for (size_t i = 0; i < t->n; i++)
                 if (strcmp(t->v[i].moref, moref) == 0)
                         return true;
@@ -28,7 +28,7 @@ bool tagged_set_differs(const tagged_set *t, const nw_strv *listing) {
         if (listing->n != t->n)
                 return true;
         for (size_t i = 0; i < listing->n; i++)
-                if (!contains(t, listing->v[i]))
+                if (!tagged_set_contains(t, listing->v[i]))
                         return true;
         return false;
 }
@@ -64,7 +64,7 @@ int tagged_set_update(tagged_set *t, const nw_strv *listing, const nw_inventory 
         }
         /* The first pass is the baseline, not news: no event per VM at start-up. */
         for (size_t i = 0; !baseline && i < listing->n; i++)
-                if (!contains(t, now[i].moref))
+                if (!tagged_set_contains(t, now[i].moref))
                         vm_event(NW_EVENT_VM_TAGGED, cfg, &now[i]);
         for (size_t i = 0; !baseline && i < t->n; i++)
                 if (!nw_strv_contains(listing, t->v[i].moref))

@@ -17,6 +17,7 @@ typedef struct tagged_set {
 } tagged_set;
 
 void tagged_set_done(tagged_set *t);
+bool tagged_set_contains(const tagged_set *t, const char *moref);
 /* Whether listing (the tag's VM morefs) differs from t. */
 bool tagged_set_differs(const tagged_set *t, const nw_strv *listing);
 /* Replaces t by listing, naming each VM from inv (its moref when it has no name), and logs

@@ -89,7 +89,7 @@ int drift_carry(const nw_drift_set *old, nw_drift_set *new, drift_watched_fn uno
         nw_drift *v;
 
         for (size_t i = 0; i < old->n; i++)
-                if (strcmp(old->v[i].check, "unreadable") != 0 && unobserved(userdata, old->v[i].object))
+                if (strcmp(old->v[i].check, "unreadable") != 0 && unobserved(userdata, &old->v[i]))
                         extra++;
         if (extra == 0)
                 return 0;
@@ -100,7 +100,7 @@ int drift_carry(const nw_drift_set *old, nw_drift_set *new, drift_watched_fn uno
         for (size_t i = 0; i < old->n; i++) {
                 bool present = false;
 
-                if (strcmp(old->v[i].check, "unreadable") == 0 || !unobserved(userdata, old->v[i].object))
+                if (strcmp(old->v[i].check, "unreadable") == 0 || !unobserved(userdata, &old->v[i]))
                         continue;
                 for (size_t j = 0; j < n && !present; j++)
                         present = drift_cmp(&new->v[j], &old->v[i]) == 0;
@@ -128,7 +128,7 @@ int drift_diff(const nw_drift_set *old, const nw_drift_set *new, drift_watched_f
                         continue;
                 }
                 if (c < 0) {
-                        if (!watched || watched(userdata, old->v[i].object)) {
+                        if (!watched || watched(userdata, &old->v[i])) {
                                 r = emit(userdata, NW_EVENT_RESOLVED, &old->v[i]);
                                 if (r < 0)
                                         return r;

@@ -22,8 +22,9 @@ static inline void drift_set_freep(nw_drift_set *s) {
 }
 #define _cleanup_drift_set_ _cleanup_(drift_set_freep)
 
-/* Whether object is still watched; a drift on an object no longer watched is forgotten, not resolved. */
-typedef bool (*drift_watched_fn)(void *userdata, const char *object);
+/* A question about an entry's object: is it still watched (a drift on an object no longer watched is
+ * forgotten, not resolved), or could it not be judged this time (its drift is carried over)? */
+typedef bool (*drift_watched_fn)(void *userdata, const nw_drift *d);
 /* Called with NW_EVENT_DRIFT and the new entry, or NW_EVENT_RESOLVED and the old entry. */
 typedef int (*drift_event_fn)(void *userdata, nw_event_type type, const nw_drift *d);
 

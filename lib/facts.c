@@ -182,5 +182,26 @@ bool nw_inventory_unobserved(const nw_inventory *inv, const char *object) {
                             strncmp(inv->unreadable[i].object, object, (size_t) (slash - object)) == 0)
                                 return true;
         }
+        if (nw_inventory_has_object(inv, object))
+                return false;
+        for (size_t i = 0; i < inv->n_unreadable; i++)
+                if (inv->unreadable[i].kind == NW_KIND_VM || inv->unreadable[i].kind == NW_KIND_NETWORK ||
+                    inv->unreadable[i].kind == NW_KIND_PG)
+                        return true;
+        return false;
+}
+
+bool nw_inventory_has_any(const nw_inventory *inv, const char *object) {
+        if (nw_inventory_has_object(inv, object))
+                return true;
+        for (size_t i = 0; i < inv->n_switches; i++)
+                if (!inv->switches[i].unreadable && strcmp(inv->switches[i].moref, object) == 0)
+                        return true;
+        for (size_t i = 0; i < inv->n_networks; i++)
+                if (strcmp(inv->networks[i].moref, object) == 0)
+                        return true;
+        for (size_t i = 0; i < inv->n_stdpgs; i++)
+                if (strcmp(inv->stdpgs[i].host, object) == 0)
+                        return true;
         return false;
 }

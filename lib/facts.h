@@ -148,8 +148,13 @@ int nw_inventory_add_unreadable(nw_inventory *inv, nw_kind kind, const char *obj
                                 const char *fault, const char *what);
 const nw_unreadable *nw_inventory_get_unreadable(const nw_inventory *inv, const char *object);
 /* Whether object (as findings name it) could not be judged: it is unreadable itself, or what its
- * verdict needs is (a DV portgroup's switch, a standard portgroup's host). */
+ * verdict needs is (a DV portgroup's switch, a standard portgroup's host), or it is not among the
+ * facts while something that may lead to it is unreadable (a VM, a network, a VM's host: vCenter
+ * follows no traversal from an object the account may not read). */
 bool nw_inventory_unobserved(const nw_inventory *inv, const char *object);
+/* Whether object is among the facts in any role: a judged VM or portgroup, a readable switch or
+ * network, a host whose portgroups were read. */
+bool nw_inventory_has_any(const nw_inventory *inv, const char *object);
 
 /* get_* read local state only. NULL when absent. */
 const nw_switch *nw_inventory_get_switch(const nw_inventory *inv, const char *moref);

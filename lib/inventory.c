@@ -222,6 +222,25 @@ static int set_host_portgroups(inv_ctx *ctx, const char *host, const xmlNode *pg
         return 0;
 }
 
+/* Whether every standard portgroup VMs use on host is among the facts. */
+static bool host_pairs_found(const inv_ctx *ctx, const char *host) {
+        size_t len = strlen(host);
+
+        for (size_t i = 0; i < ctx->pairs.n; i++) {
+                const char *pair = ctx->pairs.v[i];
+                bool found = false;
+
+                if (strncmp(pair, host, len) != 0 || pair[len] != '\n')
+                        continue;
+                for (size_t k = 0; k < ctx->inv.n_stdpgs && !found; k++)
+                        found = strcmp(ctx->inv.stdpgs[k].host, host) == 0 &&
+                                strcmp(ctx->inv.stdpgs[k].name, pair + len + 1) == 0;
+                if (!found)
+                        return false;
+        }
+        return true;
+}
+
 static int on_round2(void *userdata, const char *type, const char *moref, const xmlNode *oc, nw_err *err) {
         gather *g = userdata;
         inv_ctx *ctx = g->ctx;
@@ -420,6 +439,18 @@ int inv_watch_spec(const inv_ctx *ctx, vim_filter_spec *ret, void **ret_storage)
                         inv_watch_spec_free(w);
                         return -ENOMEM;
                 }
+        /* Also the tagged VMs the account may not read, so that vCenter can tell when it may again
+         * (not the deleted ones or those left out: a filter on an object vCenter does not know of
+         * may fault whole). */
+        for (size_t i = 0; i < ctx->inv.n_unreadable; i++) {
+                const nw_unreadable *u = &ctx->inv.unreadable[i];
+
+                if (u->kind == NW_KIND_VM && u->fault && strcmp(u->fault, "NoPermission") == 0 &&
+                    nw_strv_push(&w->vms, u->object) < 0) {
+                        inv_watch_spec_free(w);
+                        return -ENOMEM;
+                }
+        }
         w->objs = objects_for(ctx, &w->vms, true, &n);
         if (!w->objs) {
                 inv_watch_spec_free(w);
@@ -500,11 +531,20 @@ int inv_apply_update(inv_ctx *ctx, const char *type, const char *moref, const ch
         if (strcmp(type, "HostSystem") == 0) {
                 const xmlNode *pgs = props_val(ou, "config.network.portgroup", &present);
 
+                int r;
+
                 if (!nw_strv_contains(&ctx->hosts, moref)) {
                         *ret_resync = true;
                         return 0;
                 }
-                return present ? set_host_portgroups(ctx, moref, pgs, NULL, err) : 0;
+                if (!present)
+                        return 0;
+                r = set_host_portgroups(ctx, moref, pgs, NULL, err);
+                /* A portgroup a VM uses is gone from the host (or the host's config is, as when it
+                 * disconnects): only a gather can say what the VM gets now. */
+                if (r >= 0 && !host_pairs_found(ctx, moref))
+                        *ret_resync = true;
+                return r;
         }
         if ((sw = (nw_switch *) nw_inventory_get_switch(&ctx->inv, moref)))
                 return props_apply(ou, sw, switch_set_prop) < 0 ? nw_errf(err, -ENOMEM, "out of memory") : 0;
@@ -556,7 +596,16 @@ int inv_refresh(vim_ctx *vc, inv_ctx *ctx, const char *type, const char *moref, 
         const vim_obj_spec obj = { type, moref, NULL, 0 };
         refresh rf = { .ctx = ctx };
 
-        return vc_retrieve(vc, &(vim_filter_spec) { props, ELEMENTSOF(props), &obj, 1 }, 1, on_refresh, &rf, err);
+        int r;
+
+        r = vc_retrieve(vc, &(vim_filter_spec) { props, ELEMENTSOF(props), &obj, 1 }, 1, on_refresh, &rf, err);
+        if (r < 0)
+                return r;
+        /* Unreadable now, or reshaped: the facts are not what vCenter holds, so no verdict on them. */
+        if (rf.resync)
+                return nw_errf(err, -ESTALE, "%s %s: could not be read back as it was (unreadable, deleted or "
+                               "reshaped); it is judged again at the next gather", type, moref);
+        return 0;
 }
 
 static int on_name(void *userdata, const char *type, const char *moref, const xmlNode *oc, nw_err *err) {

@@ -423,8 +423,12 @@ static void reason_shared(nw_fix *fix) {
 }
 
 static bool is_excluded(const nw_remedy_cfg *cfg, const nw_fix *fix) {
+        /* Exclusions may name objects: one whose name vCenter did not give cannot be told apart from
+         * an excluded one, so it is left alone too. */
+        if (cfg->exclude.n > 0 && (!fix->name || !fix->name[0]))
+                return true;
         return nw_strv_contains(&cfg->exclude, fix->object) ||
-                (fix->name && nw_strv_contains(&cfg->exclude, fix->name));
+                nw_strv_contains(&cfg->exclude, fix->name);
 }
 
 /* Every rail but the budget, first that applies wins; NW_FIX_APPLY when none holds. 0 or -ENOMEM. */

@@ -336,8 +336,11 @@ int soap_call(nw_http *h, const char *url, const char *version, const char *meth
                        &status, &reply, err);
         if (r < 0)
                 return nw_err_prefix(err, r, "%s", method);
-        if (status == 401 || status == 403)
-                return nw_errf(err, -NW_ENOTAUTH, "%s: HTTP %ld", method, status);
+        if (status == 401)
+                return nw_errf(err, -NW_ENOTAUTH, "%s: HTTP 401", method);
+        if (status == 403)
+                return nw_errf(err, -EACCES, "%s: HTTP 403 (forbidden: the account lacks a privilege for it)",
+                               method);
 
         return soap_parse_reply_abortable(reply.data ? reply.data : "", reply.len, status, method,
                                           nw_http_abort_flag(h), ret_doc, ret_result, err);

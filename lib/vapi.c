@@ -138,8 +138,12 @@ static int vapi_call(nw_vapi *v, const char *method, const char *path, const cha
                        &status, &reply, err);
         if (r < 0)
                 return r;
-        if (status == 401 || status == 403)
-                return nw_errf(err, -NW_ENOTAUTH, "%s %s: HTTP %ld (not authorised)", method, path, status);
+        if (status == 401)
+                return nw_errf(err, -NW_ENOTAUTH, "%s %s: HTTP 401 (not authenticated)", method, path);
+        /* Logged in, but not allowed: a missing privilege, which logging in again will not mend. */
+        if (status == 403)
+                return nw_errf(err, -EACCES, "%s %s: HTTP 403 (forbidden: the account lacks a privilege for it)",
+                               method, path);
         if (status == 404)
                 return nw_errf(err, -ENOENT, "%s %s: HTTP 404", method, path);
         if (status < 200 || status > 299)

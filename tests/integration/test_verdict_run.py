@@ -104,6 +104,40 @@ class RunVerdictTest(unittest.TestCase):
             self.assertEqual(self.journal.entries(MESSAGE_ID=LOST), [])
             self.assertIsNone(d.proc.poll())
 
+    def test_unreadable_switch_transitions(self):
+        # A switch that cannot be read: its portgroups are not judged, their drift neither resolved nor
+        # repeated, and READABLE comes for the switch itself, which is never judged.
+        tmp = tempfile.mkdtemp(prefix="nw-vrun-")
+        deny = os.path.join(tmp, "deny.json")
+
+        def set_deny(rules):
+            with open(deny + ".new", "w") as f:
+                json.dump(rules, f)
+            os.rename(deny + ".new", deny)
+
+        set_deny({})
+        with Scenario("-deny", deny, tmp=tmp) as scn:
+            d = self.start(scn.config())
+            self.journal.wait_for(self.n_findings(scn.truth), MESSAGE_ID=DRIFT)
+            behind = {f["object"] for f in scn.truth["findings"] if f["name"].startswith("pg-ml-")}
+            self.assertEqual(len(behind), 6)
+            for round in (1, 2):
+                set_deny({"no_permission": ["dvs-66"]})
+                d.signal(signal.SIGHUP)
+                (e,) = self.journal.wait_for(round, MESSAGE_ID=UNREADABLE)[-1:]
+                # Its name is one of the things that could not be read: the moref stands in.
+                self.assertEqual((e["NESTWARDEN_OBJECT_KIND"], e["NESTWARDEN_OBJECT_NAME"], e["NESTWARDEN_ACTUAL"]),
+                                 ("switch", e["NESTWARDEN_OBJECT"], "NoPermission"))
+                self.assertIn("its portgroups cannot be judged", e["NESTWARDEN_DETAIL"])
+                set_deny({})
+                d.signal(signal.SIGHUP)
+                (r,) = self.journal.wait_for(round, MESSAGE_ID=READABLE)[-1:]
+                self.assertEqual(r["NESTWARDEN_OBJECT"], e["NESTWARDEN_OBJECT"])
+            time.sleep(1)
+            self.assertEqual(self.journal.entries(MESSAGE_ID=RESOLVED), [])
+            self.assertEqual(len(self.journal.entries(MESSAGE_ID=DRIFT)), self.n_findings(scn.truth))
+            self.assertIsNone(d.proc.poll())
+
     def test_hidden_and_deleted_vms(self):
         tmp = tempfile.mkdtemp(prefix="nw-vrun-")
         deny = os.path.join(tmp, "deny.json")

@@ -21,8 +21,8 @@ static int record(void *userdata, nw_event_type type, const nw_drift *d) {
         return 0;
 }
 
-static bool watched_all_but_gone(void *userdata, const char *object) {
-        return strcmp(object, "gone-1") != 0;
+static bool watched_all_but_gone(void *userdata, const nw_drift *d) {
+        return strcmp(d->object, "gone-1") != 0;
 }
 
 static void diff(nw_finding *a, size_t na, nw_finding *b, size_t nb, const char *want) {
@@ -38,8 +38,8 @@ static void diff(nw_finding *a, size_t na, nw_finding *b, size_t nb, const char 
         drift_set_free(&sb);
 }
 
-static bool unobserved_vm_9(void *userdata, const char *object) {
-        return strcmp(object, "vm-9") == 0;
+static bool unobserved_vm_9(void *userdata, const nw_drift *d) {
+        return strcmp(d->object, "vm-9") == 0;
 }
 
 /* An object that could not be read keeps its drift: neither resolved nor reported again. */

@@ -201,7 +201,30 @@ static void test_readability_updates(void) {
         inv_ctx_done(&ctx);
 }
 
+/* A host update that unsets its portgroup list (a disconnect), or drops one a VM uses, needs a gather:
+ * the portgroup must become unreadable, not vanish. */
+static void test_host_portgroups_gone(void) {
+        inv_ctx ctx = {};
+#define HOST_PG(name)                                                                                      \
+        "<changeSet><name>config.network.portgroup</name><op>assign</op><val xsi:type=\"ArrayOfHostPortGroup\">" \
+        "<HostPortGroup><spec><name>" name "</name><vlanId>0</vlanId><vswitchName>vSwitch0</vswitchName><policy/>" \
+        "</spec><computedPolicy><security><allowPromiscuous>true</allowPromiscuous><macChanges>false</macChanges>"  \
+        "<forgedTransmits>true</forgedTransmits></security></computedPolicy></HostPortGroup></val></changeSet>"
+        const char *same = HOST_PG("Lab"), *other = HOST_PG("Other");
+
+        CHECK_INTEQ(nw_strv_push(&ctx.hosts, "host-1"), 0);
+        CHECK_INTEQ(nw_strv_push(&ctx.pairs, "host-1\nLab"), 0);
+        CHECK(!apply(&ctx, "HostSystem", "host-1", same));
+        CHECK_INTEQ(ctx.inv.n_stdpgs, 1);
+        CHECK(apply(&ctx, "HostSystem", "host-1", other));
+        CHECK(apply(&ctx, "HostSystem", "host-1", "<changeSet><name>config.network.portgroup</name><op>assign</op>"
+                                                 "</changeSet>"));
+        CHECK_INTEQ(ctx.inv.n_stdpgs, 0);
+        inv_ctx_done(&ctx);
+}
+
 int main(void) {
+        test_host_portgroups_gone();
         test_readability_updates();
         test_vm();
         test_dvpg();

@@ -615,13 +615,32 @@ static void test_unreadable(void) {
         CHECK(nw_inventory_unobserved(&inv, "vm-2"));
         CHECK(nw_inventory_unobserved(&inv, "dvportgroup-2"));
         CHECK(nw_inventory_unobserved(&inv, "host-9/VM Network"));
-        CHECK(!nw_inventory_unobserved(&inv, "host-90/VM Network"));
         CHECK(!nw_inventory_unobserved(&inv, "dvportgroup-1"));
         CHECK(!nw_inventory_unobserved(&inv, "vm-1"));
+        /* Not among the facts while an unreadable VM may lead to it: unobserved, not gone. */
+        CHECK(nw_inventory_unobserved(&inv, "dvportgroup-77"));
+        /* Among the facts in some role: a readable switch, a network, a host of a standard portgroup. */
+        CHECK(nw_inventory_has_any(&inv, "dvs-1"));
+        CHECK(!nw_inventory_has_any(&inv, "dvs-2"));
+        CHECK(!nw_inventory_has_any(&inv, "host-9"));
+}
+
+/* With nothing unreadable, an object not among the facts is simply gone. */
+static void test_gone_is_not_unobserved(void) {
+        _cleanup_inventory_ nw_inventory inv = {};
+
+        add_vm(&inv, "vm-1", "ok", YES, YES, 14, "poweredOff");
+        CHECK(!nw_inventory_unobserved(&inv, "dvportgroup-77"));
+        CHECK_INTEQ(nw_inventory_add_unreadable(&inv, NW_KIND_SWITCH, "dvs-9", NULL, NULL, "not returned by vCenter"), 0);
+        CHECK(!nw_inventory_unobserved(&inv, "dvportgroup-77")); /* a switch leads to no portgroup */
+        CHECK_INTEQ(nw_inventory_add_unreadable(&inv, NW_KIND_HOST, "host-9", NULL, NULL, "not returned by vCenter"), 0);
+        CHECK(nw_inventory_unobserved(&inv, "host-9/VM Network"));
+        CHECK(!nw_inventory_unobserved(&inv, "host-90/VM Network"));
 }
 
 int main(void) {
         test_unreadable();
+        test_gone_is_not_unobserved();
         test_vms();
         test_dvpgs();
         test_stdpgs();

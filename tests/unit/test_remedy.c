@@ -930,7 +930,40 @@ static void test_strings(void) {
         CHECK(!cfg.exclude.v);
 }
 
+/* Nothing read, nothing planned: an unreadable object gets no fix; and with exclusions in force, a VM
+ * whose name vCenter did not give cannot be told from an excluded one, so it is left alone. */
+static void test_unreadable_and_nameless(void) {
+        _cleanup_inventory_ nw_inventory inv = {};
+        _cleanup_findings_ nw_findings f = {};
+        _cleanup_fix_plan_ nw_fix_plan p = {}, q = {};
+        _cleanup_rcfg_ nw_remedy_cfg none = make_rcfg(0, NULL), some = make_rcfg(0, "lab-vm");
+        nw_policy_cfg pol = make_pol(0);
+        nw_vm *vm;
+
+        vm = add_vm(&inv, "vm-42", NULL, NO, YES, 13, "poweredOff");
+        free(vm->name);
+        vm->name = NULL;
+        CHECK_INTEQ(nw_inventory_add_unreadable(&inv, NW_KIND_VM, "vm-7", NULL, "NoPermission", "NoPermission on name"),
+                    0);
+        CHECK_INTEQ(nw_inventory_add_unreadable(&inv, NW_KIND_SWITCH, "dvs-1", NULL, NULL, "not returned by vCenter"),
+                    0);
+
+        make_plan(&inv, &pol, &none, NULL, &f, &p);
+        CHECK_INTEQ(f.unreadable, 2);
+        CHECK_INTEQ(p.n, 1);
+        if (p.n == 1) {
+                CHECK_STREQ(p.v[0].object, "vm-42");
+                CHECK_INTEQ(p.v[0].verdict, NW_FIX_APPLY);
+        }
+        nw_findings_free(&f);
+        make_plan(&inv, &pol, &some, NULL, &f, &q);
+        CHECK_INTEQ(q.n, 1);
+        if (q.n == 1)
+                CHECK_INTEQ(q.v[0].verdict, NW_FIX_EXCLUDED);
+}
+
 int main(void) {
+        test_unreadable_and_nameless();
         test_vms();
         test_dvpgs();
         test_stdpgs();
