@@ -96,7 +96,6 @@ typedef struct nw_stdpg {
         char *network_system;   /* the host's configManager.networkSystem */
 } nw_stdpg;
 
-/* What nestwarden needed to read and could not: a verdict without it would be a guess. */
 /* What an object is, in findings and events. */
 typedef enum nw_kind {
         NW_KIND_VM,
@@ -107,6 +106,7 @@ typedef enum nw_kind {
         NW_KIND_HOST,
 } nw_kind;
 
+/* What nestwarden needed to read and could not: a verdict without it would be a guess. */
 typedef struct nw_unreadable {
         nw_kind kind;
         char *object;           /* moref, or HOST/NAME for a standard portgroup */

@@ -116,6 +116,11 @@ static int on_round1(void *userdata, const char *type, const char *moref, const 
         /* Many VMs lead to one network; the collector reports it once, but do not rely on that. */
         if (nw_inventory_get_network(&ctx->inv, moref))
                 return 0;
+        /* A VM has at most 10 network adapters: a server sending more networks than the tagged VMs
+         * can use is not answering this question (and would make every lookup here slower). */
+        if (ctx->inv.n_networks >= 10 * (size_t) xmlHashSize(g->wanted) + 16)
+                return nw_errf(err, -NW_EREPLY, "RetrievePropertiesEx: more networks than %d tagged VMs can use",
+                               xmlHashSize(g->wanted));
         /* An OpaqueNetwork (NSX-T) is not ours to judge, readable or not. */
         if (dvpg || strcmp(type, "Network") == 0) {
                 r = inv_note_missing(ctx, dvpg ? NW_KIND_DVPG : NW_KIND_NETWORK, moref, oc, &missing, err);
