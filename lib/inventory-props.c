@@ -81,6 +81,21 @@ bool props_first_missing(const xmlNode *oc, const char **ret_path, char *fault, 
         return true;
 }
 
+/* Appends a zeroed element to an array that only ever grows by one: capacity is implied by n
+ * (8, then powers of two), so the inventory's structs need no capacity fields. */
+void *props_push(void **arr, size_t *n, size_t sz) {
+        char *p = *arr;
+
+        if (*n == 0 || (*n >= 8 && (*n & (*n - 1)) == 0)) {
+                p = reallocarray(p, *n < 8 ? 8 : *n * 2, sz);
+                if (!p)
+                        return NULL;
+                *arr = p;
+        }
+        memset(p + *n * sz, 0, sz);
+        return p + (*n)++ * sz;
+}
+
 int props_apply(const xmlNode *container, void *object, props_setter set) {
         for (xmlNode *c = container ? container->children : NULL; c; c = c->next) {
                 const char *name, *op;

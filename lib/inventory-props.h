@@ -14,6 +14,11 @@ const xmlNode *props_val(const xmlNode *oc, const char *name, bool *ret_present)
  * NoPermission, ManagedObjectNotFound, ...): its path and fault type. false when every property came. */
 bool props_first_missing(const xmlNode *oc, const char **ret_path, char *fault, size_t size);
 
+/* Appends a zeroed element to an array that only ever grows by one (capacity implied by n: 8, then
+ * powers of two, so the inventory's structs need no capacity fields). NULL when out of memory. */
+void *props_push(void **arr, size_t *n, size_t sz);
+#define PUSH(arr, n) ((__typeof__(arr)) props_push((void **) &(arr), &(n), sizeof(*(arr))))
+
 /* Feeds every <propSet> or <changeSet> child of container to set. */
 int props_apply(const xmlNode *container, void *object, props_setter set);
 

@@ -2,6 +2,7 @@
  * VMs with their networks (one traversal hop), then the switches and hosts those networks lead to. */
 #include "inventory.h"
 #include "inventory-account.h"
+#include "inventory-host.h"
 #include "inventory-props.h"
 
 #include <libxml/tree.h>
@@ -24,27 +25,6 @@ static const char *const dvpg_paths_old[] = {
 };
 static const char *const dvs_paths[] = { "name", "config.productInfo.version", "capability.featuresSupported", NULL };
 static const char *const host_paths[] = { "name", "config.network.portgroup", "configManager.networkSystem", NULL };
-
-static nw_tri tri(const char *s) {
-        int b = soap_bool(s);
-        return b < 0 ? NW_UNSET : (nw_tri) b;
-}
-
-/* Appends a zeroed element to an array that only ever grows by one: capacity is implied by n
- * (8, then powers of two), so the inventory's structs need no capacity fields. */
-static void *push(void **arr, size_t *n, size_t sz) {
-        char *p = *arr;
-
-        if (*n == 0 || (*n >= 8 && (*n & (*n - 1)) == 0)) {
-                p = reallocarray(p, *n < 8 ? 8 : *n * 2, sz);
-                if (!p)
-                        return NULL;
-                *arr = p;
-        }
-        memset(p + *n * sz, 0, sz);
-        return p + (*n)++ * sz;
-}
-#define PUSH(arr, n) ((__typeof__(arr)) push((void **) &(arr), &(n), sizeof(*(arr))))
 
 static nw_vm *find_vm(const nw_inventory *inv, const char *moref) {
         for (size_t i = 0; i < inv->n_vms; i++)
@@ -142,110 +122,6 @@ static int on_round1(void *userdata, const char *type, const char *moref, const 
         return add_switch(ctx, pg, err);
 }
 
-/* spec's members before policy, and policy's after security, normalized for UpdatePortGroup. */
-static int split_spec(const xmlNode *spec, nw_stdpg *pg) {
-        _cleanup_buf_ nw_buf head = {}, tail = {};
-        const xmlNode *policy = soap_child(spec, "policy");
-        const xmlNode *sec = soap_child(policy, "security");
-
-        for (const xmlNode *c = spec->children; c && c != policy; c = c->next)
-                soap_emit(&head, c);
-        for (const xmlNode *c = policy ? policy->children : NULL; c; c = c->next)
-                if (c != sec)
-                        soap_emit(&tail, c);
-        pg->spec_head_xml = nw_buf_steal(&head);
-        pg->policy_tail_xml = nw_buf_steal(&tail);
-        pg->spec_promiscuous = tri(soap_child_text(sec, "allowPromiscuous"));
-        pg->spec_mac_changes = tri(soap_child_text(sec, "macChanges"));
-        pg->spec_forged_transmits = tri(soap_child_text(sec, "forgedTransmits"));
-        return pg->spec_head_xml && pg->policy_tail_xml ? 0 : -ENOMEM;
-}
-
-/* The host's configManager.networkSystem: remembered from the gather, which asks for it, because
- * the watch's updates bring only what changed. */
-static const char *network_system_of(inv_ctx *ctx, const char *host, const char *netsys) {
-        size_t len = strlen(host);
-        _cleanup_free_ char *entry = NULL;
-
-        for (size_t i = 0; i < ctx->network_systems.n; i++) {
-                const char *e = ctx->network_systems.v[i];
-
-                if (strncmp(e, host, len) == 0 && e[len] == '\n')
-                        return e + len + 1;
-        }
-        /* On failure to remember it, this update still has it; a later one will not, and remediation
-         * then says "host has no networkSystem" until the next gather. */
-        if (netsys && asprintf(&entry, "%s\n%s", host, netsys) >= 0)
-                (void) nw_strv_push(&ctx->network_systems, entry);
-        return netsys;
-}
-
-/* Replaces the host's standard portgroups by those in pgs (config.network.portgroup) that VMs use.
- * netsys is the host's configManager.networkSystem; NULL: the one the gather learnt. */
-static int set_host_portgroups(inv_ctx *ctx, const char *host, const xmlNode *pgs, const char *netsys, nw_err *err) {
-        size_t k = 0;
-
-        for (size_t i = 0; i < ctx->inv.n_stdpgs; i++) {
-                if (strcmp(ctx->inv.stdpgs[i].host, host) == 0)
-                        nw_stdpg_done(&ctx->inv.stdpgs[i]);
-                else
-                        ctx->inv.stdpgs[k++] = ctx->inv.stdpgs[i];
-        }
-        ctx->inv.n_stdpgs = k;
-        netsys = network_system_of(ctx, host, netsys);
-
-        SOAP_FOREACH(hpg, pgs, "HostPortGroup") {
-                const xmlNode *spec = soap_child(hpg, "spec");
-                const xmlNode *sec = soap_child(soap_child(hpg, "computedPolicy"), "security");
-                const char *name = soap_child_text(spec, "name");
-                _cleanup_free_ char *pair = NULL;
-                nw_stdpg *pg;
-
-                if (!name)
-                        continue;
-                if (asprintf(&pair, "%s\n%s", host, name) < 0)
-                        return nw_errf(err, -ENOMEM, "out of memory");
-                if (!nw_strv_contains(&ctx->pairs, pair))
-                        continue;
-                pg = PUSH(ctx->inv.stdpgs, ctx->inv.n_stdpgs);
-                if (!pg || asprintf(&pg->id, "%s/%s", host, name) < 0) {
-                        if (pg)
-                                pg->id = NULL;
-                        return nw_errf(err, -ENOMEM, "out of memory");
-                }
-                pg->host = strdup(host);
-                pg->name = strdup(name);
-                pg->vswitch = strdup(soap_child_text(spec, "vswitchName") ?: "");
-                pg->network_system = netsys ? strdup(netsys) : NULL;
-                if (!pg->host || !pg->name || !pg->vswitch || (netsys && !pg->network_system) ||
-                    split_spec(spec, pg) < 0)
-                        return nw_errf(err, -ENOMEM, "out of memory");
-                pg->promiscuous = tri(soap_child_text(sec, "allowPromiscuous"));
-                pg->mac_changes = tri(soap_child_text(sec, "macChanges"));
-                pg->forged_transmits = tri(soap_child_text(sec, "forgedTransmits"));
-        }
-        return 0;
-}
-
-/* Whether every standard portgroup VMs use on host is among the facts. */
-static bool host_pairs_found(const inv_ctx *ctx, const char *host) {
-        size_t len = strlen(host);
-
-        for (size_t i = 0; i < ctx->pairs.n; i++) {
-                const char *pair = ctx->pairs.v[i];
-                bool found = false;
-
-                if (strncmp(pair, host, len) != 0 || pair[len] != '\n')
-                        continue;
-                for (size_t k = 0; k < ctx->inv.n_stdpgs && !found; k++)
-                        found = strcmp(ctx->inv.stdpgs[k].host, host) == 0 &&
-                                strcmp(ctx->inv.stdpgs[k].name, pair + len + 1) == 0;
-                if (!found)
-                        return false;
-        }
-        return true;
-}
-
 static int on_round2(void *userdata, const char *type, const char *moref, const xmlNode *oc, nw_err *err) {
         gather *g = userdata;
         inv_ctx *ctx = g->ctx;
@@ -261,7 +137,7 @@ static int on_round2(void *userdata, const char *type, const char *moref, const 
                 r = inv_note_missing(ctx, NW_KIND_HOST, moref, oc, &missing, err);
                 if (r < 0 || missing)
                         return r;
-                return set_host_portgroups(ctx, moref, props_val(oc, "config.network.portgroup", &present),
+                return inv_set_host_portgroups(ctx, moref, props_val(oc, "config.network.portgroup", &present),
                                            soap_text(props_val(oc, "configManager.networkSystem", &present)), err);
         }
         sw = (nw_switch *) nw_inventory_get_switch(&ctx->inv, moref);
@@ -333,38 +209,6 @@ static int round2(vim_ctx *vc, int64_t page_size, gather *g, nw_err *err) {
                            err);
 }
 
-/* Which (host, portgroup name) pairs the VMs sit on: standard portgroups live per host. */
-static int collect_pairs(inv_ctx *ctx, nw_err *err) {
-        for (size_t i = 0; i < ctx->inv.n_vms; i++) {
-                const nw_vm *vm = &ctx->inv.vms[i];
-
-                for (size_t j = 0; j < vm->networks.n; j++) {
-                        const nw_network *net = nw_inventory_get_network(&ctx->inv, vm->networks.v[j]);
-                        _cleanup_free_ char *pair = NULL;
-
-                        if (!net || net->kind != NW_NET_STANDARD)
-                                continue;
-                        if (!vm->host) {
-                                /* A standard portgroup lives on a host: without one, what the NIC gets is unknown. */
-                                _cleanup_free_ char *id = NULL, *what = NULL;
-
-                                if (asprintf(&id, "(no host)/%s", net->name) < 0 ||
-                                    asprintf(&what, "VM %s has no runtime.host: whose portgroup it uses is unknown",
-                                             vm->moref) < 0 ||
-                                    nw_inventory_add_unreadable(&ctx->inv, NW_KIND_PG, id, net->name, NULL, what) < 0)
-                                        return nw_errf(err, -ENOMEM, "out of memory");
-                                continue;
-                        }
-                        if (asprintf(&pair, "%s\n%s", vm->host, net->name) < 0)
-                                return nw_errf(err, -ENOMEM, "out of memory");
-                        if ((!nw_strv_contains(&ctx->pairs, pair) && nw_strv_push(&ctx->pairs, pair) < 0) ||
-                            (!nw_strv_contains(&ctx->hosts, vm->host) && nw_strv_push(&ctx->hosts, vm->host) < 0))
-                                return nw_errf(err, -ENOMEM, "out of memory");
-                }
-        }
-        return 0;
-}
-
 void inv_ctx_done(inv_ctx *ctx) {
         nw_inventory_free(&ctx->inv);
         nw_strv_free(&ctx->pairs);
@@ -400,7 +244,7 @@ int inv_gather(vim_ctx *vc, const nw_strv *vm_morefs, const nw_policy_cfg *cfg, 
                         return r;
         }
         if (cfg->standard_portgroups) {
-                r = collect_pairs(&ctx, err);
+                r = inv_collect_pairs(&ctx, err);
                 if (r < 0)
                         return r;
         }
@@ -544,10 +388,10 @@ int inv_apply_update(inv_ctx *ctx, const char *type, const char *moref, const ch
                 }
                 if (!present)
                         return 0;
-                r = set_host_portgroups(ctx, moref, pgs, NULL, err);
+                r = inv_set_host_portgroups(ctx, moref, pgs, NULL, err);
                 /* A portgroup a VM uses is gone from the host (or the host's config is, as when it
                  * disconnects): only a gather can say what the VM gets now. */
-                if (r >= 0 && !host_pairs_found(ctx, moref))
+                if (r >= 0 && !inv_host_pairs_found(ctx, moref))
                         *ret_resync = true;
                 return r;
         }
