@@ -1,11 +1,12 @@
 """Runs `nestwarden run` for a test with its own sd_notify socket, and stops it by PID, on failure too."""
 import os
-import signal
 import socket
 import subprocess
 import tempfile
 import threading
 import time
+
+import procs
 
 
 class Notifications:
@@ -81,12 +82,7 @@ class Daemon:
         if self.proc.poll() is not None:
             return self.proc.returncode, 0.0
         t = time.monotonic()
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        procs.terminate(self.proc, timeout)
         return self.proc.returncode, time.monotonic() - t
 
     def close(self):
@@ -98,3 +94,17 @@ class Daemon:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def start_ready(test, conf, tag_refresh=5, watchdog_usec=10_000_000):
+    """Starts `run` on conf (with [daemon] tag_refresh appended) for a unittest.TestCase, stopped at its
+    cleanup, and returns it once it said READY=1; its stderr is in the failure otherwise."""
+    with open(conf, "a") as f:
+        f.write("[daemon]\ntag_refresh = %d\n" % tag_refresh)
+    d = Daemon(conf, watchdog_usec=watchdog_usec)
+    test.addCleanup(d.close)
+    try:
+        d.notify.wait_for("READY", "1")
+    except AssertionError:
+        raise AssertionError("daemon not ready (exit %s); stderr:\n%s" % (d.proc.poll(), d.stderr()))
+    return d

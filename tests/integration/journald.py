@@ -50,6 +50,8 @@ import sys
 import tempfile
 import time
 
+import procs
+
 JOURNALD = "/lib/systemd/systemd-journald"
 SOCKET = "/run/systemd/journal/socket"
 VARLINK = "/run/systemd/journal/io.systemd.journal"
@@ -227,13 +229,8 @@ class Journald:
 
     def stop(self):
         """Stops journald (by its PID) and removes the mounts; safe to call twice."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc:
+            procs.terminate(self.proc)
         while self._mounts:
             subprocess.run(["umount", self._mounts.pop()], stderr=subprocess.DEVNULL)
         if self._tmp:

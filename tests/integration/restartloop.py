@@ -31,6 +31,8 @@ import subprocess
 import tempfile
 import time
 
+import procs
+
 from daemon import Daemon
 from events import DRIFT, LOST, REGAINED, RESOLVED
 from scenario import Scenario, _die_with_parent
@@ -125,13 +127,8 @@ class _Loop:
         self.proc.wait()
 
     def stop_scenario(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc:
+            procs.terminate(self.proc)
         if self.scn:
             self.scn.stop()
 

@@ -8,6 +8,8 @@ import subprocess
 import tempfile
 import time
 
+import procs
+
 PASSWORD = "s3cret-Pa$$ w0rd&<x>"
 USER = "nestwarden@vsphere.local"
 
@@ -19,10 +21,16 @@ def _die_with_parent():
 
 
 class Scenario:
-    """The scenario binary on 127.0.0.1 with our credentials; .truth is its ground truth."""
+    """The scenario binary on 127.0.0.1 with our credentials; .truth is its ground truth. With deny
+    (a dict, see tests/scenario/deny.go), nestwarden's account may not read what it names; .deny()
+    changes that while the scenario runs."""
 
-    def __init__(self, *flags, tmp=None):
+    def __init__(self, *flags, tmp=None, deny=None):
         self.tmp = tmp or tempfile.mkdtemp(prefix="nw-scn-")
+        if deny is not None:
+            self.deny_path = os.path.join(self.tmp, "deny.json")
+            self.deny(deny)
+            flags = ("-deny", self.deny_path) + flags
         self.password_file = os.path.join(self.tmp, "vcenter.password")
         with open(os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
             f.write(PASSWORD + "\n")
@@ -40,6 +48,12 @@ class Scenario:
             raise
         self.url = info["url"]
         self.truth = info["truth"]
+
+    def deny(self, rules):
+        """Replaces the deny rules at once (the scenario reads them at every retrieval)."""
+        with open(self.deny_path + ".new", "w") as f:
+            json.dump(rules, f)
+        os.rename(self.deny_path + ".new", self.deny_path)
 
     def _first_line(self, timeout):
         deadline = time.monotonic() + timeout
@@ -83,13 +97,7 @@ class Scenario:
         return path
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        procs.terminate(self.proc)
         self.proc.stdout.close()
 
     def __enter__(self):

@@ -14,7 +14,7 @@ here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
 sys.path.insert(0, os.path.join(here, "..", "scenario"))
 import journald  # noqa: E402
-from daemon import Daemon  # noqa: E402
+from daemon import start_ready  # noqa: E402
 import testmain  # noqa: E402
 from scenario import PASSWORD, USER, Scenario  # noqa: E402
 from events import DRIFT, LOST, REGAINED, RESOLVED, TAGGED, UNTAGGED  # noqa: E402
@@ -39,16 +39,7 @@ class RunTest(unittest.TestCase):
         self.addCleanup(self.journal.__exit__, None, None, None)
 
     def start(self, scn, tag_refresh=5):
-        conf = scn.config()
-        with open(conf, "a") as f:
-            f.write("[daemon]\ntag_refresh = %d\n" % tag_refresh)
-        d = Daemon(conf, watchdog_usec=10_000_000)
-        self.addCleanup(d.close)
-        try:
-            d.notify.wait_for("READY", "1")
-        except AssertionError:
-            raise AssertionError("daemon not ready (exit %s); stderr:\n%s" % (d.proc.poll(), d.stderr()))
-        return d
+        return start_ready(self, scn.config(), tag_refresh)
 
     def baseline(self, scn):
         n = len(scn.truth["findings"]) + len(scn.truth["template_findings"])

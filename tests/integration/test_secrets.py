@@ -5,7 +5,6 @@ another process of the same unprivileged user can read neither its memory nor it
 and the debug log of `run` carries neither the password nor the session keys."""
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -13,6 +12,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
+import procs  # noqa: E402
 import testmain  # noqa: E402
 from scenario import PASSWORD, USER, Scenario, run_check  # noqa: E402
 
@@ -97,13 +97,7 @@ class NonDumpableTest(unittest.TestCase):
 
     @staticmethod
     def stop(p):
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        procs.terminate(p)
         p.stderr.close()
 
     def wait_running_as_nobody(self, pid):

@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import unittest
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -25,28 +24,6 @@ NW = os.environ["NW_BIN"]
 
 def run(*args, timeout=60):
     return subprocess.run([NW, *args], capture_output=True, text=True, timeout=timeout)
-
-
-class Denied:
-    """A scenario with a deny file the test rewrites; the scenario reads it at every retrieval."""
-
-    def __init__(self, rules=None, *flags):
-        self.tmp = tempfile.mkdtemp(prefix="nw-verdict-")
-        self.deny_path = os.path.join(self.tmp, "deny.json")
-        self.deny(rules or {})
-        self.scn = Scenario("-deny", self.deny_path, *flags, tmp=self.tmp)
-
-    def deny(self, rules):
-        tmp = self.deny_path + ".new"
-        with open(tmp, "w") as f:
-            json.dump(rules, f)
-        os.rename(tmp, self.deny_path)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.scn.stop()
 
 
 def compared(findings):
@@ -68,10 +45,10 @@ class CheckTest(unittest.TestCase):
         return [f for f in doc["findings"] + doc["template_findings"] if f["check"] == "unreadable"]
 
     def test_vm_without_permission(self):
-        with Denied({"no_permission": ["hv-off-03"]}) as d:
-            si = mutate.connect(d.scn.url, USER, d.scn.password_file, d.scn.ca_file)
+        with Scenario(deny={"no_permission": ["hv-off-03"]}) as scn:
+            si = mutate.connect(scn.url, USER, scn.password_file, scn.ca_file)
             vm = mutate.morefs(si, mutate.vim.VirtualMachine)["hv-off-03"]
-            p, doc = self.check_json(d.scn.config())
+            p, doc = self.check_json(scn.config())
             self.assertEqual(p.returncode, 3, p.stderr)
             (u,) = self.unreadable(doc)
             self.assertEqual({k: u[k] for k in ("object", "kind", "name", "check", "expected", "actual")},
@@ -81,21 +58,21 @@ class CheckTest(unittest.TestCase):
             self.assertRegex(hint, r"^NoPermission on [a-zA-Z.]+: grant System.Read on the VM, or untag it$")
             # Everything else was read and reported as the truth says.
             got = [f for f in doc["findings"] if f["check"] != "unreadable"]
-            self.assertEqual(compared(got), compared(truth_without(d.scn.truth, {vm})))
-            self.assertEqual(doc["checked"]["vms"], d.scn.truth["checked"]["vms"] - 1)
+            self.assertEqual(compared(got), compared(truth_without(scn.truth, {vm})))
+            self.assertEqual(doc["checked"]["vms"], scn.truth["checked"]["vms"] - 1)
             self.assertEqual(doc["checked"]["unreadable"], 1)
             # The table says it in words.
-            p = run("check", "--config", d.scn.config())
+            p = run("check", "--config", scn.config())
             self.assertEqual(p.returncode, 3)
             self.assertIn("1 object could not be read: compliance unknown", p.stdout)
 
     def test_every_vm_unreadable_is_not_compliant(self):
-        with Denied() as d:
-            si = mutate.connect(d.scn.url, USER, d.scn.password_file, d.scn.ca_file)
+        with Scenario(deny={}) as scn:
+            si = mutate.connect(scn.url, USER, scn.password_file, scn.ca_file)
             tagged = [n for n in mutate.morefs(si, mutate.vim.VirtualMachine) if n.startswith("hv-")]
             self.assertEqual(len(tagged), 10)
-            d.deny({"no_permission": tagged})
-            p = run("check", "--config", d.scn.config())
+            scn.deny({"no_permission": tagged})
+            p = run("check", "--config", scn.config())
             self.assertEqual(p.returncode, 3, p.stdout + p.stderr)
             # The portgroups they lead to were read (the traversal does not need the VMs' rights
             # in the scenario) and are judged; no VM was.
@@ -104,33 +81,33 @@ class CheckTest(unittest.TestCase):
             self.assertNotIn(": compliant", p.stdout)
 
     def test_vm_left_out(self):
-        with Denied({"hidden": ["hv-off-03"]}) as d:
-            p, doc = self.check_json(d.scn.config())
+        with Scenario(deny={"hidden": ["hv-off-03"]}) as scn:
+            p, doc = self.check_json(scn.config())
             self.assertEqual(p.returncode, 3, p.stderr)
             (u,) = self.unreadable(doc)
             self.assertEqual((u["kind"], u["actual"]), ("vm", "missing"))
             self.assertTrue(u["hint"].startswith("not returned by vCenter: "), u)
 
     def test_vm_deleted_between_tags_and_read(self):
-        with Denied() as d:
-            si = mutate.connect(d.scn.url, USER, d.scn.password_file, d.scn.ca_file)
+        with Scenario(deny={}) as scn:
+            si = mutate.connect(scn.url, USER, scn.password_file, scn.ca_file)
             vm = mutate.morefs(si, mutate.vim.VirtualMachine)["hv-off-03"]
             obj = mutate.vim.VirtualMachine(vm, si._stub)
             mutate.wait_task(obj.Destroy_Task())
             # The tag listing still names it (as it would in the moment between listing and reading).
-            p, doc = self.check_json(d.scn.config())
+            p, doc = self.check_json(scn.config())
             self.assertEqual(p.returncode, 3, p.stderr)
             (u,) = self.unreadable(doc)
             self.assertEqual((u["object"], u["kind"], u["actual"]), (vm, "vm", "ManagedObjectNotFound"))
             self.assertIn("deleted while nestwarden read it", u["hint"])
 
     def test_switch_and_host_without_permission(self):
-        with Denied() as d:
-            si = mutate.connect(d.scn.url, USER, d.scn.password_file, d.scn.ca_file)
+        with Scenario(deny={}) as scn:
+            si = mutate.connect(scn.url, USER, scn.password_file, scn.ca_file)
             hosts = mutate.morefs(si, mutate.vim.HostSystem)
             host_name, host = sorted(hosts.items())[0]
-            d.deny({"no_permission": ["dvs-66", host_name]})
-            p, doc = self.check_json(d.scn.config())
+            scn.deny({"no_permission": ["dvs-66", host_name]})
+            p, doc = self.check_json(scn.config())
             self.assertEqual(p.returncode, 3, p.stderr)
             kinds = sorted((u["kind"], u["actual"]) for u in self.unreadable(doc))
             self.assertEqual(kinds, [("host", "NoPermission"), ("switch", "NoPermission")])
@@ -142,23 +119,23 @@ class CheckTest(unittest.TestCase):
                 self.assertFalse(f["object"].startswith(host + "/"), f)
 
     def test_portgroup_without_permission(self):
-        with Denied({"no_permission": ["pg-ml-off"]}) as d:
-            p, doc = self.check_json(d.scn.config())
+        with Scenario(deny={"no_permission": ["pg-ml-off"]}) as scn:
+            p, doc = self.check_json(scn.config())
             self.assertEqual(p.returncode, 3, p.stderr)
             (u,) = self.unreadable(doc)
             self.assertEqual((u["kind"], u["actual"]), ("dvportgroup", "NoPermission"))
             self.assertNotIn("pg-ml-off", [f["name"] for f in doc["findings"] if f["check"] != "unreadable"])
 
     def test_empty_reply_is_an_error(self):
-        with Denied({"empty_reply": True}) as d:
-            p = run("check", "--config", d.scn.config())
+        with Scenario(deny={"empty_reply": True}) as scn:
+            p = run("check", "--config", scn.config())
             self.assertEqual(p.returncode, 3)
             self.assertEqual(p.stdout, "")
             self.assertIn("RetrievePropertiesEx: empty reply for 10 objects asked for", p.stderr)
 
     def test_endless_paging_is_bounded(self):
-        with Denied({"endless_token": True}) as d:
-            p = run("check", "--config", d.scn.config(vcenter__page_size="2"), timeout=30)
+        with Scenario(deny={"endless_token": True}) as scn:
+            p = run("check", "--config", scn.config(vcenter__page_size="2"), timeout=30)
             self.assertEqual(p.returncode, 3)
             self.assertIn("ContinueRetrievePropertiesEx: 4 pages in a row without a new object", p.stderr)
 
@@ -199,10 +176,10 @@ class FixTest(unittest.TestCase):
                 self.fix_leaves_alone(rule, fault)
 
     def fix_leaves_alone(self, rule, fault):
-        with Denied({rule: ["hv-off-03"]}) as d:
-            si = mutate.connect(d.scn.url, USER, d.scn.password_file, d.scn.ca_file)
+        with Scenario(deny={rule: ["hv-off-03"]}) as scn:
+            si = mutate.connect(scn.url, USER, scn.password_file, scn.ca_file)
             vms = mutate.morefs(si, mutate.vim.VirtualMachine)
-            conf = d.scn.config()
+            conf = scn.config()
             with open(conf, "a") as f:
                 f.write("[remediation]\nmax_changes_per_pass = 100\n")
             p = run("fix", "--config", conf)
@@ -213,7 +190,7 @@ class FixTest(unittest.TestCase):
             self.assertIn("not read (%s)" % fault, line[0])
             self.assertIn("1 object could not be read: compliance unknown", p.stdout)
             # Left as it was; a readable VM with the same drift was fixed in the same pass.
-            d.deny({})
+            scn.deny({})
             props = mutate.props(si, mutate.vim.VirtualMachine(vms["hv-off-03"], si._stub), ["config.nestedHVEnabled"])
             self.assertFalse(props.get("config.nestedHVEnabled"))
             props = mutate.props(si, mutate.vim.VirtualMachine(vms["hv-unset-04"], si._stub), ["config.nestedHVEnabled"])

@@ -2,11 +2,9 @@
 gets UNREADABLE (once per transition) and READABLE, its drift is neither resolved nor repeated; a tag
 with no VM and a configuration vCenter refuses are said once, without an outage; a tagging reply of the
 wrong shape is not untagging; WaitForUpdatesEx answered at once with nothing does not make run spin."""
-import json
 import os
 import signal
 import sys
-import tempfile
 import time
 import unittest
 
@@ -16,7 +14,7 @@ sys.path.insert(0, os.path.join(here, "..", "scenario"))
 import journald  # noqa: E402
 import mutate  # noqa: E402
 import testmain  # noqa: E402
-from daemon import Daemon  # noqa: E402
+from daemon import start_ready  # noqa: E402
 from faultproxy import FaultProxy, reply, rewrite  # noqa: E402
 from scenario import PASSWORD, USER, Scenario  # noqa: E402
 from events import CONFIG_PROBLEM, DRIFT, LOST, READABLE, REGAINED, RESOLVED, TAG_EMPTY, UNREADABLE, UNTAGGED  # noqa: E402
@@ -42,31 +40,14 @@ class RunVerdictTest(unittest.TestCase):
         self.journal.__enter__()
         self.addCleanup(self.journal.__exit__, None, None, None)
 
-    def start(self, conf, tag_refresh=5):
-        with open(conf, "a") as f:
-            f.write("[daemon]\ntag_refresh = %d\n" % tag_refresh)
-        d = Daemon(conf, watchdog_usec=10_000_000)
-        self.addCleanup(d.close)
-        try:
-            d.notify.wait_for("READY", "1")
-        except AssertionError:
-            raise AssertionError("daemon not ready (exit %s); stderr:\n%s" % (d.proc.poll(), d.stderr()))
-        return d
+    def start(self, conf):
+        return start_ready(self, conf)
 
     def n_findings(self, truth, without=()):
         return len([f for f in truth["findings"] + truth["template_findings"] if f["object"] not in without])
 
     def test_unreadable_vm_transitions(self):
-        tmp = tempfile.mkdtemp(prefix="nw-vrun-")
-        deny = os.path.join(tmp, "deny.json")
-
-        def set_deny(rules):
-            with open(deny + ".new", "w") as f:
-                json.dump(rules, f)
-            os.rename(deny + ".new", deny)
-
-        set_deny({"no_permission": ["hv-off-03"]})
-        with Scenario("-deny", deny, tmp=tmp) as scn:
+        with Scenario(deny={"no_permission": ["hv-off-03"]}) as scn:
             vm = vm_of(scn.truth, "hv-off-03")
             d = self.start(scn.config())
             base = self.n_findings(scn.truth, without={vm})
@@ -83,17 +64,17 @@ class RunVerdictTest(unittest.TestCase):
             self.assertEqual(self.journal.entries(MESSAGE_ID=UNTAGGED), [])
 
             # Readable: judged at last (its drift is news), and said so.
-            set_deny({})
+            scn.deny({})
             d.signal(signal.SIGHUP)
             self.journal.wait_for(1, MESSAGE_ID=READABLE, NESTWARDEN_OBJECT=vm)
             (e,) = self.journal.wait_for(1, MESSAGE_ID=DRIFT, NESTWARDEN_OBJECT=vm)
             self.assertEqual(e["NESTWARDEN_CHECK"], "nested_hv")
 
             # Unreadable again: its drift is neither resolved nor, once readable, repeated.
-            set_deny({"no_permission": ["hv-off-03"]})
+            scn.deny({"no_permission": ["hv-off-03"]})
             d.signal(signal.SIGHUP)
             self.journal.wait_for(2, MESSAGE_ID=UNREADABLE, NESTWARDEN_OBJECT=vm)
-            set_deny({})
+            scn.deny({})
             d.signal(signal.SIGHUP)
             self.journal.wait_for(2, MESSAGE_ID=READABLE, NESTWARDEN_OBJECT=vm)
             time.sleep(1)
@@ -107,29 +88,20 @@ class RunVerdictTest(unittest.TestCase):
     def test_unreadable_switch_transitions(self):
         # A switch that cannot be read: its portgroups are not judged, their drift neither resolved nor
         # repeated, and READABLE comes for the switch itself, which is never judged.
-        tmp = tempfile.mkdtemp(prefix="nw-vrun-")
-        deny = os.path.join(tmp, "deny.json")
-
-        def set_deny(rules):
-            with open(deny + ".new", "w") as f:
-                json.dump(rules, f)
-            os.rename(deny + ".new", deny)
-
-        set_deny({})
-        with Scenario("-deny", deny, tmp=tmp) as scn:
+        with Scenario(deny={}) as scn:
             d = self.start(scn.config())
             self.journal.wait_for(self.n_findings(scn.truth), MESSAGE_ID=DRIFT)
             behind = {f["object"] for f in scn.truth["findings"] if f["name"].startswith("pg-ml-")}
             self.assertEqual(len(behind), 6)
             for round in (1, 2):
-                set_deny({"no_permission": ["dvs-66"]})
+                scn.deny({"no_permission": ["dvs-66"]})
                 d.signal(signal.SIGHUP)
                 (e,) = self.journal.wait_for(round, MESSAGE_ID=UNREADABLE)[-1:]
                 # Its name is one of the things that could not be read: the moref stands in.
                 self.assertEqual((e["NESTWARDEN_OBJECT_KIND"], e["NESTWARDEN_OBJECT_NAME"], e["NESTWARDEN_ACTUAL"]),
                                  ("switch", e["NESTWARDEN_OBJECT"], "NoPermission"))
                 self.assertIn("its portgroups cannot be judged", e["NESTWARDEN_DETAIL"])
-                set_deny({})
+                scn.deny({})
                 d.signal(signal.SIGHUP)
                 (r,) = self.journal.wait_for(round, MESSAGE_ID=READABLE)[-1:]
                 self.assertEqual(r["NESTWARDEN_OBJECT"], e["NESTWARDEN_OBJECT"])
@@ -139,11 +111,7 @@ class RunVerdictTest(unittest.TestCase):
             self.assertIsNone(d.proc.poll())
 
     def test_hidden_and_deleted_vms(self):
-        tmp = tempfile.mkdtemp(prefix="nw-vrun-")
-        deny = os.path.join(tmp, "deny.json")
-        with open(deny, "w") as f:
-            json.dump({"hidden": ["hv-off-02"]}, f)
-        with Scenario("-deny", deny, tmp=tmp) as scn:
+        with Scenario(deny={"hidden": ["hv-off-02"]}) as scn:
             hidden, gone = vm_of(scn.truth, "hv-off-02"), vm_of(scn.truth, "hv-off-03")
             d = self.start(scn.config())
             self.journal.wait_for(self.n_findings(scn.truth, without={hidden}), MESSAGE_ID=DRIFT)
@@ -163,26 +131,17 @@ class RunVerdictTest(unittest.TestCase):
             self.assertIsNone(d.proc.poll())
 
     def test_empty_reply_is_no_verdict(self):
-        tmp = tempfile.mkdtemp(prefix="nw-vrun-")
-        deny = os.path.join(tmp, "deny.json")
-
-        def set_deny(rules):
-            with open(deny + ".new", "w") as f:
-                json.dump(rules, f)
-            os.rename(deny + ".new", deny)
-
-        set_deny({})
-        with Scenario("-deny", deny, tmp=tmp) as scn:
+        with Scenario(deny={}) as scn:
             d = self.start(scn.config())
             base = self.n_findings(scn.truth)
             self.journal.wait_for(base, MESSAGE_ID=DRIFT)
-            set_deny({"empty_reply": True})
+            scn.deny({"empty_reply": True})
             d.signal(signal.SIGHUP)
             # Taken for a timed-out session first (one new login), then for what it is: vCenter lost.
             (e,) = self.journal.wait_for(1, MESSAGE_ID=LOST)
             self.assertIn("RetrievePropertiesEx: empty reply for 10 objects asked for", e["NESTWARDEN_DETAIL"])
             self.assertIn("session expired", d.stderr())
-            set_deny({})
+            scn.deny({})
             self.journal.wait_for(1, MESSAGE_ID=REGAINED, timeout=30)
             time.sleep(1)
             self.assertEqual(len(self.journal.entries(MESSAGE_ID=DRIFT)), base)
