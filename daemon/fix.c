@@ -33,20 +33,6 @@ static void print_fix(const nw_fix *fix, const char *result) {
         }
 }
 
-/* The untagged VMs by name: what makes a shared-portgroup refusal actionable. */
-static void shared_detail(fix_run *f, const nw_fix *fix, char *buf, size_t size) {
-        nw_err ignored;
-        size_t n;
-
-        (void) inv_fetch_names(f->session->vc, f->ctx, &fix->shared_with, &ignored);
-        n = (size_t) snprintf(buf, size, "%s; on it:", fix->reason);
-        for (size_t i = 0; i < fix->shared_with.n && n < size; i++) {
-                const char *name = nw_inventory_get_other_name(&f->ctx->inv, fix->shared_with.v[i]);
-                n += (size_t) snprintf(buf + n, size - n, "%s %s (%s)", i ? "," : "", name ? name : "?",
-                                       fix->shared_with.v[i]);
-        }
-}
-
 static void on_fix(void *userdata, const nw_fix *fix, nw_fix_verdict verdict, const nw_fix_result *res,
                    const nw_err *err) {
         fix_run *f = userdata;
@@ -88,7 +74,7 @@ static void on_fix(void *userdata, const nw_fix *fix, nw_fix_verdict verdict, co
                 break;
         }
         if (verdict == NW_FIX_SHARED)
-                shared_detail(f, fix, detail, sizeof(detail));
+                remediate_shared_detail(f->session->vc, f->ctx, fix, detail, sizeof(detail));
         else
                 snprintf(detail, sizeof(detail), "%s", fix->reason);
         snprintf(line, sizeof(line), "left alone (%s): %s", nw_fix_verdict_to_string(verdict), detail);

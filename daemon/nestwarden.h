@@ -61,6 +61,10 @@ int exit_code(const nw_findings *f);
 /* The one-shot commands' warning when the tag resolves to no VM: not an error, but worth a word. */
 void warn_if_untagged(const nw_config *cfg, const nw_session *s);
 
+/* "REASON; on it: NAME (vm-1), ...": a shared-portgroup refusal with the untagged VMs by name (fetched
+ * from vc once, best effort), cut to fit size. */
+void remediate_shared_detail(vim_ctx *vc, inv_ctx *ctx, const nw_fix *fix, char *buf, size_t size);
+
 /* The one clear line of a failed one-shot command on stderr; returns EXIT_UNKNOWN. */
 int fail_line(const nw_config *cfg, const nw_err *err);
 

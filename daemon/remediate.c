@@ -108,3 +108,16 @@ int remediate_pass(const nw_config *cfg, vim_ctx *vc, inv_ctx *ctx, nw_flap *fla
         }
         return 0;
 }
+
+void remediate_shared_detail(vim_ctx *vc, inv_ctx *ctx, const nw_fix *fix, char *buf, size_t size) {
+        _cleanup_buf_ nw_buf b = {};
+        nw_err ignored;
+
+        (void) inv_fetch_names(vc, ctx, &fix->shared_with, &ignored);
+        nw_buf_puts(&b, fix->reason);
+        for (size_t i = 0; i < fix->shared_with.n; i++) {
+                const char *name = nw_inventory_get_other_name(&ctx->inv, fix->shared_with.v[i]);
+                nw_buf_printf(&b, "%s %s (%s)", i ? "," : "; on it:", name ? name : "?", fix->shared_with.v[i]);
+        }
+        snprintf(buf, size, "%s", b.oom || !b.data ? fix->reason : b.data);
+}

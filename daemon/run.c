@@ -244,18 +244,10 @@ static void on_fix(void *userdata, const nw_fix *fix, nw_fix_verdict verdict, co
         if (asprintf(&key, "%s\t%s", fix->object, nw_fix_verdict_to_string(verdict)) < 0 ||
             nw_strv_push(&d->left_now, key) < 0 || nw_strv_contains(&d->left_alone, key))
                 return;
-        snprintf(detail, sizeof(detail), "%s", fix->reason);
-        if (verdict == NW_FIX_SHARED) {
-                nw_err ignored;
-                size_t n = strlen(detail);
-
-                (void) inv_fetch_names(d->s.vc, &d->facts, &fix->shared_with, &ignored);
-                for (size_t i = 0; i < fix->shared_with.n && n < sizeof(detail); i++) {
-                        const char *name = nw_inventory_get_other_name(&d->facts.inv, fix->shared_with.v[i]);
-                        n += (size_t) snprintf(detail + n, sizeof(detail) - n, "%s %s (%s)", i ? "," : "; on it:",
-                                               name ? name : "?", fix->shared_with.v[i]);
-                }
-        }
+        if (verdict == NW_FIX_SHARED)
+                remediate_shared_detail(d->s.vc, &d->facts, fix, detail, sizeof(detail));
+        else
+                snprintf(detail, sizeof(detail), "%s", fix->reason);
         log_fix(url, fix,
                 verdict == NW_FIX_DRY_RUN ? NW_EVENT_DRY_RUN :
                 verdict == NW_FIX_FIGHT ? NW_EVENT_FIGHT : NW_EVENT_REMEDIATION_SKIPPED,
