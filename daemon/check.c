@@ -6,13 +6,6 @@
 #include "policy.h"
 #include "report.h"
 
-static double now_s(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
 int fail_line(const nw_config *cfg, const nw_err *err) {
         /* The one line an admin sees. TLS errors carry their own hint (lib/tls.c): ca_file only
          * where a CA is the fix. */
@@ -47,7 +40,7 @@ int cmd_check(const nw_opts *o) {
         _cleanup_findings_ nw_findings findings = {};
         _cleanup_free_ char *out = NULL;
         nw_err err = {};
-        double t0 = now_s();
+        double t0 = nw_now_mono();
         int r;
 
         r = cfg_load(o->config, &cfg, &err);
@@ -78,6 +71,6 @@ int cmd_check(const nw_opts *o) {
         }
         if (o->stats)
                 fprintf(stderr, "nestwarden: stats: %lu HTTP requests, %zu tagged VMs, %.3f s\n", s.requests,
-                        inv.inv.n_vms, now_s() - t0);
+                        inv.inv.n_vms, nw_now_mono() - t0);
         return exit_code(&findings);
 }

@@ -68,20 +68,13 @@ typedef struct service {
         unsigned early_waits;        /* WaitForUpdatesEx answered at once with nothing, in a row */
 } service;
 
-static double now_mono(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
 static void watchdog_tick(void *userdata) {
         service *d = userdata;
         double now;
 
         if (!d->watchdog_usec)
                 return;
-        now = now_mono();
+        now = nw_now_mono();
         if (now < d->next_watchdog)
                 return;
         sd_notify(0, "WATCHDOG=1");
@@ -265,7 +258,7 @@ static int evaluate(service *d, nw_err *err) {
         if (!remediating(d))
                 return 0;
         d->deferred = 0;
-        r = remediate_pass(d->cfg, d->s.vc, &d->facts, &d->flap, now_mono(), hold_failed, on_fix, d, err);
+        r = remediate_pass(d->cfg, d->s.vc, &d->facts, &d->flap, nw_now_mono(), hold_failed, on_fix, d, err);
         nw_strv_free(&d->left_alone);
         d->left_alone = d->left_now;
         d->left_now = (nw_strv) {};
@@ -351,8 +344,8 @@ static int resync_once(service *d, nw_err *err) {
                 log_msg(LOG_INFO, "watching %zu tagged VMs and %zu portgroups on %s", d->facts.inv.n_vms,
                         d->n_portgroups, d->cfg->vcenter.url);
         d->first_pass_done = true;
-        d->next_full = now_mono() + (double) d->cfg->daemon.interval;
-        d->next_tags = now_mono() + (double) d->cfg->daemon.tag_refresh;
+        d->next_full = nw_now_mono() + (double) d->cfg->daemon.interval;
+        d->next_tags = nw_now_mono() + (double) d->cfg->daemon.tag_refresh;
         return 0;
 }
 
@@ -370,7 +363,7 @@ static int refresh_tags(service *d, nw_err *err) {
         _cleanup_strv_ nw_strv vms = {};
         int r;
 
-        d->next_tags = now_mono() + (double) d->cfg->daemon.tag_refresh;
+        d->next_tags = nw_now_mono() + (double) d->cfg->daemon.tag_refresh;
         r = tags_attached_vms(d->s.tags, d->cfg->selection.tag_category, d->cfg->selection.tag, &vms, err);
         if (r < 0)
                 return r;
@@ -401,7 +394,7 @@ static void pace_early_wait(service *d, double asked, double took) {
 }
 
 static int wait_for_changes(service *d, nw_err *err) {
-        double now = now_mono(), until = fmin(d->next_tags, d->next_full);
+        double now = nw_now_mono(), until = fmin(d->next_tags, d->next_full);
         int wait = (int) fmax(1.0, fmin(until - now, WAIT_MAX));
         int r;
 
@@ -414,7 +407,7 @@ static int wait_for_changes(service *d, nw_err *err) {
         nw_http_set_timeout_ms(d->s.http, 0);
         if (r < 0)
                 return r;
-        pace_early_wait(d, wait, now_mono() - now);
+        pace_early_wait(d, wait, nw_now_mono() - now);
         /* Nothing changed (the wait timed out): nothing to judge again. */
         if (d->need_resync || d->updates == 0)
                 return 0;
@@ -423,9 +416,9 @@ static int wait_for_changes(service *d, nw_err *err) {
 
 /* Sleeps up to seconds, waking for signals and feeding the watchdog. */
 static void pause_for(service *d, double seconds) {
-        double end = now_mono() + seconds;
+        double end = nw_now_mono() + seconds;
 
-        while (!got_term && !got_hup && now_mono() < end) {
+        while (!got_term && !got_hup && nw_now_mono() < end) {
                 struct timespec ts = { 0, 100 * 1000 * 1000 };
                 nanosleep(&ts, NULL);
                 watchdog_tick(d);
@@ -477,7 +470,7 @@ static void handle_failure(service *d, int r, const nw_err *err) {
                 log_event(&(nw_event) { .type = NW_EVENT_VCENTER_LOST, .vcenter = d->cfg->vcenter.url,
                                         .detail = err->msg });
                 d->outage = true;
-                d->outage_since = now_mono();
+                d->outage_since = nw_now_mono();
                 notify_status(d);
         } else
                 log_msg(LOG_DEBUG, "vCenter %s still unreachable: %s", d->cfg->vcenter.url, err->msg);
@@ -503,7 +496,7 @@ static void recovered(service *d) {
         }
         if (!d->outage)
                 return;
-        snprintf(detail, sizeof(detail), " after %.0f s", now_mono() - d->outage_since);
+        snprintf(detail, sizeof(detail), " after %.0f s", nw_now_mono() - d->outage_since);
         log_event(&(nw_event) { .type = NW_EVENT_VCENTER_REGAINED, .vcenter = d->cfg->vcenter.url, .detail = detail });
         d->outage = false;
 }
@@ -516,7 +509,7 @@ static void reload(service *d) {
 
         got_hup = 0;
         abort_requests = got_term;
-        sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long) (now_mono() * 1e6));
+        sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long) (nw_now_mono() * 1e6));
         r = cfg_load(d->config_path, &cfg, &err);
         if (r < 0)
                 log_msg(LOG_ERR, "reload refused, keeping the running configuration: %s", err.msg);
@@ -554,14 +547,14 @@ static int run_once(service *d, nw_err *err) {
                 if (r < 0)
                         return r;
         }
-        if (d->need_resync || now_mono() >= d->next_full) {
+        if (d->need_resync || nw_now_mono() >= d->next_full) {
                 r = resync(d, err);
                 if (r < 0)
                         return r;
                 recovered(d);
                 send_ready(d);
         }
-        if (now_mono() >= d->next_tags) {
+        if (nw_now_mono() >= d->next_tags) {
                 r = refresh_tags(d, err);
                 if (r < 0)
                         return r;
@@ -586,7 +579,7 @@ int cmd_run(const nw_opts *o) {
         }
         log_setup(cfg_log_level(d.cfg), true);
         setup_signals();
-        srandom((unsigned) (now_mono() * 1e6) ^ (unsigned) getpid());
+        srandom((unsigned) (nw_now_mono() * 1e6) ^ (unsigned) getpid());
         if (sd_watchdog_enabled(0, &d.watchdog_usec) <= 0)
                 d.watchdog_usec = 0;
         if (d.cfg->vcenter.insecure)

@@ -102,18 +102,9 @@ const nw_network *nw_inventory_get_network(const nw_inventory *inv, const char *
 }
 
 bool nw_inventory_has_object(const nw_inventory *inv, const char *object) {
-        for (size_t i = 0; i < inv->n_vms; i++)
-                if (strcmp(inv->vms[i].moref, object) == 0)
-                        return true;
-        for (size_t i = 0; i < inv->n_dvpgs; i++)
-                if (strcmp(inv->dvpgs[i].moref, object) == 0)
-                        return true;
-        for (size_t i = 0; i < inv->n_stdpgs; i++)
-                if (strcmp(inv->stdpgs[i].id, object) == 0)
-                        return true;
-        return false;
+        return nw_inventory_vm_index(inv, object) >= 0 || nw_inventory_dvpg_index(inv, object) >= 0 ||
+                nw_inventory_stdpg_index(inv, object) >= 0;
 }
-
 const char *nw_inventory_get_other_name(const nw_inventory *inv, const char *moref) {
         for (size_t i = 0; i < inv->n_others; i++)
                 if (strcmp(inv->others[i].moref, moref) == 0)
@@ -122,10 +113,7 @@ const char *nw_inventory_get_other_name(const nw_inventory *inv, const char *mor
 }
 
 bool nw_inventory_is_tagged(const nw_inventory *inv, const char *moref) {
-        for (size_t i = 0; i < inv->n_vms; i++)
-                if (strcmp(inv->vms[i].moref, moref) == 0)
-                        return true;
-        return false;
+        return nw_inventory_vm_index(inv, moref) >= 0;
 }
 
 const nw_unreadable *nw_inventory_get_unreadable(const nw_inventory *inv, const char *object) {
@@ -204,4 +192,25 @@ bool nw_inventory_has_any(const nw_inventory *inv, const char *object) {
                 if (strcmp(inv->stdpgs[i].host, object) == 0)
                         return true;
         return false;
+}
+
+ssize_t nw_inventory_vm_index(const nw_inventory *inv, const char *moref) {
+        for (size_t i = 0; i < inv->n_vms; i++)
+                if (strcmp(inv->vms[i].moref, moref) == 0)
+                        return (ssize_t) i;
+        return -1;
+}
+
+ssize_t nw_inventory_dvpg_index(const nw_inventory *inv, const char *moref) {
+        for (size_t i = 0; i < inv->n_dvpgs; i++)
+                if (strcmp(inv->dvpgs[i].moref, moref) == 0)
+                        return (ssize_t) i;
+        return -1;
+}
+
+ssize_t nw_inventory_stdpg_index(const nw_inventory *inv, const char *id) {
+        for (size_t i = 0; i < inv->n_stdpgs; i++)
+                if (inv->stdpgs[i].id && strcmp(inv->stdpgs[i].id, id) == 0)
+                        return (ssize_t) i;
+        return -1;
 }

@@ -156,6 +156,13 @@ bool nw_inventory_unobserved(const nw_inventory *inv, const char *object);
  * network, a host whose portgroups were read. */
 bool nw_inventory_has_any(const nw_inventory *inv, const char *object);
 
+/* Where the VM, DV portgroup (moref) or standard portgroup (HOST/NAME id) is in inv's arrays; -1 when
+ * it is not there. Indexes rather than pointers, so that a caller holding inv non-const gets a
+ * non-const element without a cast. */
+ssize_t nw_inventory_vm_index(const nw_inventory *inv, const char *moref);
+ssize_t nw_inventory_dvpg_index(const nw_inventory *inv, const char *moref);
+ssize_t nw_inventory_stdpg_index(const nw_inventory *inv, const char *id);
+
 /* get_* read local state only. NULL when absent. */
 const nw_switch *nw_inventory_get_switch(const nw_inventory *inv, const char *moref);
 const nw_network *nw_inventory_get_network(const nw_inventory *inv, const char *moref);

@@ -5,11 +5,6 @@
 
 #include <string.h>
 
-static nw_tri tri(const char *s) {
-        int b = soap_bool(s);
-        return b < 0 ? NW_UNSET : (nw_tri) b;
-}
-
 /* spec's members before policy, and policy's after security, normalized for UpdatePortGroup. */
 static int split_spec(const xmlNode *spec, nw_stdpg *pg) {
         _cleanup_buf_ nw_buf head = {}, tail = {};
@@ -23,9 +18,9 @@ static int split_spec(const xmlNode *spec, nw_stdpg *pg) {
                         soap_emit(&tail, c);
         pg->spec_head_xml = nw_buf_steal(&head);
         pg->policy_tail_xml = nw_buf_steal(&tail);
-        pg->spec_promiscuous = tri(soap_child_text(sec, "allowPromiscuous"));
-        pg->spec_mac_changes = tri(soap_child_text(sec, "macChanges"));
-        pg->spec_forged_transmits = tri(soap_child_text(sec, "forgedTransmits"));
+        pg->spec_promiscuous = props_tri(soap_child_text(sec, "allowPromiscuous"));
+        pg->spec_mac_changes = props_tri(soap_child_text(sec, "macChanges"));
+        pg->spec_forged_transmits = props_tri(soap_child_text(sec, "forgedTransmits"));
         return pg->spec_head_xml && pg->policy_tail_xml ? 0 : -ENOMEM;
 }
 
@@ -86,9 +81,9 @@ int inv_set_host_portgroups(inv_ctx *ctx, const char *host, const xmlNode *pgs, 
                 if (!pg->host || !pg->name || !pg->vswitch || (netsys && !pg->network_system) ||
                     split_spec(spec, pg) < 0)
                         return nw_errf(err, -ENOMEM, "out of memory");
-                pg->promiscuous = tri(soap_child_text(sec, "allowPromiscuous"));
-                pg->mac_changes = tri(soap_child_text(sec, "macChanges"));
-                pg->forged_transmits = tri(soap_child_text(sec, "forgedTransmits"));
+                pg->promiscuous = props_tri(soap_child_text(sec, "allowPromiscuous"));
+                pg->mac_changes = props_tri(soap_child_text(sec, "macChanges"));
+                pg->forged_transmits = props_tri(soap_child_text(sec, "forgedTransmits"));
         }
         return 0;
 }

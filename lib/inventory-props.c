@@ -30,9 +30,13 @@ static int set_refs(nw_strv *field, const xmlNode *val) {
         return 0;
 }
 
-static nw_tri tri(const xmlNode *val) {
-        int b = soap_bool(soap_text(val));
+nw_tri props_tri(const char *s) {
+        int b = soap_bool(s);
         return b < 0 ? NW_UNSET : (nw_tri) b;
+}
+
+static nw_tri tri(const xmlNode *val) {
+        return props_tri(soap_text(val));
 }
 
 static int set_ref_type(char **field, const xmlNode *val) {

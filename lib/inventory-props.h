@@ -14,6 +14,9 @@ const xmlNode *props_val(const xmlNode *oc, const char *name, bool *ret_present)
  * NoPermission, ManagedObjectNotFound, ...): its path and fault type. false when every property came. */
 bool props_first_missing(const xmlNode *oc, const char **ret_path, char *fault, size_t size);
 
+/* "true"/"false" (and 1/0) as a tri-state; anything else, or NULL, is NW_UNSET. */
+nw_tri props_tri(const char *s);
+
 /* Appends a zeroed element to an array that only ever grows by one (capacity implied by n: 8, then
  * powers of two, so the inventory's structs need no capacity fields). NULL when out of memory. */
 void *props_push(void **arr, size_t *n, size_t sz);

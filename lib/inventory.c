@@ -26,18 +26,14 @@ static const char *const dvpg_paths_old[] = {
 static const char *const dvs_paths[] = { "name", "config.productInfo.version", "capability.featuresSupported", NULL };
 static const char *const host_paths[] = { "name", "config.network.portgroup", "configManager.networkSystem", NULL };
 
-static nw_vm *find_vm(const nw_inventory *inv, const char *moref) {
-        for (size_t i = 0; i < inv->n_vms; i++)
-                if (strcmp(inv->vms[i].moref, moref) == 0)
-                        return &inv->vms[i];
-        return NULL;
+static nw_vm *find_vm(nw_inventory *inv, const char *moref) {
+        ssize_t i = nw_inventory_vm_index(inv, moref);
+        return i < 0 ? NULL : &inv->vms[i];
 }
 
-static nw_dvpg *find_dvpg(const nw_inventory *inv, const char *moref) {
-        for (size_t i = 0; i < inv->n_dvpgs; i++)
-                if (strcmp(inv->dvpgs[i].moref, moref) == 0)
-                        return &inv->dvpgs[i];
-        return NULL;
+static nw_dvpg *find_dvpg(nw_inventory *inv, const char *moref) {
+        ssize_t i = nw_inventory_dvpg_index(inv, moref);
+        return i < 0 ? NULL : &inv->dvpgs[i];
 }
 
 static int add_vm(inv_ctx *ctx, const char *moref, const xmlNode *oc, nw_err *err) {

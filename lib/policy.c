@@ -191,24 +191,6 @@ static int findings_push(nw_findings *f, const nw_finding *x) {
         return 0;
 }
 
-/* snprintf cuts at a byte: drop a trailing partial UTF-8 character (names are UTF-8) so the hint
- * stays valid text in the JSON document. */
-static void utf8_trim_partial(char *s) {
-        size_t len = strlen(s), start = len, need;
-        unsigned char lead;
-
-        while (start > 0 && ((unsigned char) s[start - 1] & 0xc0) == 0x80)
-                start--;
-        if (start == 0)
-                return;
-        lead = (unsigned char) s[start - 1];
-        if (lead < 0xc0)
-                return;
-        need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
-        if (len - (start - 1) < need)
-                s[start - 1] = '\0';
-}
-
 /* Adds a finding shaped like proto when actual differs from expected. */
 _printf_(6, 7)
 static int finding_add(nw_findings *f, const nw_finding *proto, nw_check check,
@@ -228,7 +210,7 @@ static int finding_add(nw_findings *f, const nw_finding *proto, nw_check check,
         n = vsnprintf(x.hint, sizeof(x.hint), hint_fmt, ap);
         va_end(ap);
         if (n >= (int) sizeof(x.hint))
-                utf8_trim_partial(x.hint);
+                nw_utf8_trim_partial(x.hint);
         return findings_push(f, &x);
 }
 
@@ -422,7 +404,7 @@ static int judge_unreadable(nw_findings *f, const nw_unreadable *u) {
 
         n = snprintf(x.hint, sizeof(x.hint), "%s: %s", u->what, unreadable_hint(u));
         if (n >= (int) sizeof(x.hint))
-                utf8_trim_partial(x.hint);
+                nw_utf8_trim_partial(x.hint);
         f->unreadable++;
         return findings_push(f, &x);
 }

@@ -149,22 +149,6 @@ static const nw_finding *group_find(const group *g, nw_check c) {
 }
 
 /* snprintf cuts at a byte; names and hints are UTF-8: drop a trailing partial character. */
-static void utf8_trim_partial(char *s) {
-        size_t len = strlen(s), start = len, need;
-        unsigned char lead;
-
-        while (start > 0 && ((unsigned char) s[start - 1] & 0xc0) == 0x80)
-                start--;
-        if (start == 0)
-                return;
-        lead = (unsigned char) s[start - 1];
-        if (lead < 0xc0)
-                return;
-        need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
-        if (len - (start - 1) < need)
-                s[start - 1] = '\0';
-}
-
 _printf_(3, 4)
 static void text_set(char *buf, size_t size, const char *fmt, ...) {
         va_list ap;
@@ -174,7 +158,7 @@ static void text_set(char *buf, size_t size, const char *fmt, ...) {
         n = vsnprintf(buf, size, fmt, ap);
         va_end(ap);
         if (n >= (int) size)
-                utf8_trim_partial(buf);
+                nw_utf8_trim_partial(buf);
 }
 
 static void change_add(nw_fix *fix, const nw_finding *x) {
@@ -287,24 +271,18 @@ static void build_stdpg(nw_fix *fix, const group *g, const nw_stdpg *pg, char *u
 }
 
 static const nw_vm *find_vm(const nw_inventory *inv, const char *moref) {
-        for (size_t i = 0; i < inv->n_vms; i++)
-                if (strcmp(inv->vms[i].moref, moref) == 0)
-                        return &inv->vms[i];
-        return NULL;
+        ssize_t i = nw_inventory_vm_index(inv, moref);
+        return i < 0 ? NULL : &inv->vms[i];
 }
 
 static const nw_dvpg *find_dvpg(const nw_inventory *inv, const char *moref) {
-        for (size_t i = 0; i < inv->n_dvpgs; i++)
-                if (strcmp(inv->dvpgs[i].moref, moref) == 0)
-                        return &inv->dvpgs[i];
-        return NULL;
+        ssize_t i = nw_inventory_dvpg_index(inv, moref);
+        return i < 0 ? NULL : &inv->dvpgs[i];
 }
 
 static const nw_stdpg *find_stdpg(const nw_inventory *inv, const char *id) {
-        for (size_t i = 0; i < inv->n_stdpgs; i++)
-                if (strcmp(inv->stdpgs[i].id, id) == 0)
-                        return &inv->stdpgs[i];
-        return NULL;
+        ssize_t i = nw_inventory_stdpg_index(inv, id);
+        return i < 0 ? NULL : &inv->stdpgs[i];
 }
 
 /* Fills fix from the findings on one object. false when the object is not in inv (findings from

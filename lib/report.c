@@ -1,14 +1,9 @@
 /* Findings as people and scripts read them: the aligned table and the --json document. */
 #include "report.h"
+#include "json-util.h"
 
-#include <json.h>
 #include <string.h>
 
-static void json_object_putp(json_object **o) {
-        if (*o)
-                json_object_put(*o);
-}
-#define _cleanup_json_ _cleanup_(json_object_putp)
 
 /* Bytes of the well-formed UTF-8 sequence at p (RFC 3629: no overlongs, surrogates or code points
  * past U+10FFFF), or 0 when it is not one. */

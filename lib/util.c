@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 int nw_errf(nw_err *e, int code, const char *fmt, ...) {
         va_list ap;
@@ -218,4 +219,28 @@ void nw_strv_free(nw_strv *s) {
                 free(s->v[i]);
         free(s->v);
         *s = (nw_strv) {};
+}
+
+void nw_utf8_trim_partial(char *s) {
+        size_t len = strlen(s), start = len, need;
+        unsigned char lead;
+
+        while (start > 0 && ((unsigned char) s[start - 1] & 0xc0) == 0x80)
+                start--;
+        if (start == 0)
+                return;
+        lead = (unsigned char) s[start - 1];
+        if (lead < 0xc0)
+                return;
+        need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+        if (len - (start - 1) < need)
+                s[start - 1] = '\0';
+}
+
+
+double nw_now_mono(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }

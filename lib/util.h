@@ -57,6 +57,12 @@ int nw_errf(nw_err *e, int code, const char *fmt, ...) _printf_(3, 4);
 /* Prefixes context to an error already set: "vCenter X: " + old message. */
 int nw_err_prefix(nw_err *e, int code, const char *fmt, ...) _printf_(3, 4);
 
+/* Cuts a partial UTF-8 character off the end of s (what snprintf leaves when it cuts at a byte), so
+ * the text stays valid UTF-8. */
+void nw_utf8_trim_partial(char *s);
+/* CLOCK_MONOTONIC in seconds. */
+double nw_now_mono(void);
+
 /* Growable NUL-terminated buffer; append failures latch in oom so callers check once. */
 typedef struct nw_buf {
         char *data;

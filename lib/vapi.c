@@ -1,15 +1,10 @@
 /* vAPI REST for tagging. Tags have no SOAP API worth using, and no change feed: callers poll. */
 #include "vapi.h"
+#include "json-util.h"
 
 #include <curl/curl.h>
-#include <json-c/json.h>
 #include <string.h>
 
-static inline void json_putp(json_object **o) {
-        if (*o)
-                json_object_put(*o);
-}
-#define _cleanup_json_ _cleanup_(json_putp)
 
 static inline void curl_freep(char **p) {
         curl_free(*p);
