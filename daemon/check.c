@@ -43,7 +43,7 @@ int cmd_check(const nw_opts *o) {
         double t0 = nw_now_mono();
         int r;
 
-        r = cfg_load(o->config, &cfg, &err);
+        r = config_load(o->config, &cfg, &err);
         if (r < 0)
                 return fail_line(NULL, &err);
         if (cfg->vcenter.insecure)

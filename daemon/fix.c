@@ -92,12 +92,12 @@ int cmd_fix(const nw_opts *o) {
         nw_err err = {};
         int r;
 
-        r = cfg_load(o->config, &cfg, &err);
+        r = config_load(o->config, &cfg, &err);
         if (r < 0)
                 return fail_line(NULL, &err);
         if (o->dry_run)
                 cfg->remediation.dry_run = true;
-        log_setup(cfg_log_level(cfg), false);
+        log_setup(config_log_level(cfg), false);
 
         if (cfg->vcenter.insecure)
                 fprintf(stderr, "nestwarden: warning: " INSECURE_WARNING "\n");

@@ -297,7 +297,7 @@ static int resync_once(service *d, nw_err *err) {
         log_msg(LOG_DEBUG, "full gather of %s", d->cfg->vcenter.url);
         d->need_resync = false;
         nw_strv_free(&d->failed);
-        r = tags_attached_vms(d->s.tags, d->cfg->selection.tag_category, d->cfg->selection.tag, &vms, err);
+        r = vapi_attached_vms(d->s.tags, d->cfg->selection.tag_category, d->cfg->selection.tag, &vms, err);
         if (r < 0)
                 return r;
         r = inv_gather(d->s.vc, &vms, &d->cfg->policy, d->cfg->vcenter.page_size, &facts, err);
@@ -308,7 +308,7 @@ static int resync_once(service *d, nw_err *err) {
         facts = (inv_ctx) {};
 
         if (d->filter) {
-                (void) vc_destroy_filter(d->s.vc, d->filter, err);
+                (void) vim_destroy_filter(d->s.vc, d->filter, err);
                 free(d->filter);
                 d->filter = NULL;
         }
@@ -319,12 +319,12 @@ static int resync_once(service *d, nw_err *err) {
         r = inv_watch_spec(&d->facts, &spec, &storage);
         if (r < 0)
                 return nw_errf(err, r, "out of memory");
-        r = vc_create_filter(d->s.vc, &spec, &d->filter, err);
+        r = vim_create_filter(d->s.vc, &spec, &d->filter, err);
         inv_watch_spec_free(storage);
         if (r < 0)
                 return r;
         /* The first update set restates everything: applying it closes the gap between gather and filter. */
-        r = vc_wait_for_updates(d->s.vc, d->version, 0, apply_update, d, &d->version, err);
+        r = vim_wait_for_updates(d->s.vc, d->version, 0, apply_update, d, &d->version, err);
         if (r < 0)
                 return r;
         /* Something changed shape between the gather and the filter: judging half-updated facts
@@ -364,7 +364,7 @@ static int refresh_tags(service *d, nw_err *err) {
         int r;
 
         d->next_tags = nw_now_mono() + (double) d->cfg->daemon.tag_refresh;
-        r = tags_attached_vms(d->s.tags, d->cfg->selection.tag_category, d->cfg->selection.tag, &vms, err);
+        r = vapi_attached_vms(d->s.tags, d->cfg->selection.tag_category, d->cfg->selection.tag, &vms, err);
         if (r < 0)
                 return r;
         if (tagged_set_differs(&d->tagged, &vms))
@@ -403,7 +403,7 @@ static int wait_for_changes(service *d, nw_err *err) {
         /* The long-poll may hold the line for `wait` seconds on top of the usual request time. */
         nw_http_add_timeout_ms(d->s.http, wait * 1000L);
         d->updates = 0;
-        r = vc_wait_for_updates(d->s.vc, d->version, wait, apply_update, d, &d->version, err);
+        r = vim_wait_for_updates(d->s.vc, d->version, wait, apply_update, d, &d->version, err);
         nw_http_set_timeout_ms(d->s.http, 0);
         if (r < 0)
                 return r;
@@ -428,13 +428,13 @@ static void pause_for(service *d, double seconds) {
 /* Problems of the configuration, not of the connection: an unknown tag or category, a privilege
  * the account lacks. */
 static bool config_problem(int r, const nw_err *err) {
-        return r == -NW_ENOTFOUND || r == -EACCES || (r == -NW_EFAULT && strcmp(err->fault, "NoPermission") == 0);
+        return r == -NW_ENOTFOUND || r == -EACCES || (r == -NW_ESOAPFAULT && strcmp(err->fault, "NoPermission") == 0);
 }
 
 /* A vCenter that answered may still hold our sessions (a NotAuthenticated one is gone, but a
  * logout costs a quick fault then, and an empty reply looks like one while it may not be). */
 static bool vcenter_answered(int r) {
-        return r == -NW_EFAULT || r == -NW_EREPLY || r == -EFBIG || r == -E2BIG || r == -ENOENT ||
+        return r == -NW_ESOAPFAULT || r == -NW_EREPLY || r == -EFBIG || r == -E2BIG || r == -ENOENT ||
                 r == -NW_ENOTAUTH || r == -EACCES || r == -ESTALE;
 }
 
@@ -510,13 +510,13 @@ static void reload(service *d) {
         got_hup = 0;
         abort_requests = got_term;
         sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long) (nw_now_mono() * 1e6));
-        r = cfg_load(d->config_path, &cfg, &err);
+        r = config_load(d->config_path, &cfg, &err);
         if (r < 0)
                 log_msg(LOG_ERR, "reload refused, keeping the running configuration: %s", err.msg);
         else {
-                cfg_free(d->cfg);
+                config_free(d->cfg);
                 d->cfg = cfg;
-                log_setup(cfg_log_level(cfg), true);
+                log_setup(config_log_level(cfg), true);
                 log_msg(LOG_INFO, "configuration %s reloaded", d->config_path);
                 /* An admin's "try again": objects given up on as fights are fair game once more. */
                 remedy_flap_reset(&d->flap);
@@ -572,12 +572,12 @@ int cmd_run(const nw_opts *o) {
         nw_err err = {};
         int r;
 
-        r = cfg_load(o->config, &d.cfg, &err);
+        r = config_load(o->config, &d.cfg, &err);
         if (r < 0) {
                 fprintf(stderr, "nestwarden: %s\n", err.msg);
                 return EXIT_CONFIG;
         }
-        log_setup(cfg_log_level(d.cfg), true);
+        log_setup(config_log_level(d.cfg), true);
         setup_signals();
         srandom((unsigned) (nw_now_mono() * 1e6) ^ (unsigned) getpid());
         if (sd_watchdog_enabled(0, &d.watchdog_usec) <= 0)
@@ -607,6 +607,6 @@ int cmd_run(const nw_opts *o) {
         nw_strv_free(&d.left_alone);
         nw_strv_free(&d.left_now);
         nw_strv_free(&d.failed);
-        cfg_free(d.cfg);
+        config_free(d.cfg);
         return 0;
 }

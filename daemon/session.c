@@ -21,15 +21,15 @@ int session_open(const nw_config *cfg, const nw_http_opts *hooks, nw_session *s,
         opts.max_body = (size_t) cfg->vcenter.max_reply_size;
         r = nw_http_new(&opts, &s->http, err);
         if (r >= 0)
-                r = vc_connect(s->http, cfg->vcenter.url, &s->vc, err);
+                r = vim_connect(s->http, cfg->vcenter.url, &s->vc, err);
         if (r >= 0) {
-                r = vc_login(s->vc, cfg->vcenter.user, password, err);
+                r = vim_login(s->vc, cfg->vcenter.user, password, err);
                 if (r == -NW_ELOGIN)
                         nw_errf(err, r, "login as '%s' refused (InvalidLogin): check user and password",
                                 cfg->vcenter.user);
         }
         if (r >= 0)
-                r = tags_login(s->http, cfg->vcenter.url, cfg->vcenter.user, password, &s->tags, err);
+                r = vapi_login(s->http, cfg->vcenter.url, cfg->vcenter.user, password, &s->tags, err);
         if (r < 0)
                 session_free(s);
         return r;
@@ -39,7 +39,7 @@ int session_gather(const nw_config *cfg, nw_session *s, inv_ctx *ret, nw_err *er
         int r;
 
         nw_strv_free(&s->vms);
-        r = tags_attached_vms(s->tags, cfg->selection.tag_category, cfg->selection.tag, &s->vms, err);
+        r = vapi_attached_vms(s->tags, cfg->selection.tag_category, cfg->selection.tag, &s->vms, err);
         if (r < 0)
                 return r;
         return inv_gather(s->vc, &s->vms, &cfg->policy, cfg->vcenter.page_size, ret, err);
@@ -49,9 +49,9 @@ void session_close(nw_session *s) {
         nw_err ignored;
 
         if (s->tags)
-                (void) tags_logout(s->tags, &ignored);
+                (void) vapi_logout(s->tags, &ignored);
         if (s->vc)
-                (void) vc_logout(s->vc, &ignored);
+                (void) vim_logout(s->vc, &ignored);
         session_free(s);
 }
 
@@ -59,8 +59,8 @@ void session_free(nw_session *s) {
         unsigned long requests;
 
         requests = s->http ? nw_http_requests(s->http) : s->requests;
-        tags_free(s->tags);
-        vc_free(s->vc);
+        vapi_free(s->tags);
+        vim_free(s->vc);
         nw_http_free(s->http);
         nw_strv_free(&s->vms);
         *s = (nw_session) { .requests = requests };

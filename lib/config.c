@@ -553,7 +553,7 @@ static int config_finish(parse_state *st) {
         return 0;
 }
 
-int cfg_log_level(const nw_config *cfg) {
+int config_log_level(const nw_config *cfg) {
         static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
 
         for (size_t i = 0; i < ELEMENTSOF(prio); i++)
@@ -562,7 +562,7 @@ int cfg_log_level(const nw_config *cfg) {
         return LOG_INFO;
 }
 
-int cfg_load(const char *path, nw_config **ret, nw_err *err) {
+int config_load(const char *path, nw_config **ret, nw_err *err) {
         _cleanup_config_ nw_config *cfg = NULL;
         _cleanup_fclose_ FILE *f = NULL;
         _cleanup_close_ int fd = -EBADF;
@@ -636,7 +636,7 @@ int cfg_load(const char *path, nw_config **ret, nw_err *err) {
         return 0;
 }
 
-void cfg_free(nw_config *cfg) {
+void config_free(nw_config *cfg) {
         if (!cfg)
                 return;
         free(cfg->path);

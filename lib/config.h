@@ -37,11 +37,11 @@ typedef struct nw_config {
 
 /* Loads and validates path. On error ret is untouched and err->msg reads "PATH:LINE: key 'x': why"
  * (code -NW_ECONFIG, or a negative errno when the file cannot be read). */
-int cfg_load(const char *path, nw_config **ret, nw_err *err);
-void cfg_free(nw_config *cfg);
+int config_load(const char *path, nw_config **ret, nw_err *err);
+void config_free(nw_config *cfg);
 /* [daemon] log_level as a syslog priority (LOG_INFO, ...). */
-int cfg_log_level(const nw_config *cfg);
-static inline void cfg_freep(nw_config **cfg) {
-        cfg_free(*cfg);
+int config_log_level(const nw_config *cfg);
+static inline void config_freep(nw_config **cfg) {
+        config_free(*cfg);
 }
-#define _cleanup_config_ _cleanup_(cfg_freep)
+#define _cleanup_config_ _cleanup_(config_freep)

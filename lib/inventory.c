@@ -186,8 +186,8 @@ static int round1(vim_ctx *vc, const nw_strv *vms, int64_t page_size, gather *g,
         objs = objects_for(ctx, vms, false, &n);
         if (!objs)
                 return nw_errf(err, -ENOMEM, "out of memory");
-        return vc_retrieve(vc, &(vim_filter_spec) { props, ELEMENTSOF(props), objs, n }, page_size, on_round1, g,
-                           err);
+        return vim_retrieve(vc, &(vim_filter_spec) { props, ELEMENTSOF(props), objs, n }, page_size, on_round1, g,
+                            err);
 }
 
 static int round2(vim_ctx *vc, int64_t page_size, gather *g, nw_err *err) {
@@ -201,8 +201,8 @@ static int round2(vim_ctx *vc, int64_t page_size, gather *g, nw_err *err) {
                 return nw_errf(err, -ENOMEM, "out of memory");
         if (n == 0)
                 return 0;
-        return vc_retrieve(vc, &(vim_filter_spec) { props, ELEMENTSOF(props), objs, n }, page_size, on_round2, g,
-                           err);
+        return vim_retrieve(vc, &(vim_filter_spec) { props, ELEMENTSOF(props), objs, n }, page_size, on_round2, g,
+                            err);
 }
 
 void inv_ctx_done(inv_ctx *ctx) {
@@ -227,7 +227,7 @@ int inv_gather(vim_ctx *vc, const nw_strv *vm_morefs, const nw_policy_cfg *cfg, 
                         return nw_errf(err, -ENOMEM, "out of memory");
         if (vm_morefs->n > 0) {
                 r = round1(vc, vm_morefs, page_size, &g, err);
-                if (r == -NW_EFAULT && err && strcmp(err->fault, "InvalidProperty") == 0) {
+                if (r == -NW_ESOAPFAULT && err && strcmp(err->fault, "InvalidProperty") == 0) {
                         /* A vCenter before 7.0 has no config.backingType (and no NSX-backed DV portgroups). */
                         inv_ctx_done(&ctx);
                         ctx.old_api = true;
@@ -440,10 +440,9 @@ int inv_refresh(vim_ctx *vc, inv_ctx *ctx, const char *type, const char *moref, 
         const vim_prop_spec props[] = { ROUND1_PROPS(ctx->old_api), ROUND2_PROPS };
         const vim_obj_spec obj = { type, moref, NULL, 0 };
         refresh rf = { .ctx = ctx };
-
         int r;
 
-        r = vc_retrieve(vc, &(vim_filter_spec) { props, ELEMENTSOF(props), &obj, 1 }, 1, on_refresh, &rf, err);
+        r = vim_retrieve(vc, &(vim_filter_spec) { props, ELEMENTSOF(props), &obj, 1 }, 1, on_refresh, &rf, err);
         if (r < 0)
                 return r;
         /* Unreadable now, or reshaped: the facts are not what vCenter holds, so no verdict on them. */
@@ -480,5 +479,5 @@ int inv_fetch_names(vim_ctx *vc, inv_ctx *ctx, const nw_strv *morefs, nw_err *er
                         objs[n++] = (vim_obj_spec) { "VirtualMachine", morefs->v[i], NULL, 0 };
         if (n == 0)
                 return 0;
-        return vc_retrieve(vc, &(vim_filter_spec) { props, 1, objs, n }, 1000, on_name, ctx, err);
+        return vim_retrieve(vc, &(vim_filter_spec) { props, 1, objs, n }, 1000, on_name, ctx, err);
 }

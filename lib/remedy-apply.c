@@ -48,7 +48,7 @@ static int write_once(vim_ctx *vc, const nw_fix *fix, nw_fix_result *res, nw_err
                                 snprintf(err->fault, sizeof(err->fault), "NotSupported");
                         return r;
                 }
-                r = vc_reconfig_vm(vc, fix->object, t->nested_hv, &task, err);
+                r = vim_reconfig_vm(vc, fix->object, t->nested_hv, &task, err);
                 break;
         case NW_FIX_DVPG_MAC:
         case NW_FIX_DVPG_SECURITY: {
@@ -67,7 +67,7 @@ static int write_once(vim_ctx *vc, const nw_fix *fix, nw_fix_result *res, nw_err
                 if (!fix->dvpg->config_version)
                         return nw_errf(err, -NW_EREPLY, "%s: vCenter gave no configVersion to reconfigure with",
                                        fix->object);
-                r = vc_reconfigure_dvpg(vc, fix->object, fix->dvpg->config_version, &p, &task, err);
+                r = vim_reconfigure_dvpg(vc, fix->object, fix->dvpg->config_version, &p, &task, err);
                 break;
         }
         case NW_FIX_STDPG_SECURITY: {
@@ -77,7 +77,7 @@ static int write_once(vim_ctx *vc, const nw_fix *fix, nw_fix_result *res, nw_err
                         return nw_errf(err, -NW_EREPLY, "%s: host %s has no networkSystem", fix->object, pg->host);
                 /* The portgroup's own overrides, with ours on top for what drifted only (an inherited
                  * value that complies stays inherited); never the vSwitch: others inherit from it. */
-                return vc_update_portgroup(
+                return vim_update_portgroup(
                         vc, pg->network_system, pg->name, pg->spec_head_xml, pg->policy_tail_xml,
                         fixes(fix, NW_CHECK_PROMISCUOUS) ? (int) t->promiscuous : (int) pg->spec_promiscuous,
                         t->set_mac_changes ? (int) t->mac_changes : (int) pg->spec_mac_changes,
@@ -90,7 +90,7 @@ static int write_once(vim_ctx *vc, const nw_fix *fix, nw_fix_result *res, nw_err
         if (r < 0)
                 return r;
         snprintf(res->task, sizeof(res->task), "%s", task);
-        return vc_wait_task(vc, task, TASK_TIMEOUT, err);
+        return vim_wait_task(vc, task, TASK_TIMEOUT, err);
 }
 
 /* The fixed checks must pass on the fresh facts; anything else means it did not stick. */
@@ -107,7 +107,7 @@ static int verify(const inv_ctx *ctx, const nw_policy_cfg *pol, const char *obje
                         continue;
                 for (size_t c = 0; c < fix->n_changes; c++)
                         if (f.v[i].check == fix->changes[c].check)
-                                return nw_errf(err, -NW_EFAULT, "%s: the change was accepted but %s still fails "
+                                return nw_errf(err, -NW_ESOAPFAULT, "%s: the change was accepted but %s still fails "
                                                                 "when read back", object,
                                                nw_check_to_string(f.v[i].check));
         }

@@ -143,7 +143,7 @@ static int fault_code(const char *type) {
                 return -NW_ELOGIN;
         if (strcmp(type, "NotAuthenticated") == 0)
                 return -NW_ENOTAUTH;
-        return -NW_EFAULT;
+        return -NW_ESOAPFAULT;
 }
 
 static int decode_fault(xmlNode *fault, const char *method, nw_err *err) {

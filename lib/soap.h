@@ -11,7 +11,7 @@ int soap_envelope(nw_buf *out, const char *method_xml);
 
 /* POSTs the envelope around method_xml to url with SOAPAction "urn:vim25/<version>". On success
  * *ret_doc owns the reply and *ret_result points at the method's response element (<XResponse>).
- * A SOAP fault becomes -NW_ELOGIN (InvalidLogin), -NW_ENOTAUTH (NotAuthenticated) or -NW_EFAULT,
+ * A SOAP fault becomes -NW_ELOGIN (InvalidLogin), -NW_ENOTAUTH (NotAuthenticated) or -NW_ESOAPFAULT,
  * with err->fault set to the fault type and err->msg "METHOD: TYPE: faultstring". */
 int soap_call(nw_http *h, const char *url, const char *version, const char *method, const char *method_xml,
               xmlDoc **ret_doc, xmlNode **ret_result, nw_err *err);

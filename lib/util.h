@@ -37,7 +37,7 @@ enum {
         NW_EBASE = 4096,
         NW_ENOTAUTH,      /* session expired or NotAuthenticated: log in again */
         NW_ELOGIN,        /* InvalidLogin: wrong user or password */
-        NW_EFAULT,        /* any other SOAP fault; nw_err.fault has its type */
+        NW_ESOAPFAULT,    /* any other SOAP fault; nw_err.fault has its type */
         NW_ETLS,          /* certificate not trusted, handshake failed */
         NW_ENOTFOUND,     /* a named vSphere object (tag, category) does not exist */
         NW_EREPLY,        /* a reply we cannot make sense of */

@@ -201,7 +201,7 @@ static char *base_of(const char *sdk_url) {
         return slash ? strndup(sdk_url, (size_t) (slash - sdk_url)) : strdup(sdk_url);
 }
 
-void tags_free(nw_vapi *v) {
+void vapi_free(nw_vapi *v) {
         if (!v)
                 return;
         if (v->token)
@@ -211,8 +211,8 @@ void tags_free(nw_vapi *v) {
         free(v);
 }
 
-int tags_login(nw_http *h, const char *sdk_url, const char *user, const char *password, nw_vapi **ret, nw_err *err) {
-        _cleanup_(tags_freep) nw_vapi *v = NULL;
+int vapi_login(nw_http *h, const char *sdk_url, const char *user, const char *password, nw_vapi **ret, nw_err *err) {
+        _cleanup_(vapi_freep) nw_vapi *v = NULL;
         _cleanup_json_ json_object *tok = NULL;
         int r;
 
@@ -243,7 +243,7 @@ int tags_login(nw_http *h, const char *sdk_url, const char *user, const char *pa
         return 0;
 }
 
-int tags_logout(nw_vapi *v, nw_err *err) {
+int vapi_logout(nw_vapi *v, nw_err *err) {
         if (!v->token)
                 return 0;
         return vapi_call(v, "DELETE", paths(v)->session, NULL, NULL, NULL, NULL, err);
@@ -344,7 +344,7 @@ int vapi_parse_attached(const char *json, size_t len, bool legacy, nw_strv *ret,
         return collect_vms(res, call, ret, err);
 }
 
-int tags_attached_vms(nw_vapi *v, const char *category, const char *tag, nw_strv *ret, nw_err *err) {
+int vapi_attached_vms(nw_vapi *v, const char *category, const char *tag, nw_strv *ret, nw_err *err) {
         _cleanup_json_ json_object *cats = NULL, *tags = NULL, *res = NULL;
         _cleanup_free_ char *cat_id = NULL, *tag_id = NULL;
         _cleanup_(curl_freep) char *esc = NULL;

@@ -112,24 +112,24 @@ static int call_for_ref(vim_ctx *vc, const char *method, nw_buf *body, char **re
         return 0;
 }
 
-int vc_reconfig_vm(vim_ctx *vc, const char *vm, bool nested_hv, char **ret_task, nw_err *err) {
+int vim_reconfig_vm(vim_ctx *vc, const char *vm, bool nested_hv, char **ret_task, nw_err *err) {
         _cleanup_buf_ nw_buf body = {};
 
         vim_body_reconfig_vm(&body, vm, nested_hv);
         return call_for_ref(vc, "ReconfigVM_Task", &body, ret_task, err);
 }
 
-int vc_reconfigure_dvpg(vim_ctx *vc, const char *dvpg, const char *config_version, const vim_dvpg_policy *p,
-                        char **ret_task, nw_err *err) {
+int vim_reconfigure_dvpg(vim_ctx *vc, const char *dvpg, const char *config_version, const vim_dvpg_policy *p,
+                         char **ret_task, nw_err *err) {
         _cleanup_buf_ nw_buf body = {};
 
         vim_body_reconfigure_dvpg(&body, dvpg, config_version, p);
         return call_for_ref(vc, "ReconfigureDVPortgroup_Task", &body, ret_task, err);
 }
 
-int vc_update_portgroup(vim_ctx *vc, const char *network_system, const char *pg_name, const char *spec_head_xml,
-                        const char *policy_tail_xml, int promiscuous, int mac_changes, int forged_transmits,
-                        nw_err *err) {
+int vim_update_portgroup(vim_ctx *vc, const char *network_system, const char *pg_name, const char *spec_head_xml,
+                         const char *policy_tail_xml, int promiscuous, int mac_changes, int forged_transmits,
+                         nw_err *err) {
         _cleanup_buf_ nw_buf body = {};
 
         vim_body_update_portgroup(&body, network_system, pg_name, spec_head_xml, policy_tail_xml, promiscuous,
@@ -167,7 +167,7 @@ static int on_task(void *userdata, const char *type, const char *moref, const ch
         return 0;
 }
 
-int vc_wait_task(vim_ctx *vc, const char *task, int timeout_seconds, nw_err *err) {
+int vim_wait_task(vim_ctx *vc, const char *task, int timeout_seconds, nw_err *err) {
         static const char *const paths[] = { "info.state", "info.error", NULL };
         const vim_prop_spec props[] = { { "Task", paths } };
         const vim_obj_spec objs[] = { { "Task", task, NULL, 0 } };
@@ -187,7 +187,7 @@ int vc_wait_task(vim_ctx *vc, const char *task, int timeout_seconds, nw_err *err
                 if (r < 0)
                         return r;
         }
-        r = vc_create_filter_on(vc, vc->task_collector, &(vim_filter_spec) { props, 1, objs, 1 }, &filter, err);
+        r = vim_create_filter_on(vc, vc->task_collector, &(vim_filter_spec) { props, 1, objs, 1 }, &filter, err);
         if (r < 0)
                 return r;
         clock_gettime(CLOCK_MONOTONIC, &start);
@@ -195,7 +195,7 @@ int vc_wait_task(vim_ctx *vc, const char *task, int timeout_seconds, nw_err *err
                 clock_gettime(CLOCK_MONOTONIC, &now);
                 if (now.tv_sec - start.tv_sec >= timeout_seconds) {
                         /* Not a lost connection: vCenter answers, the task is just slow. */
-                        r = nw_errf(err, -NW_EFAULT, "%s: not finished after %d s; it may still complete", task,
+                        r = nw_errf(err, -NW_ESOAPFAULT, "%s: not finished after %d s; it may still complete", task,
                                     timeout_seconds);
                         if (err)
                                 snprintf(err->fault, sizeof(err->fault), "TaskTimeout");
@@ -203,17 +203,17 @@ int vc_wait_task(vim_ctx *vc, const char *task, int timeout_seconds, nw_err *err
                 }
                 /* The poll holds the line up to 5 s on top of the usual request time. */
                 nw_http_add_timeout_ms(vc->http, 5000);
-                r = vc_wait_for_updates_on(vc, vc->task_collector, version, 5, on_task, &t, &version, err);
+                r = vim_wait_for_updates_on(vc, vc->task_collector, version, 5, on_task, &t, &version, err);
                 nw_http_set_timeout_ms(vc->http, 0);
                 if (r < 0)
                         break;
         }
-        (void) vc_destroy_filter(vc, filter, NULL);
+        (void) vim_destroy_filter(vc, filter, NULL);
         if (r < 0)
                 return r;
         if (strcmp(t.state, "error") == 0) {
-                r = nw_errf(err, strcmp(t.fault, "ConcurrentAccess") == 0 ? -NW_ECONCURRENT : -NW_EFAULT, "%s: %s: %s",
-                            task, t.fault, t.message[0] ? t.message : "(no message)");
+                r = nw_errf(err, strcmp(t.fault, "ConcurrentAccess") == 0 ? -NW_ECONCURRENT : -NW_ESOAPFAULT,
+                            "%s: %s: %s", task, t.fault, t.message[0] ? t.message : "(no message)");
                 if (err)
                         snprintf(err->fault, sizeof(err->fault), "%s", t.fault);
                 return r;

@@ -108,7 +108,7 @@ static char *dup_text(const xmlNode *parent, const char *name) {
         return t ? strdup(t) : NULL;
 }
 
-void vc_free(vim_ctx *vc) {
+void vim_free(vim_ctx *vc) {
         if (!vc)
                 return;
         free(vc->url);
@@ -121,10 +121,10 @@ void vc_free(vim_ctx *vc) {
         free(vc);
 }
 
-int vc_connect(nw_http *h, const char *url, vim_ctx **ret, nw_err *err) {
+int vim_connect(nw_http *h, const char *url, vim_ctx **ret, nw_err *err) {
         _cleanup_xmldoc_ xmlDoc *doc = NULL;
         _cleanup_buf_ nw_buf body = {};
-        _cleanup_(vc_freep) vim_ctx *vc = NULL;
+        _cleanup_(vim_freep) vim_ctx *vc = NULL;
         xmlNode *res, *rv, *about;
         int r;
 
@@ -164,7 +164,7 @@ int vc_connect(nw_http *h, const char *url, vim_ctx **ret, nw_err *err) {
         return 0;
 }
 
-int vc_login(vim_ctx *vc, const char *user, const char *password, nw_err *err) {
+int vim_login(vim_ctx *vc, const char *user, const char *password, nw_err *err) {
         _cleanup_xmldoc_ xmlDoc *doc = NULL;
         _cleanup_buf_ nw_buf body = { .sensitive = true };
         xmlNode *res;
@@ -181,7 +181,7 @@ int vc_login(vim_ctx *vc, const char *user, const char *password, nw_err *err) {
         return 0;
 }
 
-int vc_logout(vim_ctx *vc, nw_err *err) {
+int vim_logout(vim_ctx *vc, nw_err *err) {
         _cleanup_xmldoc_ xmlDoc *doc = NULL;
         _cleanup_buf_ nw_buf body = {};
         xmlNode *res;
@@ -246,8 +246,8 @@ static int walk_result(retrieval *rt, const char *method, const xmlNode *rv, siz
         return 0;
 }
 
-int vc_retrieve(vim_ctx *vc, const vim_filter_spec *spec, int64_t page_size, vim_object_cb cb, void *userdata,
-                nw_err *err) {
+int vim_retrieve(vim_ctx *vc, const vim_filter_spec *spec, int64_t page_size, vim_object_cb cb, void *userdata,
+                 nw_err *err) {
         _cleanup_xmldoc_ xmlDoc *doc = NULL;
         _cleanup_buf_ nw_buf body = {};
         _cleanup_free_ char *token = NULL;
@@ -313,12 +313,12 @@ int vc_retrieve(vim_ctx *vc, const vim_filter_spec *spec, int64_t page_size, vim
         }
 }
 
-int vc_create_filter(vim_ctx *vc, const vim_filter_spec *spec, char **ret_filter, nw_err *err) {
-        return vc_create_filter_on(vc, vc->property_collector, spec, ret_filter, err);
+int vim_create_filter(vim_ctx *vc, const vim_filter_spec *spec, char **ret_filter, nw_err *err) {
+        return vim_create_filter_on(vc, vc->property_collector, spec, ret_filter, err);
 }
 
-int vc_create_filter_on(vim_ctx *vc, const char *collector, const vim_filter_spec *spec, char **ret_filter,
-                        nw_err *err) {
+int vim_create_filter_on(vim_ctx *vc, const char *collector, const vim_filter_spec *spec, char **ret_filter,
+                         nw_err *err) {
         _cleanup_xmldoc_ xmlDoc *doc = NULL;
         _cleanup_buf_ nw_buf body = {};
         xmlNode *res;
@@ -338,7 +338,7 @@ int vc_create_filter_on(vim_ctx *vc, const char *collector, const vim_filter_spe
         return 0;
 }
 
-int vc_destroy_filter(vim_ctx *vc, const char *filter, nw_err *err) {
+int vim_destroy_filter(vim_ctx *vc, const char *filter, nw_err *err) {
         _cleanup_xmldoc_ xmlDoc *doc = NULL;
         _cleanup_buf_ nw_buf body = {};
         xmlNode *res;
@@ -350,14 +350,14 @@ int vc_destroy_filter(vim_ctx *vc, const char *filter, nw_err *err) {
         return soap_call(vc->http, vc->url, vc->version, "DestroyPropertyFilter", body.data, &doc, &res, err);
 }
 
-int vc_wait_for_updates(vim_ctx *vc, const char *version, int max_wait_seconds, vim_update_cb cb, void *userdata,
-                        char **ret_version, nw_err *err) {
-        return vc_wait_for_updates_on(vc, vc->property_collector, version, max_wait_seconds, cb, userdata,
-                                      ret_version, err);
+int vim_wait_for_updates(vim_ctx *vc, const char *version, int max_wait_seconds, vim_update_cb cb, void *userdata,
+                         char **ret_version, nw_err *err) {
+        return vim_wait_for_updates_on(vc, vc->property_collector, version, max_wait_seconds, cb, userdata,
+                                       ret_version, err);
 }
 
-int vc_wait_for_updates_on(vim_ctx *vc, const char *collector, const char *version, int max_wait_seconds,
-                           vim_update_cb cb, void *userdata, char **ret_version, nw_err *err) {
+int vim_wait_for_updates_on(vim_ctx *vc, const char *collector, const char *version, int max_wait_seconds,
+                            vim_update_cb cb, void *userdata, char **ret_version, nw_err *err) {
         _cleanup_xmldoc_ xmlDoc *doc = NULL;
         _cleanup_buf_ nw_buf body = {};
         xmlNode *res, *set;

@@ -47,21 +47,21 @@ typedef struct vim_filter_spec {
 typedef int (*vim_object_cb)(void *userdata, const char *type, const char *moref, const xmlNode *oc, nw_err *err);
 
 /* RetrieveServiceContent: fills a new context for url. */
-int vc_connect(nw_http *h, const char *url, vim_ctx **ret, nw_err *err);
-void vc_free(vim_ctx *vc);
-static inline void vc_freep(vim_ctx **vc) {
-        vc_free(*vc);
+int vim_connect(nw_http *h, const char *url, vim_ctx **ret, nw_err *err);
+void vim_free(vim_ctx *vc);
+static inline void vim_freep(vim_ctx **vc) {
+        vim_free(*vc);
 }
-#define _cleanup_vim_ _cleanup_(vc_freep)
+#define _cleanup_vim_ _cleanup_(vim_freep)
 
-int vc_login(vim_ctx *vc, const char *user, const char *password, nw_err *err);
+int vim_login(vim_ctx *vc, const char *user, const char *password, nw_err *err);
 /* Best effort; a vCenter that is gone already has no session to end. */
-int vc_logout(vim_ctx *vc, nw_err *err);
+int vim_logout(vim_ctx *vc, nw_err *err);
 
 /* RetrievePropertiesEx with maxObjects = page_size, then ContinueRetrievePropertiesEx until the
  * token runs out. Objects that vanished meanwhile are skipped (reportMissingObjectsInResults). */
-int vc_retrieve(vim_ctx *vc, const vim_filter_spec *spec, int64_t page_size, vim_object_cb cb, void *userdata,
-                nw_err *err);
+int vim_retrieve(vim_ctx *vc, const vim_filter_spec *spec, int64_t page_size, vim_object_cb cb, void *userdata,
+                 nw_err *err);
 
 /* Called once per ObjectUpdate: kind is "enter", "modify" or "leave"; ou holds <changeSet> children
  * ({name, op, val}). Non-zero stops. */
@@ -69,17 +69,17 @@ typedef int (*vim_update_cb)(void *userdata, const char *type, const char *moref
                              const xmlNode *ou, nw_err *err);
 
 /* CreateFilter on the session's collector (partialUpdates false: changed properties come whole). */
-int vc_create_filter(vim_ctx *vc, const vim_filter_spec *spec, char **ret_filter, nw_err *err);
-int vc_destroy_filter(vim_ctx *vc, const char *filter, nw_err *err);
+int vim_create_filter(vim_ctx *vc, const vim_filter_spec *spec, char **ret_filter, nw_err *err);
+int vim_destroy_filter(vim_ctx *vc, const char *filter, nw_err *err);
 /* The same on another collector (a private one for task waits, see vim-tasks). */
-int vc_create_filter_on(vim_ctx *vc, const char *collector, const vim_filter_spec *spec, char **ret_filter,
-                        nw_err *err);
-int vc_wait_for_updates_on(vim_ctx *vc, const char *collector, const char *version, int max_wait_seconds,
-                           vim_update_cb cb, void *userdata, char **ret_version, nw_err *err);
+int vim_create_filter_on(vim_ctx *vc, const char *collector, const vim_filter_spec *spec, char **ret_filter,
+                         nw_err *err);
+int vim_wait_for_updates_on(vim_ctx *vc, const char *collector, const char *version, int max_wait_seconds,
+                            vim_update_cb cb, void *userdata, char **ret_version, nw_err *err);
 /* WaitForUpdatesEx(version, maxWaitSeconds). Feeds every ObjectUpdate to cb, then replaces
  * *ret_version with the new version; on a timeout nothing is called and *ret_version stays. */
-int vc_wait_for_updates(vim_ctx *vc, const char *version, int max_wait_seconds, vim_update_cb cb, void *userdata,
-                        char **ret_version, nw_err *err);
+int vim_wait_for_updates(vim_ctx *vc, const char *version, int max_wait_seconds, vim_update_cb cb, void *userdata,
+                         char **ret_version, nw_err *err);
 
 /* What ReconfigureDVPortgroup_Task writes: one whole policy object of defaultPortConfig. */
 typedef struct vim_dvpg_policy {
@@ -92,19 +92,19 @@ typedef struct vim_dvpg_policy {
 } vim_dvpg_policy;
 
 /* ReconfigVM_Task {nestedHVEnabled} → task moref. */
-int vc_reconfig_vm(vim_ctx *vc, const char *vm, bool nested_hv, char **ret_task, nw_err *err);
+int vim_reconfig_vm(vim_ctx *vc, const char *vm, bool nested_hv, char **ret_task, nw_err *err);
 /* ReconfigureDVPortgroup_Task {configVersion, defaultPortConfig: policy} → task moref. */
-int vc_reconfigure_dvpg(vim_ctx *vc, const char *dvpg, const char *config_version, const vim_dvpg_policy *p,
-                        char **ret_task, nw_err *err);
+int vim_reconfigure_dvpg(vim_ctx *vc, const char *dvpg, const char *config_version, const vim_dvpg_policy *p,
+                         char **ret_task, nw_err *err);
 /* HostNetworkSystem.UpdatePortGroup with the spec as read (head, tail: see nw_stdpg) and the given
  * security overrides (NW_UNSET: inherit from the vSwitch). Synchronous: no task. */
-int vc_update_portgroup(vim_ctx *vc, const char *network_system, const char *pg_name, const char *spec_head_xml,
-                        const char *policy_tail_xml, int promiscuous, int mac_changes, int forged_transmits,
-                        nw_err *err);
+int vim_update_portgroup(vim_ctx *vc, const char *network_system, const char *pg_name, const char *spec_head_xml,
+                         const char *policy_tail_xml, int promiscuous, int mac_changes, int forged_transmits,
+                         nw_err *err);
 /* Waits until task's info.state is success (0) or error: the task's fault becomes the error
- * (-NW_ECONCURRENT for ConcurrentAccess, else -NW_EFAULT with err->fault set). Through
+ * (-NW_ECONCURRENT for ConcurrentAccess, else -NW_ESOAPFAULT with err->fault set). Through
  * WaitForUpdatesEx on a private collector, not by polling. */
-int vc_wait_task(vim_ctx *vc, const char *task, int timeout_seconds, nw_err *err);
+int vim_wait_task(vim_ctx *vc, const char *task, int timeout_seconds, nw_err *err);
 
 /* Request bodies (the method element, without envelope), exactly as pyVmomi orders them. */
 int vim_body_retrieve_service_content(nw_buf *b);

@@ -1,5 +1,5 @@
 /* The transport the multi-reply harnesses link instead of lib/http.c: requests are answered from the
- * fuzz input, so the real call paths (soap_call, vc_retrieve's paging, vapi_call) run unchanged. */
+ * fuzz input, so the real call paths (soap_call, vim_retrieve's paging, vapi_call) run unchanged. */
 #include <string.h>
 
 #include "fuzz.h"

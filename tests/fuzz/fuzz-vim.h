@@ -1,4 +1,4 @@
-/* A vim25 session as vc_connect and vc_login leave it (the scenario's morefs), on a fake transport. */
+/* A vim25 session as vim_connect and vim_login leave it (the scenario's morefs), on a fake transport. */
 #pragma once
 
 #include <string.h>

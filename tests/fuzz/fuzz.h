@@ -12,7 +12,7 @@
 #define FUZZ_REPLY_SEP "\n--nw-fuzz-next-reply--\n"
 
 /* The multi-reply inputs of the gather start with the tagged VMs' morefs (a "chunk" of lines, what
- * tags_attached_vms returned), then the replies: reads that first chunk into *ret (at most 100000). */
+ * vapi_attached_vms returned), then the replies: reads that first chunk into *ret (at most 100000). */
 size_t fuzz_take_morefs(const uint8_t **data, size_t *size, nw_strv *ret);
 
 /* Queues the replies in data (borrowed: it must outlive their use) on h, after those already

@@ -1,5 +1,5 @@
-/* lib/config.c cfg_load on arbitrary file content. The input is written to a memfd and loaded through
- * /proc/self/fd, so cfg_load opens and reads a real file; loading reads no other file (password_file
+/* lib/config.c config_load on arbitrary file content. The input is written to a memfd and loaded through
+ * /proc/self/fd, so config_load opens and reads a real file; loading reads no other file (password_file
  * and ca_file are only stored), so nothing outside the input can change the outcome. */
 #include <string.h>
 #include <strings.h>
@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         if (ftruncate(memfd, 0) < 0 || (size > 0 && pwrite(memfd, data, size, 0) != (ssize_t) size))
                 abort();
-        r = cfg_load(path, &cfg, &err);
+        r = config_load(path, &cfg, &err);
         FUZZ_LOG("%s\n", r < 0 ? err.msg : "loaded");
         if (r < 0) {
                 /* A rejected file is rejected with a reason that names the file. */
@@ -45,6 +45,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_ASSERT(cfg->vcenter.timeout >= 5 && cfg->vcenter.timeout <= 3600);
         FUZZ_ASSERT(cfg->vcenter.page_size >= 1 && cfg->vcenter.page_size <= 10000);
         FUZZ_ASSERT(cfg->policy.mac_learning_limit_policy);
-        FUZZ_ASSERT(cfg_log_level(cfg) >= 0);
+        FUZZ_ASSERT(config_log_level(cfg) >= 0);
         return 0;
 }

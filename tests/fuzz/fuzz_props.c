@@ -1,4 +1,4 @@
-/* The gather on arbitrary RetrievePropertiesEx replies: inv_gather's two rounds through vc_retrieve
+/* The gather on arbitrary RetrievePropertiesEx replies: inv_gather's two rounds through vim_retrieve
  * (paging tokens, ObjectContent walk, missingSet, the pre-7.0 retry) and the property parsers for VMs,
  * networks, DV portgroups, switches and hosts' standard portgroups; then policy over the result.
  * Input: the tagged VMs' morefs, then the replies in the order the gather asks for them (see fuzz.h). */

@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (r < 0) {
                 /* Every failure says what went wrong, and a fault says which. */
                 FUZZ_ASSERT(err.code == r && err.msg[0] != '\0' && strlen(err.msg) < sizeof(err.msg));
-                FUZZ_ASSERT(r != -NW_EFAULT || err.fault[0] != '\0');
+                FUZZ_ASSERT(r != -NW_ESOAPFAULT || err.fault[0] != '\0');
                 FUZZ_ASSERT(!doc && !res);
                 return 0;
         }

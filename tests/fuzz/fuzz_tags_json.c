@@ -1,6 +1,6 @@
-/* The tagging JSON on arbitrary replies: tags_login (the session token, /api then /rest), then
- * tags_attached_vms (category and tag lookups by name, the attached-objects reply: collect_vms) and
- * tags_logout, through vapi_call's status and {"value": ...} handling; and every reply straight
+/* The tagging JSON on arbitrary replies: vapi_login (the session token, /api then /rest), then
+ * vapi_attached_vms (category and tag lookups by name, the attached-objects reply: collect_vms) and
+ * vapi_logout, through vapi_call's status and {"value": ...} handling; and every reply straight
  * into vapi_parse_attached, in both flavours (the attached-objects reply is one of them).
  * Input: the vAPI replies in the order these calls ask for them (see fuzz.h). */
 #include <string.h>
@@ -41,19 +41,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                 fuzz_check_morefs(&ids);
                 }
 
-        r = tags_login(http, "https://127.0.0.1/sdk", "nestwarden@vsphere.local", "pass", &v, &err);
+        r = vapi_login(http, "https://127.0.0.1/sdk", "nestwarden@vsphere.local", "pass", &v, &err);
         FUZZ_LOG("login: %s\n", r < 0 ? err.msg : "ok");
         if (r < 0) {
                 FUZZ_ASSERT(err.code == r && err.msg[0] != '\0' && !v);
                 return 0;
         }
         FUZZ_ASSERT(v && v->token && v->base);
-        r = tags_attached_vms(v, "nested", "nested-hyperv", &vms, &err);
+        r = vapi_attached_vms(v, "nested", "nested-hyperv", &vms, &err);
         FUZZ_LOG("attached: %s, %zu VMs\n", r < 0 ? err.msg : "ok", vms.n);
         if (r < 0)
                 FUZZ_ASSERT(err.code == r && err.msg[0] != '\0' && vms.n == 0);
         else
                 fuzz_check_morefs(&vms);
-        (void) tags_logout(v, &err);
+        (void) vapi_logout(v, &err);
         return 0;
 }

@@ -1,4 +1,4 @@
-/* The watch on arbitrary WaitForUpdatesEx replies: vc_wait_for_updates' filterSet/objectSet walk and
+/* The watch on arbitrary WaitForUpdatesEx replies: vim_wait_for_updates' filterSet/objectSet walk and
  * inv_apply_update on the facts of a real gather (the scenario's, replayed from seed-gather.txt before
  * every input), then policy over the changed facts, as `nestwarden run` does at each update set.
  * Input: one or more update set replies (see fuzz.h), applied in order. */
@@ -71,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fuzz_http_queue(http, data, size);
         while (fuzz_http_left(http) > 0) {
                 _cleanup_(nw_findings_freep) nw_findings findings = {};
-                r = vc_wait_for_updates(vc, version, 0, on_update, &w, &version, &err);
+                r = vim_wait_for_updates(vc, version, 0, on_update, &w, &version, &err);
                 FUZZ_LOG("update set: %s%s\n", r < 0 ? err.msg : "applied", w.resync ? ", resync" : "");
                 if (r < 0) {
                         FUZZ_ASSERT(err.code == r && err.msg[0] != '\0');

@@ -17,7 +17,7 @@ static void test_good(void) {
         nw_err err = {};
         int r;
 
-        r = cfg_load("config/good.conf", &cfg, &err);
+        r = config_load("config/good.conf", &cfg, &err);
         CHECK_INTEQ(r, 0);
         if (r < 0) {
                 fprintf(stderr, "  %s\n", err.msg);
@@ -46,7 +46,7 @@ static void test_good(void) {
         CHECK_INTEQ(cfg->daemon.tag_refresh, 3600);
         CHECK_STREQ(cfg->daemon.mode, "report");
         CHECK_STREQ(cfg->daemon.log_level, "debug");
-        CHECK_INTEQ(cfg_log_level(cfg), LOG_DEBUG);
+        CHECK_INTEQ(config_log_level(cfg), LOG_DEBUG);
         CHECK(!cfg->remediation.nested_hv);
         CHECK(!cfg->remediation.portgroups);
         CHECK(!cfg->remediation.fix_on_power_off);
@@ -69,7 +69,7 @@ static void test_good_ca(void) {
         nw_err err = {};
         int r;
 
-        r = cfg_load("config/good-ca.conf", &cfg, &err);
+        r = config_load("config/good-ca.conf", &cfg, &err);
         CHECK_INTEQ(r, 0);
         if (r < 0) {
                 fprintf(stderr, "  %s\n", err.msg);
@@ -91,7 +91,7 @@ static void test_good_thumbprint(void) {
         nw_err err = {};
         int r;
 
-        r = cfg_load("config/good-thumbprint.conf", &cfg, &err);
+        r = config_load("config/good-thumbprint.conf", &cfg, &err);
         CHECK_INTEQ(r, 0);
         if (r < 0) {
                 fprintf(stderr, "  %s\n", err.msg);
@@ -123,7 +123,7 @@ static void check_defaults(const nw_config *cfg) {
         CHECK_INTEQ(cfg->daemon.tag_refresh, 60);
         CHECK_STREQ(cfg->daemon.mode, "report");
         CHECK_STREQ(cfg->daemon.log_level, "info");
-        CHECK_INTEQ(cfg_log_level(cfg), LOG_INFO);
+        CHECK_INTEQ(config_log_level(cfg), LOG_INFO);
         CHECK(cfg->remediation.nested_hv);
         CHECK(cfg->remediation.portgroups);
         CHECK(cfg->remediation.fix_on_power_off);
@@ -142,7 +142,7 @@ static void test_minimal(void) {
         int r;
 
         /* CRLF line ends on purpose. */
-        r = cfg_load("config/minimal.conf", &cfg, &err);
+        r = config_load("config/minimal.conf", &cfg, &err);
         CHECK_INTEQ(r, 0);
         if (r < 0) {
                 fprintf(stderr, "  %s\n", err.msg);
@@ -160,7 +160,7 @@ static void test_remediate(void) {
         nw_err err = {};
         int r;
 
-        r = cfg_load("config/good-remediate.conf", &cfg, &err);
+        r = config_load("config/good-remediate.conf", &cfg, &err);
         CHECK_INTEQ(r, 0);
         if (r < 0) {
                 fprintf(stderr, "  %s\n", err.msg);
@@ -182,7 +182,7 @@ static void test_example(void) {
         nw_err err = {};
         int r;
 
-        r = cfg_load("../../conf/nestwarden.conf", &cfg, &err);
+        r = config_load("../../conf/nestwarden.conf", &cfg, &err);
         CHECK_INTEQ(r, 0);
         if (r < 0)
                 fprintf(stderr, "  %s\n", err.msg);
@@ -206,7 +206,7 @@ static void test_example(void) {
         }
         CHECK(!b.oom);
         write_file("example-all.conf", b.data, b.len, 0644);
-        r = cfg_load(tmp_path("example-all.conf"), &all, &err);
+        r = config_load(tmp_path("example-all.conf"), &all, &err);
         CHECK_INTEQ(r, 0);
         if (r < 0) {
                 fprintf(stderr, "  %s\n", err.msg);
@@ -303,12 +303,12 @@ static void test_bad(void) {
                 int r;
 
                 snprintf(path, sizeof(path), "config/%s.conf", t[i].file);
-                r = cfg_load(path, &cfg, &err);
+                r = config_load(path, &cfg, &err);
                 CHECK_INTEQ(r, t[i].code);
                 CHECK_INTEQ(err.code, t[i].code);
                 CHECK_STREQ(err.msg, t[i].msg);
                 CHECK(!cfg);
-                cfg_free(cfg);
+                config_free(cfg);
         }
 
         /* Not a regular file: refused at once, a FIFO without waiting for a writer. */
@@ -317,15 +317,15 @@ static void test_bad(void) {
                 nw_err err = {};
                 char want[512];
 
-                CHECK_INTEQ(cfg_load("config", &cfg, &err), -EBADFD);
+                CHECK_INTEQ(config_load("config", &cfg, &err), -EBADFD);
                 CHECK_STREQ(err.msg, "config: not a regular file but a directory: --config must name the configuration "
                                      "file");
                 CHECK(!cfg);
-                CHECK_INTEQ(cfg_load("/dev/null", &cfg, &err), -EBADFD);
+                CHECK_INTEQ(config_load("/dev/null", &cfg, &err), -EBADFD);
                 CHECK_STREQ(err.msg, "/dev/null: not a regular file but a character device: --config must name the "
                                      "configuration file");
                 CHECK(mkfifo(tmp_path("fifo.conf"), 0600) == 0);
-                CHECK_INTEQ(cfg_load(tmp_path("fifo.conf"), &cfg, &err), -EBADFD);
+                CHECK_INTEQ(config_load(tmp_path("fifo.conf"), &cfg, &err), -EBADFD);
                 snprintf(want, sizeof(want), "%s: not a regular file but a FIFO: --config must name the configuration file",
                          tmp_path("fifo.conf"));
                 CHECK_STREQ(err.msg, want);
@@ -335,7 +335,7 @@ static void test_bad(void) {
         {
                 nw_config *cfg = NULL;
 
-                CHECK_INTEQ(cfg_load("config/bad-key.conf", &cfg, NULL), -NW_ECONFIG);
+                CHECK_INTEQ(config_load("config/bad-key.conf", &cfg, NULL), -NW_ECONFIG);
                 CHECK(!cfg);
         }
 }
@@ -381,7 +381,7 @@ static void test_url(void) {
 
                 snprintf(text, sizeof(text), "[vcenter]\nuser = u\nurl = %s\n", t[i].url);
                 write_file("url.conf", text, strlen(text), 0644);
-                r = cfg_load(tmp_path("url.conf"), &cfg, &err);
+                r = config_load(tmp_path("url.conf"), &cfg, &err);
                 if (t[i].want) {
                         CHECK_INTEQ(r, 0);
                         if (r < 0)
@@ -423,7 +423,7 @@ static void test_exclude(void) {
                 n = snprintf(text, sizeof(text), "[vcenter]\nurl = https://vc\nuser = u\n[remediation]\nexclude = %s\n",
                              t[i].value);
                 write_file("exclude.conf", text, (size_t) n, 0644);
-                r = cfg_load(tmp_path("exclude.conf"), &cfg, &err);
+                r = config_load(tmp_path("exclude.conf"), &cfg, &err);
                 CHECK_INTEQ(r, 0);
                 if (r < 0) {
                         fprintf(stderr, "  %s\n", err.msg);
@@ -464,7 +464,7 @@ static void test_edges(void) {
                 if (t[i].newline)
                         text[n++] = '\n';
                 write_file("edge.conf", text, n, 0644);
-                r = cfg_load(tmp_path("edge.conf"), &cfg, &err);
+                r = config_load(tmp_path("edge.conf"), &cfg, &err);
                 if (t[i].ok) {
                         CHECK_INTEQ(r, 0);
                         if (r < 0) {

@@ -35,10 +35,10 @@ static const struct {
           HEAD "<soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring>bad</faultstring>"
                "<detail><InvalidPropertyFault xmlns=\"urn:vim25\"><name>config.backingType</name>"
                "</InvalidPropertyFault></detail></soapenv:Fault>" TAIL,
-          -NW_EFAULT, "InvalidProperty", "Login: InvalidProperty: bad" },
+          -NW_ESOAPFAULT, "InvalidProperty", "Login: InvalidProperty: bad" },
         { "fault without detail uses faultcode", 500,
           HEAD "<soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring></faultstring></soapenv:Fault>" TAIL,
-          -NW_EFAULT, "ServerFaultCode", "Login: ServerFaultCode: (no message)" },
+          -NW_ESOAPFAULT, "ServerFaultCode", "Login: ServerFaultCode: (no message)" },
         { "HTTP 500 without a fault", 500, HEAD "<LoginResponse/>" TAIL, -NW_EREPLY, "",
           "Login: HTTP 500 without a SOAP fault" },
         { "not XML", 500, "<html>Bad gateway", -NW_EREPLY, "",

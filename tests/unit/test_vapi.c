@@ -108,7 +108,7 @@ static void check_token(const char *body, const char *msg) {
         sent_headers[0] = '\0';
         canned_status = 201;
         canned_body = body;
-        r = tags_login(NULL, "https://vc.example/sdk", "u", "p", &v, &err);
+        r = vapi_login(NULL, "https://vc.example/sdk", "u", "p", &v, &err);
         if (!msg) {
                 CHECK_INTEQ(r, 0);
                 CHECK(v && v->token);

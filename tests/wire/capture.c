@@ -49,7 +49,7 @@ int main(int argc, char **argv) {
                 return 2;
         }
         nw_policy_cfg_defaults(&pol);
-        r = cfg_load(argv[1], &cfg, &err);
+        r = config_load(argv[1], &cfg, &err);
         if (r >= 0)
                 r = secret_read(cfg, &password, &err);
         if (r >= 0)
@@ -57,13 +57,13 @@ int main(int argc, char **argv) {
         if (r < 0)
                 goto fail;
         nw_http_set_trace(http, trace, NULL);
-        r = vc_connect(http, cfg->vcenter.url, &vc, &err);
+        r = vim_connect(http, cfg->vcenter.url, &vc, &err);
         if (r >= 0)
-                r = vc_login(vc, cfg->vcenter.user, password, &err);
+                r = vim_login(vc, cfg->vcenter.user, password, &err);
         if (r >= 0)
-                r = tags_login(http, cfg->vcenter.url, cfg->vcenter.user, password, &tags, &err);
+                r = vapi_login(http, cfg->vcenter.url, cfg->vcenter.user, password, &tags, &err);
         if (r >= 0)
-                r = tags_attached_vms(tags, cfg->selection.tag_category, cfg->selection.tag, &vms, &err);
+                r = vapi_attached_vms(tags, cfg->selection.tag_category, cfg->selection.tag, &vms, &err);
         if (r >= 0)
                 r = inv_gather(vc, &vms, &cfg->policy, cfg->vcenter.page_size, &inv, &err);
         /* What `run` adds: a filter over the same objects, its first update set, and its end. */
@@ -74,12 +74,12 @@ int main(int argc, char **argv) {
 
                 r = inv_watch_spec(&inv, &spec, &storage);
                 if (r >= 0)
-                        r = vc_create_filter(vc, &spec, &filter, &err);
+                        r = vim_create_filter(vc, &spec, &filter, &err);
                 inv_watch_spec_free(storage);
                 if (r >= 0)
-                        r = vc_wait_for_updates(vc, version, 1, on_update, NULL, &version, &err);
+                        r = vim_wait_for_updates(vc, version, 1, on_update, NULL, &version, &err);
                 if (r >= 0)
-                        r = vc_destroy_filter(vc, filter, &err);
+                        r = vim_destroy_filter(vc, filter, &err);
         }
         /* What `fix` adds: every kind of change, one object at a time, planned again after each. */
         for (int applied = 0; r >= 0 && applied < 100; applied++) {
@@ -108,7 +108,7 @@ int main(int argc, char **argv) {
                         r = -ECONNREFUSED;
         }
         if (r >= 0)
-                r = vc_logout(vc, &err);
+                r = vim_logout(vc, &err);
         if (r < 0)
                 goto fail;
         return 0;
