@@ -300,7 +300,7 @@ static int resync_once(service *d, nw_err *err) {
         r = vapi_attached_vms(d->s.tags, d->cfg->selection.tag_category, d->cfg->selection.tag, &vms, err);
         if (r < 0)
                 return r;
-        r = inv_gather(d->s.vc, &vms, &d->cfg->policy, d->cfg->vcenter.page_size, &facts, err);
+        r = inv_gather(d->s.vc, &vms, d->cfg->policy.standard_portgroups, d->cfg->vcenter.page_size, &facts, err);
         if (r < 0)
                 return r;
         inv_ctx_done(&d->facts);

@@ -42,7 +42,7 @@ int session_gather(const nw_config *cfg, nw_session *s, inv_ctx *ret, nw_err *er
         r = vapi_attached_vms(s->tags, cfg->selection.tag_category, cfg->selection.tag, &s->vms, err);
         if (r < 0)
                 return r;
-        return inv_gather(s->vc, &s->vms, &cfg->policy, cfg->vcenter.page_size, ret, err);
+        return inv_gather(s->vc, &s->vms, cfg->policy.standard_portgroups, cfg->vcenter.page_size, ret, err);
 }
 
 void session_close(nw_session *s) {

@@ -213,7 +213,7 @@ void inv_ctx_done(inv_ctx *ctx) {
         *ctx = (inv_ctx) {};
 }
 
-int inv_gather(vim_ctx *vc, const nw_strv *vm_morefs, const nw_policy_cfg *cfg, int64_t page_size, inv_ctx *ret,
+int inv_gather(vim_ctx *vc, const nw_strv *vm_morefs, bool standard_portgroups, int64_t page_size, inv_ctx *ret,
                nw_err *err) {
         _cleanup_inv_ctx_ inv_ctx ctx = {};
         _cleanup_(gather_done) gather g = { .ctx = &ctx, .wanted = xmlHashCreate(64) };
@@ -239,7 +239,7 @@ int inv_gather(vim_ctx *vc, const nw_strv *vm_morefs, const nw_policy_cfg *cfg, 
                 if (r < 0)
                         return r;
         }
-        if (cfg->standard_portgroups) {
+        if (standard_portgroups) {
                 r = inv_collect_pairs(&ctx, err);
                 if (r < 0)
                         return r;

@@ -3,7 +3,6 @@
 #pragma once
 
 #include "facts.h"
-#include "policy.h"
 #include "vim.h"
 
 /* The facts plus what is needed to keep them: which (host, portgroup) pairs VMs use. */
@@ -23,8 +22,9 @@ static inline void inv_ctx_donep(inv_ctx *ctx) {
 
 /* Reads everything policy needs about the VMs in vm_morefs, in as few PropertyCollector calls as
  * the API allows: one for the VMs and (by traversal) their networks, one for the switches and hosts
- * behind them; each paged by page_size. On failure ret is untouched. */
-int inv_gather(vim_ctx *vc, const nw_strv *vm_morefs, const nw_policy_cfg *cfg, int64_t page_size, inv_ctx *ret,
+ * behind them (the hosts only when standard_portgroups); each paged by page_size. On failure ret is
+ * untouched. */
+int inv_gather(vim_ctx *vc, const nw_strv *vm_morefs, bool standard_portgroups, int64_t page_size, inv_ctx *ret,
                nw_err *err);
 
 /* A filter spec over everything gathered (same properties as the gather), for CreateFilter.

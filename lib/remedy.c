@@ -381,23 +381,24 @@ static int shared_collect(nw_fix *fix, const nw_inventory *inv, bool *ret_known)
 static void reason_shared(nw_fix *fix) {
         static const char suffix[] = " (allow_promiscuous_on_shared = no)";
         const nw_strv *s = &fix->shared_with;
-        size_t len, room;
-
-        len = (size_t) snprintf(fix->reason, sizeof(fix->reason),
-                                "%zu untagged VM%s on this portgroup would see all its traffic: ",
-                                s->n, s->n == 1 ? "" : "s");
         /* The list is cut to fit, never the suffix that says which key to change. */
-        room = sizeof(fix->reason) - sizeof(suffix) - strlen(", ...");
+        const size_t room = sizeof(fix->reason) - sizeof(suffix) - strlen(", ...");
+        _cleanup_buf_ nw_buf b = {};
+
+        nw_buf_printf(&b, "%zu untagged VM%s on this portgroup would see all its traffic: ", s->n, s->n == 1 ? "" : "s");
         for (size_t i = 0; i < s->n; i++) {
                 const char *sep = i > 0 ? ", " : "";
 
-                if (len + strlen(sep) + strlen(s->v[i]) > room) {
-                        len += (size_t) snprintf(fix->reason + len, sizeof(fix->reason) - len, "%s...", sep);
+                if (b.len + strlen(sep) + strlen(s->v[i]) > room) {
+                        nw_buf_printf(&b, "%s...", sep);
                         break;
                 }
-                len += (size_t) snprintf(fix->reason + len, sizeof(fix->reason) - len, "%s%s", sep, s->v[i]);
+                nw_buf_printf(&b, "%s%s", sep, s->v[i]);
         }
-        snprintf(fix->reason + len, sizeof(fix->reason) - len, "%s", suffix);
+        nw_buf_puts(&b, suffix);
+        snprintf(fix->reason, sizeof(fix->reason), "%s",
+                 b.oom ? "untagged VMs on this portgroup would see all its traffic (allow_promiscuous_on_shared = no)" :
+                         b.data);
 }
 
 static bool is_excluded(const nw_remedy_cfg *cfg, const nw_fix *fix) {
