@@ -26,8 +26,8 @@ static void print_fix(const nw_fix *fix, const char *result) {
         for (size_t i = 0; i < fix->n_changes; i++) {
                 char before[64], after[64];
 
-                (void) report_value_string(&fix->changes[i].before, before, sizeof(before));
-                (void) report_value_string(&fix->changes[i].after, after, sizeof(after));
+                (void) nw_value_to_string(&fix->changes[i].before, before, sizeof(before));
+                (void) nw_value_to_string(&fix->changes[i].after, after, sizeof(after));
                 printf("%-28s %-24s %-20s %-11s -> %-11s %s\n", object, name, nw_check_to_string(fix->changes[i].check),
                        before, after, text);
         }

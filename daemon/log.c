@@ -90,8 +90,8 @@ void log_fix(const char *vcenter, const nw_fix *fix, nw_event_type type, const c
         for (size_t i = 0; i < fix->n_changes; i++) {
                 char before[64], after[64];
 
-                (void) report_value_string(&fix->changes[i].before, before, sizeof(before));
-                (void) report_value_string(&fix->changes[i].after, after, sizeof(after));
+                (void) nw_value_to_string(&fix->changes[i].before, before, sizeof(before));
+                (void) nw_value_to_string(&fix->changes[i].after, after, sizeof(after));
                 ev.check = nw_check_to_string(fix->changes[i].check);
                 ev.expected = after;
                 ev.before = before;

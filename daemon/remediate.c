@@ -22,46 +22,6 @@ static int plan_now(const nw_config *cfg, const inv_ctx *ctx, const nw_flap *fla
         return r < 0 ? r : remedy_plan(&ctx->inv, &f, &cfg->policy, &rcfg, flap, now, plan);
 }
 
-/* A fix's strings borrow from the facts, and applying it reads the object back, which replaces
- * them: what the report needs is copied first. */
-typedef struct fix_copy {
-        nw_fix fix;
-        char *object, *name, *limit_policy[12];
-} fix_copy;
-
-static void fix_copy_done(fix_copy *c) {
-        free(c->object);
-        free(c->name);
-        for (size_t i = 0; i < ELEMENTSOF(c->limit_policy); i++)
-                free(c->limit_policy[i]);
-}
-
-static int fix_copy_make(const nw_fix *src, fix_copy *c) {
-        *c = (fix_copy) { .fix = *src };
-        c->fix.object = c->object = strdup(src->object);
-        c->fix.name = c->name = strdup(src->name ? src->name : "");
-        c->fix.vm = NULL;
-        c->fix.dvpg = NULL;
-        c->fix.stdpg = NULL;
-        c->fix.shared_with = (nw_strv) {};
-        c->fix.target.limit_policy = NULL;
-        if (!c->object || !c->name)
-                return -ENOMEM;
-        for (size_t i = 0; i < src->n_changes; i++) {
-                nw_value *v[2] = { &c->fix.changes[i].before, &c->fix.changes[i].after };
-
-                for (size_t k = 0; k < 2; k++)
-                        if (v[k]->limit_policy) {
-                                char *copy = strdup(v[k]->limit_policy);
-                                if (!copy)
-                                        return -ENOMEM;
-                                c->limit_policy[2 * i + k] = copy;
-                                v[k]->limit_policy = copy;
-                        }
-        }
-        return 0;
-}
-
 int remediate_pass(const nw_config *cfg, vim_ctx *vc, inv_ctx *ctx, nw_flap *flap, double now,
                    remediate_hold_fn hold, remediate_fn fn, void *userdata, nw_err *err) {
         _cleanup_strv_ nw_strv handled = {};
@@ -70,7 +30,6 @@ int remediate_pass(const nw_config *cfg, vim_ctx *vc, inv_ctx *ctx, nw_flap *fla
         int r;
 
         for (;;) {
-                _cleanup_(fix_copy_done) fix_copy copy = {};
                 const nw_fix *fix = NULL;
                 nw_fix_result res;
                 nw_err e = {};
@@ -84,14 +43,15 @@ int remediate_pass(const nw_config *cfg, vim_ctx *vc, inv_ctx *ctx, nw_flap *fla
                                 fix = &plan.v[i];
                 if (!fix || applied >= cfg->remediation.max_changes_per_pass)
                         break;
-                if (nw_strv_push(&handled, fix->object) < 0 || fix_copy_make(fix, &copy) < 0)
+                if (nw_strv_push(&handled, fix->object) < 0)
                         return nw_errf(err, -ENOMEM, "out of memory");
                 applied++;
 
                 r = remedy_apply(vc, ctx, &cfg->policy, &cfg->remediation, fix, &res, &e);
                 if (r >= 0 && !res.already_compliant && flap)
-                        (void) remedy_flap_record(flap, copy.object, now);
-                fn(userdata, &copy.fix, copy.fix.verdict, &res, r < 0 ? &e : NULL);
+                        (void) remedy_flap_record(flap, fix->object, now);
+                /* The plan still holds fix: it is self-contained, and the next round re-plans. */
+                fn(userdata, fix, fix->verdict, &res, r < 0 ? &e : NULL);
                 if (r < 0 && gone_away(r)) {
                         *err = e;
                         return r;

@@ -1,9 +1,7 @@
 /* Drift state across passes: a sorted copy of the findings, and the walk that finds transitions. */
 #include "drift.h"
-
 #include <string.h>
 
-#include "report.h"
 
 static void drift_done(nw_drift *d) {
         free(d->object);
@@ -36,7 +34,7 @@ static int drift_qcmp(const void *a, const void *b) {
 static char *value_dup(const nw_value *v) {
         char buf[256];
 
-        (void) report_value_string(v, buf, sizeof(buf));
+        (void) nw_value_to_string(v, buf, sizeof(buf));
         return strdup(buf);
 }
 

@@ -1,5 +1,11 @@
 /* The facts model: what nestwarden knows about the tagged VMs and the portgroups they sit on.
- * Plain structs filled by inventory (from vCenter) or by tests; read by policy. */
+ * Plain structs filled by inventory (from vCenter) or by tests; read by policy.
+ *
+ * Ownership rule: the facts are the only thing that points into the facts. A read-back after a fix
+ * (inv_refresh) replaces elements and compacts arrays in place, so whatever is made from the facts
+ * (findings, fixes, drift entries, events) names its object by moref, or HOST/PORTGROUP for a
+ * standard portgroup, and owns copies of the values it carries. Whoever needs the live object looks
+ * it up again by that name (nw_inventory_*_index), at the moment it needs it. */
 #pragma once
 
 #include "util.h"

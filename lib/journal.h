@@ -55,10 +55,10 @@ typedef struct nw_event {
         const char *object_name;
         const char *object_kind; /* "vm", "dvportgroup", "portgroup" */
         const char *check;       /* "nested_hv", ... */
-        const char *expected;    /* as report_value_string renders them */
+        const char *expected;    /* as nw_value_to_string renders them */
         const char *actual;
         const char *detail;      /* free text: the error for VCENTER_LOST, the outage length, ... */
-        const char *before;      /* remediation: the value before the change (report_value_string) */
+        const char *before;      /* remediation: the value before the change (nw_value_to_string) */
         const char *after;       /* the value after it (REMEDIATED), intended (FAILED, DRY_RUN) */
         const char *task;        /* vCenter task moref, "task-123" */
         const char *fault;       /* vim25 fault type, "InvalidPowerState" */

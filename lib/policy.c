@@ -53,9 +53,49 @@ const char *nw_kind_to_string(nw_kind k) {
         return NULL;
 }
 
+int nw_value_to_string(const nw_value *v, char *buf, size_t size) {
+        int n;
+
+        if (!v || !buf || size == 0)
+                return -EINVAL;
+
+        switch (v->type) {
+        case NW_VAL_BOOL:
+                n = snprintf(buf, size, "%s", v->b ? "true" : "false");
+                break;
+        case NW_VAL_UNSET:
+                n = snprintf(buf, size, "unset");
+                break;
+        case NW_VAL_TEXT:
+                n = snprintf(buf, size, "%s", v->text);
+                break;
+        case NW_VAL_LIMIT:
+                if (v->limit >= 0)
+                        n = snprintf(buf, size, "%lld/%s", (long long) v->limit,
+                                     v->limit_policy[0] ? v->limit_policy : "unset");
+                else
+                        n = snprintf(buf, size, "unset/%s", v->limit_policy[0] ? v->limit_policy : "unset");
+                break;
+        default:
+                buf[0] = '\0';
+                return -EINVAL;
+        }
+        if (n < 0)
+                return -EINVAL;
+        return (size_t) n < size ? 0 : -ENOBUFS;
+}
+
+void nw_finding_done(nw_finding *x) {
+        free(x->object);
+        free(x->name);
+        *x = (nw_finding) {};
+}
+
 void nw_findings_free(nw_findings *f) {
         if (!f)
                 return;
+        for (size_t i = 0; i < f->n; i++)
+                nw_finding_done(&f->v[i]);
         free(f->v);
         *f = (nw_findings) {};
 }
@@ -155,7 +195,19 @@ static nw_value val_tri(nw_tri t) {
 }
 
 static nw_value val_limit(int64_t limit, const char *limit_policy) {
-        return (nw_value) { .type = NW_VAL_LIMIT, .limit = limit, .limit_policy = limit_policy };
+        nw_value v = { .type = NW_VAL_LIMIT, .limit = limit };
+
+        /* A policy longer than the field is none of the API's values: cut, it matches neither. */
+        snprintf(v.limit_policy, sizeof(v.limit_policy), "%s", limit_policy ?: "");
+        return v;
+}
+
+static nw_value val_text(const char *text) {
+        nw_value v = { .type = NW_VAL_TEXT, .limit = -1 };
+
+        if (snprintf(v.text, sizeof(v.text), "%s", text) >= (int) sizeof(v.text))
+                nw_utf8_trim_partial(v.text);
+        return v;
 }
 
 static bool value_complies(const nw_value *expected, const nw_value *actual) {
@@ -169,14 +221,24 @@ static bool value_complies(const nw_value *expected, const nw_value *actual) {
                 return false;
         case NW_VAL_LIMIT:
                 /* Case-sensitive: the API's enum is lowercase, and a fix must write exactly the configured value. */
-                return actual->limit >= 0 && expected->limit == actual->limit &&
-                        expected->limit_policy && actual->limit_policy &&
+                return actual->limit >= 0 && expected->limit == actual->limit && expected->limit_policy[0] &&
                         strcmp(expected->limit_policy, actual->limit_policy) == 0;
         }
         return false;
 }
 
-static int findings_push(nw_findings *f, const nw_finding *x) {
+/* What a finding is about, as the facts name it: findings_push copies it into the finding. */
+typedef struct subject {
+        nw_kind kind;
+        const char *object, *name; /* borrowed from the facts */
+        bool template, powered_on;
+} subject;
+
+static int findings_push(nw_findings *f, const subject *about, const nw_finding *x) {
+        _cleanup_free_ char *o = strdup(about->object ?: ""), *n = NULL;
+
+        if (!o || (about->name && !(n = strdup(about->name))))
+                return -ENOMEM;
         if (f->n == f->cap) {
                 size_t cap = f->cap ? f->cap * 2 : 16;
                 nw_finding *v;
@@ -187,22 +249,27 @@ static int findings_push(nw_findings *f, const nw_finding *x) {
                 f->v = v;
                 f->cap = cap;
         }
-        f->v[f->n++] = *x;
+        f->v[f->n] = *x;
+        f->v[f->n].kind = about->kind;
+        f->v[f->n].template = about->template;
+        f->v[f->n].powered_on = about->powered_on;
+        f->v[f->n].object = TAKE_PTR(o);
+        f->v[f->n].name = TAKE_PTR(n);
+        f->n++;
         return 0;
 }
 
-/* Adds a finding shaped like proto when actual differs from expected. */
+/* Adds a finding about proto when actual differs from expected. */
 _printf_(6, 7)
-static int finding_add(nw_findings *f, const nw_finding *proto, nw_check check,
+static int finding_add(nw_findings *f, const subject *proto, nw_check check,
                        nw_value expected, nw_value actual, const char *hint_fmt, ...) {
-        nw_finding x;
+        nw_finding x = {};
         va_list ap;
         int n;
 
         if (value_complies(&expected, &actual))
                 return 0;
 
-        x = *proto;
         x.check = check;
         x.expected = expected;
         x.actual = actual;
@@ -211,11 +278,11 @@ static int finding_add(nw_findings *f, const nw_finding *proto, nw_check check,
         va_end(ap);
         if (n >= (int) sizeof(x.hint))
                 nw_utf8_trim_partial(x.hint);
-        return findings_push(f, &x);
+        return findings_push(f, proto, &x);
 }
 
 static int judge_vm(nw_findings *f, const nw_policy_cfg *cfg, const nw_vm *vm) {
-        nw_finding proto = {
+        subject proto = {
                 .kind = NW_KIND_VM,
                 .object = vm->moref,
                 .name = vm->name,
@@ -260,7 +327,7 @@ static int judge_vm(nw_findings *f, const nw_policy_cfg *cfg, const nw_vm *vm) {
                                          "expose hardware virtualization" : "");
 }
 
-static int judge_forged(nw_findings *f, const nw_policy_cfg *cfg, const nw_finding *proto, nw_tri actual,
+static int judge_forged(nw_findings *f, const nw_policy_cfg *cfg, const subject *proto, nw_tri actual,
                         const char *switch_kind, const char *sw, const char *why) {
         if (!cfg->forged_transmits)
                 return 0;
@@ -269,7 +336,7 @@ static int judge_forged(nw_findings *f, const nw_policy_cfg *cfg, const nw_findi
                            switch_kind, sw, why);
 }
 
-static int judge_promiscuous_flood(nw_findings *f, const nw_finding *proto, nw_tri actual,
+static int judge_promiscuous_flood(nw_findings *f, const subject *proto, nw_tri actual,
                                    const char *switch_kind, const char *sw, const char *why) {
         return finding_add(f, proto, NW_CHECK_PROMISCUOUS, val_bool(true), val_tri(actual),
                            "accept promiscuous mode; it floods every VM on this portgroup (the secure "
@@ -277,7 +344,7 @@ static int judge_promiscuous_flood(nw_findings *f, const nw_finding *proto, nw_t
                            switch_kind, sw, why);
 }
 
-static int judge_mac_learning(nw_findings *f, const nw_policy_cfg *cfg, const nw_finding *proto,
+static int judge_mac_learning(nw_findings *f, const nw_policy_cfg *cfg, const subject *proto,
                               const nw_mac_policy *m, const char *sw, const char *why) {
         int r;
 
@@ -308,7 +375,7 @@ static int judge_mac_learning(nw_findings *f, const nw_policy_cfg *cfg, const nw
 }
 
 static int judge_dvpg(nw_findings *f, const nw_inventory *inv, const nw_policy_cfg *cfg, const nw_dvpg *pg) {
-        nw_finding proto = { .kind = NW_KIND_DVPG, .object = pg->moref, .name = pg->name };
+        subject proto = { .kind = NW_KIND_DVPG, .object = pg->moref, .name = pg->name };
         const nw_switch *sw;
         const char *why, *swname;
         nw_tri prom = NW_UNSET, forged = NW_UNSET;
@@ -355,7 +422,7 @@ static int judge_dvpg(nw_findings *f, const nw_inventory *inv, const nw_policy_c
 }
 
 static int judge_stdpg(nw_findings *f, const nw_policy_cfg *cfg, const nw_stdpg *pg) {
-        nw_finding proto = { .kind = NW_KIND_PG, .object = pg->id, .name = pg->name };
+        subject proto = { .kind = NW_KIND_PG, .object = pg->id, .name = pg->name };
         const char *why = "standard switches have no MAC learning";
         const char *vswitch = pg->vswitch ? pg->vswitch : "unknown";
         int r;
@@ -391,14 +458,12 @@ static const char *unreadable_hint(const nw_unreadable *u) {
 }
 
 static int judge_unreadable(nw_findings *f, const nw_unreadable *u) {
+        const subject about = { .kind = u->kind, .object = u->object, .name = u->name ? u->name : u->object };
         nw_finding x = {
-                .kind = u->kind,
-                .object = u->object,
-                .name = u->name ? u->name : u->object,
                 .check = NW_CHECK_UNREADABLE,
-                .expected = { .type = NW_VAL_TEXT, .limit = -1, .text = "readable" },
+                .expected = val_text("readable"),
                 /* The fault type alone fits a table column; the property and the remedy go to the hint. */
-                .actual = { .type = NW_VAL_TEXT, .limit = -1, .text = u->fault ? u->fault : "missing" },
+                .actual = val_text(u->fault ? u->fault : "missing"),
         };
         int n;
 
@@ -406,7 +471,7 @@ static int judge_unreadable(nw_findings *f, const nw_unreadable *u) {
         if (n >= (int) sizeof(x.hint))
                 nw_utf8_trim_partial(x.hint);
         f->unreadable++;
-        return findings_push(f, &x);
+        return findings_push(f, &about, &x);
 }
 
 static int finding_cmp(const void *a, const void *b) {

@@ -34,18 +34,21 @@ typedef enum nw_value_type {
         NW_VAL_TEXT,   /* words: "readable" expected, "NoPermission on name" actual */
 } nw_value_type;
 
+/* A value in its own storage, so that findings and fixes can be copied and kept while the facts
+ * they came from are read again. */
 typedef struct nw_value {
         nw_value_type type;
         bool b;
         int64_t limit;            /* -1: absent */
-        const char *limit_policy; /* borrowed; NULL: absent */
-        const char *text;         /* NW_VAL_TEXT, borrowed */
+        char limit_policy[16];    /* "allow", "drop"; "": absent. Longer replies are cut and never match */
+        char text[64];            /* NW_VAL_TEXT */
 } nw_value;
 
+/* Owns object and name (see facts.h: nothing downstream of the facts borrows from them). */
 typedef struct nw_finding {
         nw_kind kind;
-        const char *object;       /* borrowed from the inventory: moref, or HOST/PG for standard */
-        const char *name;         /* borrowed */
+        char *object;             /* moref, or HOST/PG for standard */
+        char *name;
         nw_check check;
         nw_value expected, actual;
         bool template;            /* a finding on a template: reported apart */
@@ -60,6 +63,12 @@ typedef struct nw_findings {
         size_t unreadable;        /* findings of check unreadable: compliance is unknown while > 0 */
 } nw_findings;
 
+/* The value as people read it: "true", "unset", "4096/drop". 0; -ENOBUFS when cut (buf still
+ * NUL-terminated); -EINVAL for a bad v or size 0. */
+int nw_value_to_string(const nw_value *v, char *buf, size_t size);
+
+/* Frees x's strings and zeroes it. */
+void nw_finding_done(nw_finding *x);
 void nw_findings_free(nw_findings *f);
 static inline void nw_findings_freep(nw_findings *f) {
         nw_findings_free(f);
@@ -68,8 +77,8 @@ static inline void nw_findings_freep(nw_findings *f) {
 
 /* Judges every VM, DV portgroup and standard portgroup in inv, and turns each unreadable object into
  * a finding of check unreadable (a DV portgroup on an unreadable switch is not judged: what it
- * needs is not known). Findings borrow strings from inv, so
- * inv must outlive out. Sorted by (object, check). 0 or -ENOMEM; out is empty on failure. */
+ * needs is not known). The findings own their strings: inv may change or go afterwards. Sorted by
+ * (object, check). 0 or -ENOMEM; out is empty on failure. */
 int policy_evaluate(const nw_inventory *inv, const nw_policy_cfg *cfg, nw_findings *out);
 
 /* Whether MAC learning applies on a DV portgroup; why (static text) says what decided it. */

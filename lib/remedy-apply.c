@@ -20,8 +20,39 @@ static const char *object_type(const nw_fix *fix) {
         return "";
 }
 
-static const char *refresh_moref(const nw_fix *fix) {
-        return fix->kind == NW_FIX_STDPG_SECURITY ? fix->stdpg->host : fix->object;
+/* A fix names its object; the facts of the moment hold it (a read-back replaces them). */
+static int live(const inv_ctx *ctx, const nw_fix *fix, ssize_t *ret, nw_err *err) {
+        const nw_inventory *inv = &ctx->inv;
+
+        switch (fix->kind) {
+        case NW_FIX_VM_NESTED_HV:
+                *ret = nw_inventory_vm_index(inv, fix->object);
+                break;
+        case NW_FIX_DVPG_MAC:
+        case NW_FIX_DVPG_SECURITY:
+                *ret = nw_inventory_dvpg_index(inv, fix->object);
+                break;
+        case NW_FIX_STDPG_SECURITY:
+                *ret = nw_inventory_stdpg_index(inv, fix->object);
+                break;
+        default:
+                return nw_errf(err, -EINVAL, "%s: unknown fix kind", fix->object);
+        }
+        if (*ret < 0)
+                return nw_errf(err, -ENOENT, "%s is no longer among the facts read from vCenter", fix->object);
+        return 0;
+}
+
+/* What a read-back reads: the object itself, or for a standard portgroup its host. */
+static int refresh_moref(const inv_ctx *ctx, const nw_fix *fix, char **ret, nw_err *err) {
+        ssize_t i;
+        int r;
+
+        r = live(ctx, fix, &i, err);
+        if (r < 0)
+                return r;
+        *ret = strdup(fix->kind == NW_FIX_STDPG_SECURITY ? ctx->inv.stdpgs[i].host : fix->object);
+        return *ret ? 0 : nw_errf(err, -ENOMEM, "out of memory");
 }
 
 static bool fixes(const nw_fix *fix, nw_check check) {
@@ -31,16 +62,20 @@ static bool fixes(const nw_fix *fix, nw_check check) {
         return false;
 }
 
-static int write_once(vim_ctx *vc, const nw_fix *fix, nw_fix_result *res, nw_err *err) {
+static int write_once(vim_ctx *vc, const inv_ctx *ctx, const nw_fix *fix, nw_fix_result *res, nw_err *err) {
         _cleanup_free_ char *task = NULL;
         const nw_fix_target *t = &fix->target;
+        ssize_t i;
         int r;
 
+        r = live(ctx, fix, &i, err);
+        if (r < 0)
+                return r;
         switch (fix->kind) {
         case NW_FIX_VM_NESTED_HV:
                 /* vCenter reconfigures a template's name and annotation only; converting it to a VM
                  * and back would be a bigger change than anyone asked for. */
-                if (fix->vm->template) {
+                if (ctx->inv.vms[i].template) {
                         r = nw_errf(err, -EOPNOTSUPP, "%s is a template: vCenter cannot reconfigure templates; "
                                                       "convert it to a VM, fix it, and mark it as a template again",
                                     fix->object);
@@ -52,6 +87,7 @@ static int write_once(vim_ctx *vc, const nw_fix *fix, nw_fix_result *res, nw_err
                 break;
         case NW_FIX_DVPG_MAC:
         case NW_FIX_DVPG_SECURITY: {
+                const nw_dvpg *pg = &ctx->inv.dvpgs[i];
                 const vim_dvpg_policy p = {
                         .mac_management = fix->kind == NW_FIX_DVPG_MAC,
                         .promiscuous = t->promiscuous,
@@ -61,17 +97,17 @@ static int write_once(vim_ctx *vc, const nw_fix *fix, nw_fix_result *res, nw_err
                         .learning_enabled = t->learning_enabled,
                         .unicast_flooding = t->unicast_flooding,
                         .limit = t->limit,
-                        .limit_policy = t->limit_policy,
+                        .limit_policy = t->limit_policy[0] ? t->limit_policy : NULL,
                 };
 
-                if (!fix->dvpg->config_version)
+                if (!pg->config_version)
                         return nw_errf(err, -NW_EREPLY, "%s: vCenter gave no configVersion to reconfigure with",
                                        fix->object);
-                r = vim_reconfigure_dvpg(vc, fix->object, fix->dvpg->config_version, &p, &task, err);
+                r = vim_reconfigure_dvpg(vc, fix->object, pg->config_version, &p, &task, err);
                 break;
         }
         case NW_FIX_STDPG_SECURITY: {
-                const nw_stdpg *pg = fix->stdpg;
+                const nw_stdpg *pg = &ctx->inv.stdpgs[i];
 
                 if (!pg->network_system)
                         return nw_errf(err, -NW_EREPLY, "%s: host %s has no networkSystem", fix->object, pg->host);
@@ -94,8 +130,8 @@ static int write_once(vim_ctx *vc, const nw_fix *fix, nw_fix_result *res, nw_err
 }
 
 /* The fixed checks must pass on the fresh facts; anything else means it did not stick. */
-/* object is a copy: a fresh read may have replaced the strings fix borrowed (standard portgroups). */
-static int verify(const inv_ctx *ctx, const nw_policy_cfg *pol, const char *object, const nw_fix *fix, nw_err *err) {
+static int verify(const inv_ctx *ctx, const nw_policy_cfg *pol, const nw_fix *fix, nw_err *err) {
+        const char *object = fix->object;
         _cleanup_findings_ nw_findings f = {};
         int r;
 
@@ -147,17 +183,21 @@ static int replan(const inv_ctx *ctx, const nw_policy_cfg *pol, const nw_remedy_
 
 int remedy_apply(vim_ctx *vc, inv_ctx *ctx, const nw_policy_cfg *pol, const nw_remedy_cfg *cfg, const nw_fix *fix,
                  nw_fix_result *res, nw_err *err) {
-        _cleanup_free_ char *object = strdup(fix->object), *type = strdup(object_type(fix));
-        _cleanup_free_ char *moref = strdup(refresh_moref(fix));
+        /* object outlives the re-plans below, each of which frees the plan fix may point into. */
+        _cleanup_free_ char *object = strdup(fix->object), *moref = NULL;
+        const char *type = object_type(fix);
         _cleanup_fix_plan_ nw_fix_plan plan = {};
         int r;
 
         *res = (nw_fix_result) {};
-        if (!object || !type || !moref)
+        if (!object)
                 return nw_errf(err, -ENOMEM, "out of memory");
+        r = refresh_moref(ctx, fix, &moref, err);
+        if (r < 0)
+                return r;
         for (;;) {
                 res->attempts++;
-                r = write_once(vc, fix, res, err);
+                r = write_once(vc, ctx, fix, res, err);
                 if (r != -NW_ECONCURRENT || res->attempts >= ATTEMPTS)
                         break;
                 /* Someone changed the portgroup since we read it: read it again, keep their change,
@@ -182,5 +222,5 @@ int remedy_apply(vim_ctx *vc, inv_ctx *ctx, const nw_policy_cfg *pol, const nw_r
         r = inv_refresh(vc, ctx, type, moref, err);
         if (r < 0)
                 return r;
-        return verify(ctx, pol, object, fix, err);
+        return verify(ctx, pol, fix, err);
 }

@@ -54,11 +54,18 @@ const char *nw_fix_kind_to_string(nw_fix_kind k) {
         return NULL;
 }
 
+void nw_fix_done(nw_fix *fix) {
+        free(fix->object);
+        free(fix->name);
+        nw_strv_free(&fix->shared_with);
+        *fix = (nw_fix) {};
+}
+
 void nw_fix_plan_free(nw_fix_plan *p) {
         if (!p)
                 return;
         for (size_t i = 0; i < p->n; i++)
-                nw_strv_free(&p->v[i].shared_with);
+                nw_fix_done(&p->v[i]);
         free(p->v);
         *p = (nw_fix_plan) {};
 }
@@ -207,6 +214,7 @@ static void build_dvpg_mac(nw_fix *fix, const group *g, const nw_dvpg *pg, const
         const nw_mac_policy *m = &pg->mac;
         nw_fix_target *t = &fix->target;
         const nw_finding *x;
+        const char *lp;
 
         fix->kind = NW_FIX_DVPG_MAC;
         /* Called in check order, so changes[] follows the findings' order. */
@@ -222,12 +230,15 @@ static void build_dvpg_mac(nw_fix *fix, const group *g, const nw_dvpg *pg, const
         if (x && x->expected.type == NW_VAL_LIMIT) {
                 change_add(fix, x);
                 t->limit = x->expected.limit;
-                t->limit_policy = x->expected.limit_policy;
+                lp = x->expected.limit_policy;
         } else {
                 t->limit = m->limit >= 0 ? m->limit : pol->mac_learning_limit;
-                t->limit_policy = m->limit_policy ? m->limit_policy : pol->mac_learning_limit_policy;
+                lp = m->limit_policy ? m->limit_policy : pol->mac_learning_limit_policy;
         }
-        if (t->limit < 0 || !t->limit_policy)
+        /* One the field cannot hold is none of the API's values: as unknown, never written cut. */
+        if (lp && strlen(lp) < sizeof(t->limit_policy))
+                strcpy(t->limit_policy, lp);
+        if (t->limit < 0 || !t->limit_policy[0])
                 text_set(unfixable, size, "MAC learning limit or limit policy unknown: nothing to write");
 }
 
@@ -285,47 +296,56 @@ static const nw_stdpg *find_stdpg(const nw_inventory *inv, const char *id) {
         return i < 0 ? NULL : &inv->stdpgs[i];
 }
 
-/* Fills fix from the findings on one object. false when the object is not in inv (findings from
- * another inventory): nothing to point the fix at, so it is left out. */
-static bool fix_build(nw_fix *fix, const nw_inventory *inv, const group *g, const nw_policy_cfg *pol,
-                      char *unfixable, size_t size) {
+/* The facts a fix is planned from, by kind exactly one set: borrowed while planning, never kept. */
+typedef struct source {
+        const nw_vm *vm;
+        const nw_dvpg *dvpg;
+        const nw_stdpg *stdpg;
+} source;
+
+/* Fills fix and src from the findings on one object. 0; -ENOENT when the object is not in inv
+ * (findings from another inventory): nothing to point the fix at, so it is left out; -ENOMEM. */
+static int fix_build(nw_fix *fix, source *src, const nw_inventory *inv, const group *g, const nw_policy_cfg *pol,
+                     char *unfixable, size_t size) {
         const nw_finding *first = &g->v[0];
 
-        fix->object = first->object;
-        fix->name = first->name;
+        *src = (source) {};
         switch (first->kind) {
         case NW_KIND_VM:
-                fix->vm = find_vm(inv, first->object);
-                if (!fix->vm)
-                        return false;
+                src->vm = find_vm(inv, first->object);
+                if (!src->vm)
+                        return -ENOENT;
                 build_vm(fix, g, unfixable, size);
-                return true;
+                break;
         case NW_KIND_DVPG:
-                fix->dvpg = find_dvpg(inv, first->object);
-                if (!fix->dvpg)
-                        return false;
+                src->dvpg = find_dvpg(inv, first->object);
+                if (!src->dvpg)
+                        return -ENOENT;
                 if (pol->mac_learning &&
-                    policy_mac_learning_available(nw_inventory_get_switch(inv, fix->dvpg->switch_moref),
-                                                  fix->dvpg, NULL))
-                        build_dvpg_mac(fix, g, fix->dvpg, pol, unfixable, size);
+                    policy_mac_learning_available(nw_inventory_get_switch(inv, src->dvpg->switch_moref),
+                                                  src->dvpg, NULL))
+                        build_dvpg_mac(fix, g, src->dvpg, pol, unfixable, size);
                 else
-                        build_dvpg_security(fix, g, fix->dvpg);
+                        build_dvpg_security(fix, g, src->dvpg);
                 /* ReconfigureDVPortgroup_Task refuses a spec without the current configVersion. */
-                if (!unfixable[0] && !fix->dvpg->config_version)
+                if (!unfixable[0] && !src->dvpg->config_version)
                         text_set(unfixable, size, "vCenter sent no configVersion: a reconfigure needs it");
-                return true;
+                break;
         case NW_KIND_PG:
-                fix->stdpg = find_stdpg(inv, first->object);
-                if (!fix->stdpg)
-                        return false;
-                build_stdpg(fix, g, fix->stdpg, unfixable, size);
-                return true;
+                src->stdpg = find_stdpg(inv, first->object);
+                if (!src->stdpg)
+                        return -ENOENT;
+                build_stdpg(fix, g, src->stdpg, unfixable, size);
+                break;
         case NW_KIND_NETWORK:
         case NW_KIND_SWITCH:
         case NW_KIND_HOST:
-                return false; /* only ever unreadable findings: nothing to fix */
+        default:
+                return -ENOENT; /* only ever unreadable findings: nothing to fix */
         }
-        return false;
+        fix->object = strdup(first->object);
+        fix->name = first->name ? strdup(first->name) : NULL;
+        return fix->object && (fix->name || !first->name) ? 0 : -ENOMEM;
 }
 
 /* --- the safety rails --- */
@@ -355,12 +375,12 @@ static int shared_add(nw_fix *fix, const nw_inventory *inv, const nw_strv *vms) 
 
 /* Fills fix->shared_with with the untagged VMs on the portgroup. *ret_known is false when nestwarden
  * cannot tell who sits on it. */
-static int shared_collect(nw_fix *fix, const nw_inventory *inv, bool *ret_known) {
+static int shared_collect(nw_fix *fix, const source *src, const nw_inventory *inv, bool *ret_known) {
         int r;
 
         *ret_known = true;
-        if (fix->dvpg)
-                return shared_add(fix, inv, &fix->dvpg->vms);
+        if (src->dvpg)
+                return shared_add(fix, inv, &src->dvpg->vms);
 
         /* Network.vm spans every host, while the fix is for one host's portgroup: VMs on other hosts
          * count too. Conservative on purpose: a VM that vMotions here later would be flooded as well. */
@@ -368,7 +388,7 @@ static int shared_collect(nw_fix *fix, const nw_inventory *inv, bool *ret_known)
         for (size_t i = 0; i < inv->n_networks; i++) {
                 const nw_network *n = &inv->networks[i];
 
-                if (n->kind != NW_NET_STANDARD || !n->name || strcmp(n->name, fix->stdpg->name) != 0)
+                if (n->kind != NW_NET_STANDARD || !n->name || strcmp(n->name, src->stdpg->name) != 0)
                         continue;
                 *ret_known = true;
                 r = shared_add(fix, inv, &n->vms);
@@ -411,8 +431,8 @@ static bool is_excluded(const nw_remedy_cfg *cfg, const nw_fix *fix) {
 }
 
 /* Every rail but the budget, first that applies wins; NW_FIX_APPLY when none holds. 0 or -ENOMEM. */
-static int fix_judge(nw_fix *fix, const nw_inventory *inv, const nw_remedy_cfg *cfg, const nw_flap *flap,
-                     double now, const char *unfixable) {
+static int fix_judge(nw_fix *fix, const source *src, const nw_inventory *inv, const nw_remedy_cfg *cfg,
+                     const nw_flap *flap, double now, const char *unfixable) {
         bool is_vm = fix->kind == NW_FIX_VM_NESTED_HV, known;
         size_t fixes;
         int r;
@@ -433,15 +453,15 @@ static int fix_judge(nw_fix *fix, const nw_inventory *inv, const nw_remedy_cfg *
                 text_set(fix->reason, sizeof(fix->reason), "%s", unfixable);
                 return 0;
         }
-        if (is_vm && fix->vm->template && !cfg->fix_templates) {
+        if (is_vm && src->vm->template && !cfg->fix_templates) {
                 fix->verdict = NW_FIX_TEMPLATE;
                 text_set(fix->reason, sizeof(fix->reason), "template (fix_templates = no)");
                 return 0;
         }
         /* Anything but poweredOff, suspended included: vCenter wants the VM off for nestedHVEnabled, and
          * nestwarden never powers a VM off. */
-        if (is_vm && !(fix->vm->power_state && strcmp(fix->vm->power_state, "poweredOff") == 0)) {
-                const char *state = fix->vm->power_state && strcmp(fix->vm->power_state, "suspended") == 0 ?
+        if (is_vm && !(src->vm->power_state && strcmp(src->vm->power_state, "poweredOff") == 0)) {
+                const char *state = src->vm->power_state && strcmp(src->vm->power_state, "suspended") == 0 ?
                         "suspended" : "powered on";
 
                 if (cfg->fix_on_power_off) {
@@ -455,7 +475,7 @@ static int fix_judge(nw_fix *fix, const nw_inventory *inv, const nw_remedy_cfg *
                 return 0;
         }
         if (!is_vm && turns_promiscuous_on(fix) && !cfg->allow_promiscuous_on_shared) {
-                r = shared_collect(fix, inv, &known);
+                r = shared_collect(fix, src, inv, &known);
                 if (r < 0)
                         return r;
                 if (!known) {
@@ -506,6 +526,7 @@ int remedy_plan(const nw_inventory *inv, const nw_findings *f, const nw_policy_c
                 group g = { .v = &f->v[i], .n = 1 };
                 char unfixable[sizeof(p.v[0].reason)] = "";
                 nw_fix *fix = &p.v[p.n];
+                source src;
 
                 /* Findings are sorted by (object, check): an object's findings are adjacent. */
                 while (g.v[0].object && i + g.n < f->n && f->v[i + g.n].object &&
@@ -516,13 +537,16 @@ int remedy_plan(const nw_inventory *inv, const nw_findings *f, const nw_policy_c
                 if (!g.v[0].object || group_find(&g, NW_CHECK_UNREADABLE))
                         continue;
 
-                if (!fix_build(fix, inv, &g, pol, unfixable, sizeof(unfixable))) {
-                        *fix = (nw_fix) {};
-                        continue;
+                r = fix_build(fix, &src, inv, &g, pol, unfixable, sizeof(unfixable));
+                if (r < 0) {
+                        nw_fix_done(fix);
+                        if (r == -ENOENT)
+                                continue;
+                        return r;
                 }
                 p.n++;
 
-                r = fix_judge(fix, inv, cfg, flap, now, unfixable);
+                r = fix_judge(fix, &src, inv, cfg, flap, now, unfixable);
                 if (r < 0)
                         return r;
                 if (fix->verdict != NW_FIX_APPLY)

@@ -57,17 +57,16 @@ typedef struct nw_fix_target {
         bool set_mac_changes;                            /* false: leave macChanges out (as it is); always for standard */
         bool learning_enabled, unicast_flooding;         /* DV MAC learning */
         int64_t limit;
-        const char *limit_policy;                        /* borrowed */
+        char limit_policy[16];
 } nw_fix_target;
 
+/* Self-contained (see facts.h): names its object and owns its values; applying it looks the object
+ * up again in the facts of the moment. */
 typedef struct nw_fix {
         nw_fix_kind kind;
         nw_fix_verdict verdict;
-        const char *object;          /* borrowed from the inventory: moref, or HOST/PG */
-        const char *name;
-        const nw_vm *vm;             /* exactly one of these is set, by kind */
-        const nw_dvpg *dvpg;
-        const nw_stdpg *stdpg;
+        char *object;                /* moref, or HOST/PG */
+        char *name;                  /* NULL when vCenter gave none */
         nw_fix_change changes[6];
         size_t n_changes;
         nw_fix_target target;
@@ -81,6 +80,8 @@ typedef struct nw_fix_plan {
         size_t deferred;             /* how many NW_FIX_DEFERRED */
 } nw_fix_plan;
 
+/* Frees fix's members and zeroes it. */
+void nw_fix_done(nw_fix *fix);
 void nw_fix_plan_free(nw_fix_plan *p);
 static inline void nw_fix_plan_freep(nw_fix_plan *p) {
         nw_fix_plan_free(p);
@@ -108,8 +109,8 @@ int remedy_flap_record(nw_flap *f, const char *object, double now);
 void remedy_flap_reset(nw_flap *f);
 
 /* One fix per object (a VM's nested_hv; a portgroup's drifted checks together), in findings order,
- * with a verdict each. Template findings (f's template flag) are included. Fixes borrow from inv,
- * f and cfg. At most cfg->max_changes_per_pass fixes get NW_FIX_APPLY (or DRY_RUN); the rest
+ * with a verdict each. Template findings (f's template flag) are included. The fixes borrow nothing:
+ * inv and f may change or go afterwards. At most cfg->max_changes_per_pass fixes get NW_FIX_APPLY (or DRY_RUN); the rest
  * that would have, NW_FIX_DEFERRED. now is for the flap window. 0 or -ENOMEM. */
 int remedy_plan(const nw_inventory *inv, const nw_findings *f, const nw_policy_cfg *pol, const nw_remedy_cfg *cfg,
                 const nw_flap *flap, double now, nw_fix_plan *out);

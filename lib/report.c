@@ -63,38 +63,6 @@ static json_object *json_text(const char *s) {
         return b.oom ? NULL : json_object_new_string_len(b.data, (int) b.len);
 }
 
-int report_value_string(const nw_value *v, char *buf, size_t size) {
-        int n;
-
-        if (!v || !buf || size == 0)
-                return -EINVAL;
-
-        switch (v->type) {
-        case NW_VAL_BOOL:
-                n = snprintf(buf, size, "%s", v->b ? "true" : "false");
-                break;
-        case NW_VAL_UNSET:
-                n = snprintf(buf, size, "unset");
-                break;
-        case NW_VAL_TEXT:
-                n = snprintf(buf, size, "%s", v->text ? v->text : "");
-                break;
-        case NW_VAL_LIMIT:
-                if (v->limit >= 0)
-                        n = snprintf(buf, size, "%lld/%s", (long long) v->limit,
-                                     v->limit_policy ? v->limit_policy : "unset");
-                else
-                        n = snprintf(buf, size, "unset/%s", v->limit_policy ? v->limit_policy : "unset");
-                break;
-        default:
-                buf[0] = '\0';
-                return -EINVAL;
-        }
-        if (n < 0)
-                return -EINVAL;
-        return (size_t) n < size ? 0 : -ENOBUFS;
-}
-
 /* --- JSON --- */
 
 /* Takes ownership of v; a NULL v is a failed allocation, not a JSON null. */
@@ -126,7 +94,7 @@ static int json_add_value(json_object *o, const char *key, const nw_value *v) {
         case NW_VAL_UNSET:
                 return json_add(o, key, json_object_new_string("unset"));
         case NW_VAL_TEXT:
-                return json_add_string(o, key, v->text ? v->text : "");
+                return json_add_string(o, key, v->text);
         case NW_VAL_LIMIT:
                 break;
         default:
@@ -139,7 +107,7 @@ static int json_add_value(json_object *o, const char *key, const nw_value *v) {
         r = v->limit >= 0 ? json_add(l, "limit", json_object_new_int64(v->limit)) : json_add_null(l, "limit");
         if (r < 0)
                 return r;
-        r = json_add_string(l, "limit_policy", v->limit_policy);
+        r = json_add_string(l, "limit_policy", v->limit_policy[0] ? v->limit_policy : NULL);
         if (r < 0)
                 return r;
         r = json_add(o, key, l);
@@ -393,8 +361,8 @@ static void row_fill(row *r, const nw_finding *x) {
         const char *kind = nw_kind_to_string(x->kind), *check = nw_check_to_string(x->check);
 
         /* Truncation only shortens a cell that the column cap would cut anyway. */
-        (void) report_value_string(&x->expected, r->expected, sizeof(r->expected));
-        (void) report_value_string(&x->actual, r->actual, sizeof(r->actual));
+        (void) nw_value_to_string(&x->expected, r->expected, sizeof(r->expected));
+        (void) nw_value_to_string(&x->actual, r->actual, sizeof(r->actual));
         r->cell[COL_KIND] = kind ? kind : "?";
         r->cell[COL_OBJECT] = x->object ? x->object : "";
         r->cell[COL_NAME] = x->name ? x->name : "";

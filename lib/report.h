@@ -7,8 +7,6 @@
 int report_json(const char *vcenter, const nw_findings *f, char **ret);
 /* The human table: one line per finding, templates apart, then the summary line. */
 int report_table(const char *vcenter, const nw_findings *f, char **ret);
-/* The expected/actual value as people read it: "true", "unset", "4096/drop". */
-int report_value_string(const nw_value *v, char *buf, size_t size);
 
 /* s with control characters and broken UTF-8 replaced by '?', for a terminal: names come from
  * vCenter and may hold escape sequences. Cut to fit size. */

@@ -14,6 +14,13 @@
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 #define _unused_ __attribute__((unused))
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+/* Hands p's value over to a new owner and leaves p NULL (systemd's TAKE_PTR). */
+#define TAKE_PTR(p)                             \
+        ({                                      \
+                __typeof__(p) _ptr_ = (p);      \
+                (p) = NULL;                     \
+                _ptr_;                          \
+        })
 
 static inline void freep(void *p) {
         free(*(void **) p);

@@ -23,8 +23,7 @@ static inline bool value_eq(const nw_value *a, const nw_value *b) {
         if (a->type == NW_VAL_BOOL)
                 return a->b == b->b;
         if (a->type == NW_VAL_LIMIT)
-                return a->limit == b->limit && (a->limit_policy && b->limit_policy ?
-                        strcmp(a->limit_policy, b->limit_policy) == 0 : a->limit_policy == b->limit_policy);
+                return a->limit == b->limit && strcmp(a->limit_policy, b->limit_policy) == 0;
         return true;
 }
 

@@ -4,7 +4,7 @@
 #include "drift.h"
 #include "tap.h"
 
-static nw_finding F(const char *object, nw_check check, bool actual) {
+static nw_finding F(char *object, nw_check check, bool actual) {
         return (nw_finding) { .kind = NW_KIND_DVPG, .object = object, .name = object, .check = check,
                               .expected = { .type = NW_VAL_BOOL, .b = !actual, .limit = -1 },
                               .actual = { .type = NW_VAL_BOOL, .b = actual, .limit = -1 } };

@@ -367,7 +367,7 @@ static void test_partial_remediation_events(void) {
 }
 
 static void test_partial_events(void) {
-        /* Missing values read "unset", as report_value_string writes an absent property. */
+        /* Missing values read "unset", as nw_value_to_string writes an absent property. */
         check_format(&(nw_event) { .type = NW_EVENT_DRIFT, .object = "vm-1", .object_name = "a",
                                    .object_kind = "vm", .check = "nested_hv" },
                      "VM a (vm-1): nested HV exposed is unset, expected unset");

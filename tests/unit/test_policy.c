@@ -163,9 +163,9 @@ static const struct dvpg_case {
         { .desc = "ML limit policy case", .sw = SW("7.0.3", YES), .mac = MAC(NO, NO, YES, YES, 4096, "DROP"), .n = 1,
           .w = { { NW_CHECK_MAC_LEARNING_LIMIT, VL(4096, "drop"), VL(4096, "DROP"), {} } } },
         { .desc = "ML limit absent", .sw = SW("7.0.3", YES), .mac = MAC(NO, NO, YES, YES, -1, NULL), .n = 1,
-          .w = { { NW_CHECK_MAC_LEARNING_LIMIT, VL(4096, "drop"), VL(-1, NULL), {} } } },
+          .w = { { NW_CHECK_MAC_LEARNING_LIMIT, VL(4096, "drop"), VL(-1, ""), {} } } },
         { .desc = "ML limit policy absent", .sw = SW("7.0.3", YES), .mac = MAC(NO, NO, YES, YES, 4096, NULL), .n = 1,
-          .w = { { NW_CHECK_MAC_LEARNING_LIMIT, VL(4096, "drop"), VL(4096, NULL), {} } } },
+          .w = { { NW_CHECK_MAC_LEARNING_LIMIT, VL(4096, "drop"), VL(4096, ""), {} } } },
         { .desc = "ML custom limit compliant", .sw = SW("7.0.3", YES), .mac = MAC(NO, NO, YES, YES, 1024, "allow"),
           .cfg = CFG_LIMIT_1024_ALLOW },
         { .desc = "ML custom limit differs", .sw = SW("7.0.3", YES), .mac = GOOD_MAC, .cfg = CFG_LIMIT_1024_ALLOW, .n = 1,
@@ -365,8 +365,9 @@ static void test_sort_and_counts(void) {
                 CHECK_STREQ(nw_check_to_string(f.v[i].check), nw_check_to_string(order[i].check));
                 CHECK_INTEQ(f.v[i].template, order[i].template);
         }
-        /* Findings borrow from the inventory rather than copy. */
-        CHECK(f.n > 0 && f.v[f.n - 1].object == inv.vms[0].moref);
+        /* Findings own copies: the inventory may be read again while they are in use (facts.h). */
+        CHECK(f.n > 0 && f.v[f.n - 1].object != inv.vms[0].moref);
+        CHECK(f.n > 0 && strcmp(f.v[f.n - 1].object, inv.vms[0].moref) == 0);
 
         nw_findings_free(&f);
         cfg = make_pol(CFG_NO_STANDARD | CFG_NO_NESTED_HV);
@@ -638,7 +639,37 @@ static void test_gone_is_not_unobserved(void) {
         CHECK(!nw_inventory_unobserved(&inv, "host-90/VM Network"));
 }
 
+/* --- nw_value_to_string --- */
+
+static void test_value_string(void) {
+        static const struct {
+                nw_value v;
+                const char *want;
+        } cases[] = {
+                { VB(true), "true" },
+                { VB(false), "false" },
+                { VU, "unset" },
+                { VL(4096, "drop"), "4096/drop" },
+                { VL(0, "allow"), "0/allow" },
+                { VL(-1, ""), "unset/unset" },
+                { VL(-1, "drop"), "unset/drop" },
+                { VL(4096, ""), "4096/unset" },
+        };
+        nw_value v = VL(4096, "drop"), bad = { .type = (nw_value_type) 42 };
+        char buf[32], tiny[4];
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                CHECK_INTEQ(nw_value_to_string(&cases[i].v, buf, sizeof(buf)), 0);
+                CHECK_STREQ(buf, cases[i].want);
+        }
+        CHECK_INTEQ(nw_value_to_string(&v, tiny, sizeof(tiny)), -ENOBUFS);
+        CHECK_STREQ(tiny, "409");
+        CHECK_INTEQ(nw_value_to_string(&v, buf, 0), -EINVAL);
+        CHECK_INTEQ(nw_value_to_string(&bad, buf, sizeof(buf)), -EINVAL);
+}
+
 int main(void) {
+        test_value_string();
         test_unreadable();
         test_gone_is_not_unobserved();
         test_vms();

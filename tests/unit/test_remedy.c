@@ -188,10 +188,11 @@ static void test_vms(void) {
                         CHECK_INTEQ(x->kind, NW_FIX_VM_NESTED_HV);
                         CHECK_STREQ(nw_fix_verdict_to_string(x->verdict), nw_fix_verdict_to_string(c->verdict));
                         CHECK_STREQ(x->reason, c->reason);
-                        CHECK(x->vm == &inv.vms[0]);
-                        CHECK(!x->dvpg && !x->stdpg);
-                        CHECK(x->object == inv.vms[0].moref);
-                        CHECK(x->name == inv.vms[0].name);
+                        /* Copies, not borrowed from the facts. */
+                        CHECK_STREQ(x->object, inv.vms[0].moref);
+                        CHECK(x->object != inv.vms[0].moref);
+                        CHECK_STREQ(x->name, inv.vms[0].name);
+                        CHECK(x->name != inv.vms[0].name);
                         CHECK(x->target.nested_hv);
                         CHECK_INTEQ(x->shared_with.n, 0);
                         CHECK_INTEQ(x->n_changes, c->n_changes);
@@ -281,12 +282,12 @@ static const struct dvpg_case {
           { .prom = false, .forged = true, .changes = false, .set_changes = true, .learning = true, .flood = true,
             .limit = 4096, .limit_policy = "drop" }, 2, {
                 { NW_CHECK_MAC_CHANGES, VU, VB(false) },
-                { NW_CHECK_MAC_LEARNING_LIMIT, VL(-1, NULL), VL(4096, "drop") } } },
+                { NW_CHECK_MAC_LEARNING_LIMIT, VL(-1, ""), VL(4096, "drop") } } },
         { "MAC: no limit policy anywhere", ML_SW, MAC(NO, NO, YES, YES, 4096, NULL), {}, CFG_LIMIT_POLICY_NULL, false,
           NW_FIX_DVPG_MAC, NW_FIX_UNFIXABLE, "MAC learning limit or limit policy unknown: nothing to write",
           { .prom = false, .forged = true, .changes = false, .set_changes = true, .learning = true, .flood = true,
             .limit = 4096, .limit_policy = NULL }, 1, {
-                { NW_CHECK_MAC_LEARNING_LIMIT, VL(4096, NULL), VL(4096, NULL) } } },
+                { NW_CHECK_MAC_LEARNING_LIMIT, VL(4096, ""), VL(4096, "") } } },
         { "MAC: no configVersion", ML_SW, BAD_MAC, {}, 0, true, NW_FIX_DVPG_MAC, NW_FIX_UNFIXABLE,
           "vCenter sent no configVersion: a reconfigure needs it",
           { .prom = false, .forged = true, .changes = false, .set_changes = true, .learning = true, .flood = true,
@@ -337,10 +338,7 @@ static void check_target(const nw_fix_target *x, const tgt *t) {
         CHECK_INTEQ(x->learning_enabled, t->learning);
         CHECK_INTEQ(x->unicast_flooding, t->flood);
         CHECK_INTEQ(x->limit, t->limit);
-        if (t->limit_policy)
-                CHECK_STREQ(x->limit_policy, t->limit_policy);
-        else
-                CHECK(!x->limit_policy);
+        CHECK_STREQ(x->limit_policy, t->limit_policy ?: "");
         CHECK(!x->nested_hv);
 }
 
@@ -382,9 +380,8 @@ static void test_dvpgs(void) {
                         CHECK_STREQ(nw_fix_kind_to_string(x->kind), nw_fix_kind_to_string(c->kind));
                         CHECK_STREQ(nw_fix_verdict_to_string(x->verdict), nw_fix_verdict_to_string(c->verdict));
                         CHECK_STREQ(x->reason, c->reason);
-                        CHECK(x->dvpg == &inv.dvpgs[0]);
-                        CHECK(!x->vm && !x->stdpg);
-                        CHECK(x->object == inv.dvpgs[0].moref);
+                        CHECK_STREQ(x->object, inv.dvpgs[0].moref);
+                        CHECK(x->object != inv.dvpgs[0].moref);
                         CHECK_STREQ(x->name, "dvportgroup-7 name");
                         CHECK_INTEQ(x->shared_with.n, 0);
                         check_target(&x->target, &c->t);
@@ -452,8 +449,6 @@ static void test_stdpgs(void) {
                         CHECK_INTEQ(x->kind, NW_FIX_STDPG_SECURITY);
                         CHECK_STREQ(nw_fix_verdict_to_string(x->verdict), nw_fix_verdict_to_string(c->verdict));
                         CHECK_STREQ(x->reason, c->reason);
-                        CHECK(x->stdpg == &inv.stdpgs[0]);
-                        CHECK(!x->vm && !x->dvpg);
                         CHECK_STREQ(x->object, "host-21/VM Network");
                         CHECK_STREQ(x->name, "VM Network");
                         /* macChanges is YES on the host and is never touched, so never set. */
@@ -868,13 +863,46 @@ static void test_plan_shape(void) {
                 CHECK_STREQ(p.v[1].object, "host-1/x");
                 CHECK_INTEQ(p.v[1].kind, NW_FIX_STDPG_SECURITY);
                 CHECK_STREQ(p.v[2].object, "vm-3");
-                CHECK(p.v[2].vm == &inv.vms[1]);
                 CHECK_INTEQ(p.v[2].verdict, NW_FIX_APPLY); /* template with fix_templates = yes */
                 CHECK_STREQ(p.v[3].object, "vm-9");
                 for (size_t i = 0; i < p.n; i++)
                         CHECK_INTEQ(p.v[i].verdict, NW_FIX_APPLY);
         }
         CHECK_INTEQ(p.deferred, 0);
+}
+
+/* A plan outlives the facts and findings it came from (facts.h): applying one fix reads its object
+ * back and replaces those facts while the rest of the plan is still to be used. ASan sees any borrow. */
+static void test_self_contained(void) {
+        _cleanup_fix_plan_ nw_fix_plan p = {};
+        _cleanup_rcfg_ nw_remedy_cfg rc = make_rcfg(0, NULL);
+        nw_policy_cfg pol = make_pol(0);
+        nw_inventory inv = {};
+        nw_findings f = {};
+
+        add_vm(&inv, "vm-9", "hv-9", NO, YES, 13, "poweredOff");
+        add_dvpg(&inv, "dvportgroup-2", NULL, "dvs-1", &(mac_spec) MAC(NO, NO, YES, YES, 1024, "allow"), &(sec_spec) {});
+        add_switch(&inv, "dvs-1", "7.0.3", YES);
+        add_stdpg(&inv, "host-1", "x", YES, YES, NO);
+        CHECK_INTEQ(policy_evaluate(&inv, &pol, &f), 0);
+        CHECK_INTEQ(remedy_plan(&inv, &f, &pol, &rc, NULL, NOW, &p), 0);
+        nw_findings_free(&f);
+        nw_inventory_free(&inv);
+
+        CHECK_INTEQ(p.n, 3);
+        if (p.n != 3)
+                return;
+        CHECK_STREQ(p.v[0].object, "dvportgroup-2");
+        CHECK_STREQ(p.v[0].name, "dvportgroup-2 name");
+        CHECK_INTEQ(p.v[0].target.limit, 4096);
+        CHECK_STREQ(p.v[0].target.limit_policy, "drop");
+        CHECK_INTEQ(p.v[0].n_changes, 1);
+        CHECK_STREQ(p.v[0].changes[0].before.limit_policy, "allow");
+        CHECK_STREQ(p.v[0].changes[0].after.limit_policy, "drop");
+        CHECK_STREQ(p.v[1].object, "host-1/x");
+        CHECK_STREQ(p.v[1].name, "x");
+        CHECK_STREQ(p.v[2].object, "vm-9");
+        CHECK_STREQ(p.v[2].name, "hv-9");
 }
 
 static void test_args(void) {
@@ -973,6 +1001,7 @@ int main(void) {
         test_flap_record();
         test_budget();
         test_plan_shape();
+        test_self_contained();
         test_args();
         test_strings();
         return tap_exit("remedy");
