@@ -64,8 +64,8 @@ void log_event(const nw_event *ev) {
         }
 }
 
-static const char *kind_of(const nw_fix *fix) {
-        return fix->kind == NW_FIX_VM_NESTED_HV ? "vm" : fix->kind == NW_FIX_STDPG_SECURITY ? "portgroup" : "dvportgroup";
+static nw_kind kind_of(const nw_fix *fix) {
+        return fix->kind == NW_FIX_VM_NESTED_HV ? NW_KIND_VM : fix->kind == NW_FIX_STDPG_SECURITY ? NW_KIND_PG : NW_KIND_DVPG;
 }
 
 void log_fix(const char *vcenter, const nw_fix *fix, nw_event_type type, const char *task, const char *fault,
@@ -92,7 +92,7 @@ void log_fix(const char *vcenter, const nw_fix *fix, nw_event_type type, const c
 
                 (void) nw_value_to_string(&fix->changes[i].before, before, sizeof(before));
                 (void) nw_value_to_string(&fix->changes[i].after, after, sizeof(after));
-                ev.check = nw_check_to_string(fix->changes[i].check);
+                ev.check = fix->changes[i].check;
                 ev.expected = after;
                 ev.before = before;
                 ev.after = after;

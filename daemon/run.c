@@ -137,9 +137,9 @@ static void send_ready(service *d) {
 static bool still_watched(void *userdata, const nw_drift *x) {
         service *d = userdata;
 
-        if (strcmp(x->check, "unreadable") != 0)
+        if (x->check != NW_CHECK_UNREADABLE)
                 return nw_inventory_has_object(&d->facts.inv, x->object);
-        if (strcmp(x->kind, "vm") == 0)
+        if (x->kind == NW_KIND_VM)
                 return tagged_set_contains(&d->tagged, x->object);
         return nw_inventory_has_any(&d->facts.inv, x->object);
 }
@@ -148,7 +148,7 @@ static bool unobserved(void *userdata, const nw_drift *x) {
         service *d = userdata;
 
         /* A VM that left the tag listing is not unobserved but no longer watched. */
-        if (strcmp(x->kind, "vm") == 0 && !tagged_set_contains(&d->tagged, x->object))
+        if (x->kind == NW_KIND_VM && !tagged_set_contains(&d->tagged, x->object))
                 return false;
         return nw_inventory_unobserved(&d->facts.inv, x->object);
 }
@@ -157,7 +157,7 @@ static int emit_drift(void *userdata, nw_event_type type, const nw_drift *x) {
         service *d = userdata;
 
         /* Not drift but a verdict that cannot be made: its own events, so no alert on DRIFT fires. */
-        if (strcmp(x->check, "unreadable") == 0)
+        if (x->check == NW_CHECK_UNREADABLE)
                 type = type == NW_EVENT_DRIFT ? NW_EVENT_UNREADABLE : NW_EVENT_READABLE;
         log_event(&(nw_event) {
                 .type = type,

@@ -45,7 +45,7 @@ static const char *vm_name(const nw_inventory *inv, const char *moref) {
 
 static void vm_event(nw_event_type type, const nw_config *cfg, const tagged_vm *vm) {
         log_event(&(nw_event) { .type = type, .vcenter = cfg->vcenter.url, .object = vm->moref,
-                                .object_name = vm->name, .object_kind = "vm" });
+                                .object_name = vm->name, .object_kind = NW_KIND_VM });
 }
 
 int tagged_set_update(tagged_set *t, const nw_strv *listing, const nw_inventory *inv, const nw_config *cfg,

@@ -1,13 +1,11 @@
 /* Drift state across passes: a sorted copy of the findings, and the walk that finds transitions. */
 #include "drift.h"
-#include <string.h>
 
+#include <string.h>
 
 static void drift_done(nw_drift *d) {
         free(d->object);
         free(d->name);
-        free(d->kind);
-        free(d->check);
         free(d->expected);
         free(d->actual);
         free(d->hint);
@@ -24,7 +22,8 @@ void drift_set_free(nw_drift_set *s) {
 
 static int drift_cmp(const nw_drift *a, const nw_drift *b) {
         int c = strcmp(a->object, b->object);
-        return c ? c : strcmp(a->check, b->check);
+        /* By name, as the events have always come out. */
+        return c ? c : strcmp(nw_check_to_string(a->check) ?: "", nw_check_to_string(b->check) ?: "");
 }
 
 static int drift_qcmp(const void *a, const void *b) {
@@ -50,12 +49,12 @@ int drift_set_from(const nw_findings *f, nw_drift_set *ret) {
 
                 d->object = strdup(x->object ? x->object : "");
                 d->name = strdup(x->name ? x->name : "");
-                d->kind = strdup(nw_kind_to_string(x->kind));
-                d->check = strdup(nw_check_to_string(x->check));
+                d->kind = x->kind;
+                d->check = x->check;
                 d->expected = value_dup(&x->expected);
                 d->actual = value_dup(&x->actual);
                 d->hint = strdup(x->hint);
-                if (!d->object || !d->name || !d->kind || !d->check || !d->expected || !d->actual || !d->hint)
+                if (!d->object || !d->name || !d->expected || !d->actual || !d->hint)
                         return -ENOMEM;
         }
         /* Findings sort checks by their enum; the walk below needs one order for both sides. */
@@ -69,13 +68,13 @@ static int drift_copy(nw_drift *to, const nw_drift *from) {
         *to = (nw_drift) {
                 .object = strdup(from->object),
                 .name = strdup(from->name),
-                .kind = strdup(from->kind),
-                .check = strdup(from->check),
+                .kind = from->kind,
+                .check = from->check,
                 .expected = strdup(from->expected),
                 .actual = strdup(from->actual),
                 .hint = strdup(from->hint ? from->hint : ""),
         };
-        if (!to->object || !to->name || !to->kind || !to->check || !to->expected || !to->actual || !to->hint) {
+        if (!to->object || !to->name || !to->expected || !to->actual || !to->hint) {
                 drift_done(to);
                 return -ENOMEM;
         }
@@ -87,7 +86,7 @@ int drift_carry(const nw_drift_set *old, nw_drift_set *new, drift_watched_fn uno
         nw_drift *v;
 
         for (size_t i = 0; i < old->n; i++)
-                if (strcmp(old->v[i].check, "unreadable") != 0 && unobserved(userdata, &old->v[i]))
+                if (old->v[i].check != NW_CHECK_UNREADABLE && unobserved(userdata, &old->v[i]))
                         extra++;
         if (extra == 0)
                 return 0;
@@ -98,7 +97,7 @@ int drift_carry(const nw_drift_set *old, nw_drift_set *new, drift_watched_fn uno
         for (size_t i = 0; i < old->n; i++) {
                 bool present = false;
 
-                if (strcmp(old->v[i].check, "unreadable") == 0 || !unobserved(userdata, &old->v[i]))
+                if (old->v[i].check == NW_CHECK_UNREADABLE || !unobserved(userdata, &old->v[i]))
                         continue;
                 for (size_t j = 0; j < n && !present; j++)
                         present = drift_cmp(&new->v[j], &old->v[i]) == 0;

@@ -6,7 +6,9 @@
 #include "policy.h"
 
 typedef struct nw_drift {
-        char *object, *name, *kind, *check, *expected, *actual;
+        nw_kind kind;
+        nw_check check;
+        char *object, *name, *expected, *actual; /* the values as nw_value_to_string renders them */
         char *hint;       /* the finding's hint: what an UNREADABLE entry says about why */
 } nw_drift;
 

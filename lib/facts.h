@@ -104,6 +104,7 @@ typedef struct nw_stdpg {
 
 /* What an object is, in findings and events. */
 typedef enum nw_kind {
+        NW_KIND_NONE,     /* events about vCenter itself */
         NW_KIND_VM,
         NW_KIND_DVPG,
         NW_KIND_PG,       /* a standard portgroup, HOST/NAME */

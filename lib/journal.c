@@ -62,37 +62,39 @@ int journal_priority(nw_event_type t) {
 }
 
 /* The wording people see; the raw check name stays in NESTWARDEN_CHECK for scripts. */
-static const char *check_label(const char *check) {
-        static const struct {
-                const char *name, *label;
-        } labels[] = {
-                { "nested_hv", "nested HV exposed" },
-                { "nested_hv_supported", "nested HV supported" },
-                { "mac_learning", "MAC learning" },
-                { "promiscuous", "promiscuous mode" },
-                { "forged_transmits", "forged transmits" },
-                { "mac_changes", "MAC address changes" },
-                { "mac_learning_limit", "MAC learning limit" },
+static const char *check_label(nw_check check) {
+        static const char *const labels[_NW_CHECK_MAX] = {
+                [NW_CHECK_NESTED_HV] = "nested HV exposed",
+                [NW_CHECK_NESTED_HV_SUPPORTED] = "nested HV supported",
+                [NW_CHECK_MAC_LEARNING] = "MAC learning",
+                [NW_CHECK_PROMISCUOUS] = "promiscuous mode",
+                [NW_CHECK_FORGED_TRANSMITS] = "forged transmits",
+                [NW_CHECK_MAC_CHANGES] = "MAC address changes",
+                [NW_CHECK_MAC_LEARNING_LIMIT] = "MAC learning limit",
+                [NW_CHECK_UNREADABLE] = "unreadable",
         };
 
-        if (!check)
+        if ((unsigned) check >= ELEMENTSOF(labels) || !labels[check])
                 return "(unknown check)";
-        for (size_t i = 0; i < ELEMENTSOF(labels); i++)
-                if (strcmp(labels[i].name, check) == 0)
-                        return labels[i].label;
-        return check;
+        return labels[check];
 }
 
-static const char *kind_label(const char *kind) {
-        if (!kind)
-                return "object";
-        if (strcmp(kind, "vm") == 0)
+static const char *kind_label(nw_kind kind) {
+        switch (kind) {
+        case NW_KIND_VM:
                 return "VM";
-        if (strcmp(kind, "dvportgroup") == 0)
+        case NW_KIND_DVPG:
                 return "DV portgroup";
-        if (strcmp(kind, "switch") == 0)
+        case NW_KIND_SWITCH:
                 return "distributed switch";
-        return kind; /* "portgroup", "host", "network" read well as they are */
+        case NW_KIND_PG:
+        case NW_KIND_NETWORK:
+        case NW_KIND_HOST:
+                return nw_kind_to_string(kind); /* "portgroup", "host", "network" read well as they are */
+        case NW_KIND_NONE:
+                break;
+        }
+        return "object";
 }
 
 /* snprintf into a fixed buffer that keeps counting past its end, so one pass yields both the
@@ -253,24 +255,11 @@ int journal_format(const nw_event *ev, char *buf, size_t size) {
         return len < size ? 0 : -ENOBUFS;
 }
 
-/* The NESTWARDEN_* fields, in the order they are sent. */
-static const struct {
-        const char *name;
-        size_t offset;
-} event_fields[] = {
-        { "NESTWARDEN_VCENTER", offsetof(nw_event, vcenter) },
-        { "NESTWARDEN_OBJECT", offsetof(nw_event, object) },
-        { "NESTWARDEN_OBJECT_NAME", offsetof(nw_event, object_name) },
-        { "NESTWARDEN_OBJECT_KIND", offsetof(nw_event, object_kind) },
-        { "NESTWARDEN_CHECK", offsetof(nw_event, check) },
-        { "NESTWARDEN_EXPECTED", offsetof(nw_event, expected) },
-        { "NESTWARDEN_ACTUAL", offsetof(nw_event, actual) },
-        { "NESTWARDEN_BEFORE", offsetof(nw_event, before) },
-        { "NESTWARDEN_AFTER", offsetof(nw_event, after) },
-        { "NESTWARDEN_TASK", offsetof(nw_event, task) },
-        { "NESTWARDEN_FAULT", offsetof(nw_event, fault) },
-        { "NESTWARDEN_REASON", offsetof(nw_event, reason) },
-        { "NESTWARDEN_DETAIL", offsetof(nw_event, detail) },
+/* The NESTWARDEN_* fields, in the order they are sent (event_values gives them in the same order). */
+static const char *const event_fields[] = {
+        "NESTWARDEN_VCENTER", "NESTWARDEN_OBJECT", "NESTWARDEN_OBJECT_NAME", "NESTWARDEN_OBJECT_KIND",
+        "NESTWARDEN_CHECK", "NESTWARDEN_EXPECTED", "NESTWARDEN_ACTUAL", "NESTWARDEN_BEFORE", "NESTWARDEN_AFTER",
+        "NESTWARDEN_TASK", "NESTWARDEN_FAULT", "NESTWARDEN_REASON", "NESTWARDEN_DETAIL",
 };
 
 /* Fields are handed to sd_journal_sendv as "NAME=value" iovecs, each allocated here: a value is
@@ -335,9 +324,13 @@ int journal_send(const nw_event *ev) {
             fields_add(&f, "MESSAGE_ID", message_ids[ev->type]) < 0 ||
             fields_add(&f, "SYSLOG_IDENTIFIER", "nestwarden") < 0)
                 return -ENOMEM;
+        const char *const values[ELEMENTSOF(event_fields)] = {
+                ev->vcenter, ev->object, ev->object_name, nw_kind_to_string(ev->object_kind),
+                nw_check_to_string(ev->check), ev->expected, ev->actual, ev->before, ev->after,
+                ev->task, ev->fault, ev->reason, ev->detail,
+        };
         for (size_t i = 0; i < ELEMENTSOF(event_fields); i++)
-                if (fields_add(&f, event_fields[i].name,
-                               *(const char *const *) ((const char *) ev + event_fields[i].offset)) < 0)
+                if (fields_add(&f, event_fields[i], values[i]) < 0)
                         return -ENOMEM;
 
         return sd_journal_sendv(f.iov, (int) f.n);

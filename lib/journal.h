@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <syslog.h>
 
+#include "policy.h"
+
 typedef enum nw_event_type {
         NW_EVENT_DRIFT,            /* a check started failing on an object (warning) */
         NW_EVENT_RESOLVED,         /* a failing check passes again (notice) */
@@ -53,8 +55,8 @@ typedef struct nw_event {
         const char *vcenter;     /* URL */
         const char *object;      /* moref, or HOST/PORTGROUP for standard portgroups; NULL for vCenter events */
         const char *object_name;
-        const char *object_kind; /* "vm", "dvportgroup", "portgroup" */
-        const char *check;       /* "nested_hv", ... */
+        nw_kind object_kind;     /* NW_KIND_NONE: no object */
+        nw_check check;          /* NW_CHECK_NONE: about no one check */
         const char *expected;    /* as nw_value_to_string renders them */
         const char *actual;
         const char *detail;      /* free text: the error for VCENTER_LOST, the outage length, ... */

@@ -49,6 +49,8 @@ const char *nw_kind_to_string(nw_kind k) {
                 return "switch";
         case NW_KIND_HOST:
                 return "host";
+        case NW_KIND_NONE:
+                break;
         }
         return NULL;
 }
@@ -83,6 +85,20 @@ int nw_value_to_string(const nw_value *v, char *buf, size_t size) {
         if (n < 0)
                 return -EINVAL;
         return (size_t) n < size ? 0 : -ENOBUFS;
+}
+
+int nw_check_from_string(const char *s) {
+        for (int c = NW_CHECK_NONE + 1; s && c < _NW_CHECK_MAX; c++)
+                if (strcmp(s, nw_check_to_string(c)) == 0)
+                        return c;
+        return -EINVAL;
+}
+
+int nw_kind_from_string(const char *s) {
+        for (int k = NW_KIND_NONE + 1; s && nw_kind_to_string(k); k++)
+                if (strcmp(s, nw_kind_to_string(k)) == 0)
+                        return k;
+        return -EINVAL;
 }
 
 void nw_finding_done(nw_finding *x) {
@@ -453,6 +469,8 @@ static const char *unreadable_hint(const nw_unreadable *u) {
                 return "grant System.Read on the distributed switch: its portgroups cannot be judged without it";
         case NW_KIND_HOST:
                 return "grant System.Read on the host: its standard portgroups cannot be judged without it";
+        case NW_KIND_NONE:
+                break;
         }
         return "";
 }

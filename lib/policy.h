@@ -16,6 +16,7 @@ typedef struct nw_policy_cfg {
 void nw_policy_cfg_defaults(nw_policy_cfg *cfg);
 
 typedef enum nw_check {
+        NW_CHECK_NONE,            /* events that are about no one check */
         NW_CHECK_NESTED_HV,
         NW_CHECK_NESTED_HV_SUPPORTED,
         NW_CHECK_MAC_LEARNING,
@@ -87,5 +88,9 @@ bool policy_mac_learning_available(const nw_switch *sw, const nw_dvpg *pg, const
 /* "6.6.0" vs "6.5.0": <0, 0, >0. Missing components count as 0; garbage sorts lowest. */
 int policy_version_cmp(const char *a, const char *b);
 
+/* "nested_hv", "dvportgroup": the names in JSON and journal fields. NULL for NONE and invalid values. */
 const char *nw_check_to_string(nw_check c);
 const char *nw_kind_to_string(nw_kind k);
+/* The other way round: the value, or -EINVAL for a name that is none of them. */
+int nw_check_from_string(const char *s);
+int nw_kind_from_string(const char *s);

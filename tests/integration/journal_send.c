@@ -3,9 +3,10 @@
  *   journal_send TYPE [FIELD=VALUE]... [-- TYPE [FIELD=VALUE]...]...
  * TYPE is drift, resolved, vm_tagged, vm_untagged, vcenter_lost, vcenter_regained, remediated,
  * remediation_failed, remediation_skipped, fight or dry_run; FIELD one of vcenter, object,
- * object_name, object_kind, check, expected, actual, detail, before, after, task, fault, reason.
+ * object_name, object_kind, check (by their journal names), expected, actual, detail, before, after, task, fault, reason.
  * Prints each event's MESSAGE on its own line (newlines in it escaped as \n) after sending it. */
 #include "journal.h"
+#include "policy.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -42,8 +43,6 @@ static int set_field(nw_event *ev, const char *arg) {
                 { "vcenter", offsetof(nw_event, vcenter) },
                 { "object", offsetof(nw_event, object) },
                 { "object_name", offsetof(nw_event, object_name) },
-                { "object_kind", offsetof(nw_event, object_kind) },
-                { "check", offsetof(nw_event, check) },
                 { "expected", offsetof(nw_event, expected) },
                 { "actual", offsetof(nw_event, actual) },
                 { "detail", offsetof(nw_event, detail) },
@@ -57,6 +56,17 @@ static int set_field(nw_event *ev, const char *arg) {
 
         if (!eq)
                 return -EINVAL;
+        /* The two enums, by the names the journal fields carry. */
+        if (strncmp(arg, "object_kind=", eq + 1 - arg) == 0) {
+                int k = nw_kind_from_string(eq + 1);
+                ev->object_kind = k < 0 ? NW_KIND_NONE : (nw_kind) k;
+                return k < 0 ? k : 0;
+        }
+        if (strncmp(arg, "check=", eq + 1 - arg) == 0) {
+                int c = nw_check_from_string(eq + 1);
+                ev->check = c < 0 ? NW_CHECK_NONE : (nw_check) c;
+                return c < 0 ? c : 0;
+        }
         for (size_t i = 0; i < ELEMENTSOF(fields); i++)
                 if (strlen(fields[i].name) == (size_t) (eq - arg) && strncmp(arg, fields[i].name, eq - arg) == 0) {
                         *(const char **) ((char *) ev + fields[i].offset) = eq + 1;

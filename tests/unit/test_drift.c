@@ -16,7 +16,7 @@ static int record(void *userdata, nw_event_type type, const nw_drift *d) {
         char line[128];
 
         snprintf(line, sizeof(line), "%s %s/%s %s->%s;", type == NW_EVENT_DRIFT ? "drift" : "resolved", d->object,
-                 d->check, d->expected, d->actual);
+                 nw_check_to_string(d->check), d->expected, d->actual);
         strncat(log_buf, line, sizeof(log_buf) - strlen(log_buf) - 1);
         return 0;
 }

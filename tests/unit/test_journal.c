@@ -140,24 +140,26 @@ static void test_priorities(void) {
 }
 
 static const struct {
-        const char *kind, *object, *name, *label;
+        nw_kind kind;
+        const char *object, *name, *label;
 } objects[] = {
-        { "vm", "vm-42", "hv-lab-03", "VM hv-lab-03 (vm-42)" },
-        { "dvportgroup", "dvportgroup-39", "pg-ml-off", "DV portgroup pg-ml-off (dvportgroup-39)" },
-        { "portgroup", "host-17/VM Network", "VM Network", "portgroup VM Network (host-17/VM Network)" },
+        { NW_KIND_VM, "vm-42", "hv-lab-03", "VM hv-lab-03 (vm-42)" },
+        { NW_KIND_DVPG, "dvportgroup-39", "pg-ml-off", "DV portgroup pg-ml-off (dvportgroup-39)" },
+        { NW_KIND_PG, "host-17/VM Network", "VM Network", "portgroup VM Network (host-17/VM Network)" },
 };
 
 static const struct {
-        const char *check, *label;
+        nw_check check;
+        const char *label;
 } checks[] = {
-        { "nested_hv", "nested HV exposed" },
-        { "nested_hv_supported", "nested HV supported" },
-        { "mac_learning", "MAC learning" },
-        { "promiscuous", "promiscuous mode" },
-        { "forged_transmits", "forged transmits" },
-        { "mac_changes", "MAC address changes" },
-        { "mac_learning_limit", "MAC learning limit" },
-        { "some_future_check", "some_future_check" },
+        { NW_CHECK_NESTED_HV, "nested HV exposed" },
+        { NW_CHECK_NESTED_HV_SUPPORTED, "nested HV supported" },
+        { NW_CHECK_MAC_LEARNING, "MAC learning" },
+        { NW_CHECK_PROMISCUOUS, "promiscuous mode" },
+        { NW_CHECK_FORGED_TRANSMITS, "forged transmits" },
+        { NW_CHECK_MAC_CHANGES, "MAC address changes" },
+        { NW_CHECK_MAC_LEARNING_LIMIT, "MAC learning limit" },
+        { NW_CHECK_UNREADABLE, "unreadable" },
 };
 
 static void check_format(const nw_event *ev, const char *want) {
@@ -190,7 +192,8 @@ static void test_object_events(void) {
                         check_format(&ev, want);
                 }
 
-                ev.check = ev.expected = ev.actual = NULL;
+                ev.check = NW_CHECK_NONE;
+                ev.expected = ev.actual = NULL;
                 ev.type = NW_EVENT_VM_TAGGED;
                 snprintf(want, sizeof(want), "%s is tagged: now watched", objects[o].label);
                 check_format(&ev, want);
@@ -201,10 +204,10 @@ static void test_object_events(void) {
 
         /* The exact examples the daemon's users will see. */
         check_format(&(nw_event) { .type = NW_EVENT_DRIFT, .object = "vm-42", .object_name = "hv-lab-03",
-                                   .object_kind = "vm", .check = "nested_hv", .expected = "true", .actual = "false" },
+                                   .object_kind = NW_KIND_VM, .check = NW_CHECK_NESTED_HV, .expected = "true", .actual = "false" },
                      "VM hv-lab-03 (vm-42): nested HV exposed is false, expected true");
         check_format(&(nw_event) { .type = NW_EVENT_DRIFT, .object = "dvportgroup-39", .object_name = "pg-ml-off",
-                                   .object_kind = "dvportgroup", .check = "mac_learning_limit",
+                                   .object_kind = NW_KIND_DVPG, .check = NW_CHECK_MAC_LEARNING_LIMIT,
                                    .expected = "4096/drop", .actual = "unset/unset" },
                      "DV portgroup pg-ml-off (dvportgroup-39): MAC learning limit is unset/unset, expected 4096/drop");
 }
@@ -243,7 +246,8 @@ static void test_remediation_events(void) {
                         check_format(&ev, want);
                         ev.fault = ev.detail = NULL;
                 }
-                ev.check = ev.expected = ev.before = ev.after = ev.task = NULL;
+                ev.check = NW_CHECK_NONE;
+                ev.expected = ev.before = ev.after = ev.task = NULL;
 
                 ev.type = NW_EVENT_REMEDIATION_SKIPPED;
                 ev.reason = "excluded";
@@ -262,27 +266,27 @@ static void test_remediation_events(void) {
 
         /* The examples the README and the issue give. */
         check_format(&(nw_event) { .type = NW_EVENT_REMEDIATED, .object = "vm-42", .object_name = "hv-lab-03",
-                                   .object_kind = "vm", .check = "nested_hv", .expected = "true",
+                                   .object_kind = NW_KIND_VM, .check = NW_CHECK_NESTED_HV, .expected = "true",
                                    .before = "false", .after = "true", .task = "task-123" },
                      "VM hv-lab-03 (vm-42): set nested HV exposed from false to true (task-123)");
         check_format(&(nw_event) { .type = NW_EVENT_REMEDIATED, .object = "dvportgroup-39",
-                                   .object_name = "pg-ml-off", .object_kind = "dvportgroup",
-                                   .check = "mac_learning", .expected = "true", .before = "false",
+                                   .object_name = "pg-ml-off", .object_kind = NW_KIND_DVPG,
+                                   .check = NW_CHECK_MAC_LEARNING, .expected = "true", .before = "false",
                                    .after = "true", .task = "task-77" },
                      "DV portgroup pg-ml-off (dvportgroup-39): set MAC learning from false to true (task-77)");
         /* UpdatePortGroup is no task. */
         check_format(&(nw_event) { .type = NW_EVENT_REMEDIATED, .object = "host-17/VM Network",
-                                   .object_name = "VM Network", .object_kind = "portgroup",
-                                   .check = "promiscuous", .expected = "true", .before = "false", .after = "true" },
+                                   .object_name = "VM Network", .object_kind = NW_KIND_PG,
+                                   .check = NW_CHECK_PROMISCUOUS, .expected = "true", .before = "false", .after = "true" },
                      "portgroup VM Network (host-17/VM Network): set promiscuous mode from false to true");
         check_format(&(nw_event) { .type = NW_EVENT_REMEDIATED, .object = "dvportgroup-39",
-                                   .object_name = "pg-ml-off", .object_kind = "dvportgroup",
-                                   .check = "mac_learning_limit", .expected = "4096/drop",
+                                   .object_name = "pg-ml-off", .object_kind = NW_KIND_DVPG,
+                                   .check = NW_CHECK_MAC_LEARNING_LIMIT, .expected = "4096/drop",
                                    .before = "unset/unset", .after = "4096/drop", .task = "task-78" },
                      "DV portgroup pg-ml-off (dvportgroup-39): set MAC learning limit from unset/unset to "
                      "4096/drop (task-78)");
         check_format(&(nw_event) { .type = NW_EVENT_REMEDIATION_FAILED, .object = "vm-42",
-                                   .object_name = "hv-lab-03", .object_kind = "vm", .check = "nested_hv",
+                                   .object_name = "hv-lab-03", .object_kind = NW_KIND_VM, .check = NW_CHECK_NESTED_HV,
                                    .before = "false", .after = "true", .task = "task-124",
                                    .fault = "InvalidPowerState",
                                    .detail = "The attempted operation cannot be performed in the current state "
@@ -290,40 +294,40 @@ static void test_remediation_events(void) {
                      "VM hv-lab-03 (vm-42): could not set nested HV exposed to true: InvalidPowerState: The "
                      "attempted operation cannot be performed in the current state (Powered on).");
         check_format(&(nw_event) { .type = NW_EVENT_REMEDIATION_FAILED, .object = "dvportgroup-39",
-                                   .object_name = "pg-ml-off", .object_kind = "dvportgroup",
-                                   .check = "mac_learning", .before = "false", .after = "true",
+                                   .object_name = "pg-ml-off", .object_kind = NW_KIND_DVPG,
+                                   .check = NW_CHECK_MAC_LEARNING, .before = "false", .after = "true",
                                    .fault = "NoPermission",
                                    .detail = "Permission to perform this operation was denied." },
                      "DV portgroup pg-ml-off (dvportgroup-39): could not set MAC learning to true: NoPermission: "
                      "Permission to perform this operation was denied.");
         /* Did not stick: no fault, only the detail. */
         check_format(&(nw_event) { .type = NW_EVENT_REMEDIATION_FAILED, .object = "vm-42",
-                                   .object_name = "hv-lab-03", .object_kind = "vm", .check = "nested_hv",
+                                   .object_name = "hv-lab-03", .object_kind = NW_KIND_VM, .check = NW_CHECK_NESTED_HV,
                                    .before = "false", .after = "true", .task = "task-125",
                                    .detail = "task-125 succeeded but nested HV exposed still reads false" },
                      "VM hv-lab-03 (vm-42): could not set nested HV exposed to true: task-125 succeeded but "
                      "nested HV exposed still reads false");
         check_format(&(nw_event) { .type = NW_EVENT_REMEDIATION_SKIPPED, .object = "vm-42",
-                                   .object_name = "hv-lab-03", .object_kind = "vm", .check = "nested_hv",
+                                   .object_name = "hv-lab-03", .object_kind = NW_KIND_VM, .check = NW_CHECK_NESTED_HV,
                                    .reason = "pending-power-off",
                                    .detail = "VM is powered on: fixed when it is powered off" },
                      "VM hv-lab-03 (vm-42): not fixed (pending-power-off): VM is powered on: fixed when it is "
                      "powered off");
         check_format(&(nw_event) { .type = NW_EVENT_REMEDIATION_SKIPPED, .object = "dvportgroup-40",
-                                   .object_name = "pg-shared", .object_kind = "dvportgroup",
-                                   .check = "promiscuous", .reason = "shared",
+                                   .object_name = "pg-shared", .object_kind = NW_KIND_DVPG,
+                                   .check = NW_CHECK_PROMISCUOUS, .reason = "shared",
                                    .detail = "promiscuous mode on would also reach untagged VMs: web-01 (vm-7), "
                                              "db-02 (vm-9)" },
                      "DV portgroup pg-shared (dvportgroup-40): not fixed (shared): promiscuous mode on would also "
                      "reach untagged VMs: web-01 (vm-7), db-02 (vm-9)");
         check_format(&(nw_event) { .type = NW_EVENT_FIGHT, .object = "dvportgroup-39", .object_name = "pg-ml-off",
-                                   .object_kind = "dvportgroup", .check = "mac_learning",
+                                   .object_kind = NW_KIND_DVPG, .check = NW_CHECK_MAC_LEARNING,
                                    .detail = "reverted 3 times within 3600 s after nestwarden fixed it" },
                      "DV portgroup pg-ml-off (dvportgroup-39): reverted 3 times within 3600 s after nestwarden "
                      "fixed it; another tool or person keeps changing it back: hands off until the window passes "
                      "or a reload");
         check_format(&(nw_event) { .type = NW_EVENT_DRY_RUN, .object = "dvportgroup-39", .object_name = "pg-ml-off",
-                                   .object_kind = "dvportgroup", .check = "mac_learning", .expected = "true",
+                                   .object_kind = NW_KIND_DVPG, .check = NW_CHECK_MAC_LEARNING, .expected = "true",
                                    .before = "false", .after = "true" },
                      "DV portgroup pg-ml-off (dvportgroup-39): would set MAC learning from false to true (dry run)");
 }
@@ -331,37 +335,37 @@ static void test_remediation_events(void) {
 static void test_partial_remediation_events(void) {
         /* "to" falls back to expected, then "unset"; before reads "unset". */
         check_format(&(nw_event) { .type = NW_EVENT_REMEDIATED, .object = "vm-1", .object_name = "a",
-                                   .object_kind = "vm", .check = "nested_hv", .expected = "true" },
+                                   .object_kind = NW_KIND_VM, .check = NW_CHECK_NESTED_HV, .expected = "true" },
                      "VM a (vm-1): set nested HV exposed from unset to true");
         check_format(&(nw_event) { .type = NW_EVENT_DRY_RUN, .object = "vm-1", .object_name = "a",
-                                   .object_kind = "vm", .check = "nested_hv", .before = "false" },
+                                   .object_kind = NW_KIND_VM, .check = NW_CHECK_NESTED_HV, .before = "false" },
                      "VM a (vm-1): would set nested HV exposed from false to unset (dry run)");
         /* after wins over expected: what was read back, not what was asked for. */
         check_format(&(nw_event) { .type = NW_EVENT_REMEDIATED, .object = "vm-1", .object_name = "a",
-                                   .object_kind = "vm", .check = "mac_learning_limit", .expected = "4096/drop",
+                                   .object_kind = NW_KIND_VM, .check = NW_CHECK_MAC_LEARNING_LIMIT, .expected = "4096/drop",
                                    .before = "64/allow", .after = "8192/drop" },
                      "VM a (vm-1): set MAC learning limit from 64/allow to 8192/drop");
         /* Empty strings are unset for the optional parts. */
         check_format(&(nw_event) { .type = NW_EVENT_REMEDIATED, .object = "vm-1", .object_name = "a",
-                                   .object_kind = "vm", .check = "nested_hv", .before = "false",
+                                   .object_kind = NW_KIND_VM, .check = NW_CHECK_NESTED_HV, .before = "false",
                                    .after = "true", .task = "" },
                      "VM a (vm-1): set nested HV exposed from false to true");
         check_format(&(nw_event) { .type = NW_EVENT_REMEDIATION_FAILED, .object = "vm-1", .object_name = "a",
-                                   .object_kind = "vm", .check = "nested_hv", .after = "true" },
+                                   .object_kind = NW_KIND_VM, .check = NW_CHECK_NESTED_HV, .after = "true" },
                      "VM a (vm-1): could not set nested HV exposed to true");
         check_format(&(nw_event) { .type = NW_EVENT_REMEDIATION_FAILED, .object = "vm-1", .object_name = "a",
-                                   .object_kind = "vm", .check = "nested_hv", .after = "true",
+                                   .object_kind = NW_KIND_VM, .check = NW_CHECK_NESTED_HV, .after = "true",
                                    .fault = "InvalidPowerState", .detail = "" },
                      "VM a (vm-1): could not set nested HV exposed to true: InvalidPowerState");
-        check_format(&(nw_event) { .type = NW_EVENT_REMEDIATION_FAILED, .object = "vm-1", .object_kind = "vm" },
+        check_format(&(nw_event) { .type = NW_EVENT_REMEDIATION_FAILED, .object = "vm-1", .object_kind = NW_KIND_VM },
                      "VM vm-1: could not set (unknown check) to unset");
         check_format(&(nw_event) { .type = NW_EVENT_REMEDIATION_SKIPPED, .object = "vm-1", .object_name = "a",
-                                   .object_kind = "vm", .detail = "held back" },
+                                   .object_kind = NW_KIND_VM, .detail = "held back" },
                      "VM a (vm-1): not fixed: held back");
         check_format(&(nw_event) { .type = NW_EVENT_REMEDIATION_SKIPPED },
                      "object (unknown): not fixed");
         check_format(&(nw_event) { .type = NW_EVENT_FIGHT, .object = "vm-1", .object_name = "a",
-                                   .object_kind = "vm" },
+                                   .object_kind = NW_KIND_VM },
                      "VM a (vm-1): reverted again after nestwarden fixed it; another tool or person keeps "
                      "changing it back: hands off until the window passes or a reload");
 }
@@ -369,19 +373,22 @@ static void test_partial_remediation_events(void) {
 static void test_partial_events(void) {
         /* Missing values read "unset", as nw_value_to_string writes an absent property. */
         check_format(&(nw_event) { .type = NW_EVENT_DRIFT, .object = "vm-1", .object_name = "a",
-                                   .object_kind = "vm", .check = "nested_hv" },
+                                   .object_kind = NW_KIND_VM, .check = NW_CHECK_NESTED_HV },
                      "VM a (vm-1): nested HV exposed is unset, expected unset");
-        check_format(&(nw_event) { .type = NW_EVENT_VM_TAGGED, .object = "vm-1", .object_kind = "vm" },
+        check_format(&(nw_event) { .type = NW_EVENT_VM_TAGGED, .object = "vm-1", .object_kind = NW_KIND_VM },
                      "VM vm-1 is tagged: now watched");
-        check_format(&(nw_event) { .type = NW_EVENT_VM_TAGGED, .object_name = "a", .object_kind = "vm" },
+        check_format(&(nw_event) { .type = NW_EVENT_VM_TAGGED, .object_name = "a", .object_kind = NW_KIND_VM },
                      "VM a is tagged: now watched");
         check_format(&(nw_event) { .type = NW_EVENT_VM_UNTAGGED },
                      "object (unknown) is no longer tagged: no longer watched");
         check_format(&(nw_event) { .type = NW_EVENT_RESOLVED, .object = "x-1", .object_name = "x",
-                                   .object_kind = "opaque", .check = "promiscuous", .actual = "false" },
-                     "opaque x (x-1): promiscuous mode is false again, drift resolved");
+                                   .object_kind = NW_KIND_NETWORK, .check = NW_CHECK_PROMISCUOUS, .actual = "false" },
+                     "network x (x-1): promiscuous mode is false again, drift resolved");
         check_format(&(nw_event) { .type = NW_EVENT_DRIFT, .object = "vm-1", .object_name = "a",
-                                   .object_kind = "vm", .expected = "true", .actual = "false" },
+                                   .object_kind = (nw_kind) 99, .check = (nw_check) 99 },
+                     "object a (vm-1): (unknown check) is unset, expected unset");
+        check_format(&(nw_event) { .type = NW_EVENT_DRIFT, .object = "vm-1", .object_name = "a",
+                                   .object_kind = NW_KIND_VM, .expected = "true", .actual = "false" },
                      "VM a (vm-1): (unknown check) is false, expected true");
 }
 
@@ -403,31 +410,31 @@ static void test_vcenter_events(void) {
 /* Names come from vCenter: they are data, never a format. */
 static void test_hostile_names(void) {
         check_format(&(nw_event) { .type = NW_EVENT_VM_TAGGED, .object = "vm-%n", .object_name = "%s%s%n%x",
-                                   .object_kind = "vm" },
+                                   .object_kind = NW_KIND_VM },
                      "VM %s%s%n%x (vm-%n) is tagged: now watched");
         check_format(&(nw_event) { .type = NW_EVENT_DRIFT, .object = "vm-1", .object_name = "two\nlines ✓",
-                                   .object_kind = "vm", .check = "%d", .expected = "%s", .actual = "%p" },
-                     "VM two\nlines ✓ (vm-1): %d is %p, expected %s");
+                                   .object_kind = NW_KIND_VM, .check = NW_CHECK_PROMISCUOUS, .expected = "%s", .actual = "%p" },
+                     "VM two\nlines ✓ (vm-1): promiscuous mode is %p, expected %s");
         check_format(&(nw_event) { .type = NW_EVENT_REMEDIATED, .object = "vm-1", .object_name = "%s",
-                                   .object_kind = "vm", .check = "%n", .before = "%x", .after = "%p",
-                                   .task = "%s%s" },
-                     "VM %s (vm-1): set %n from %x to %p (%s%s)");
+                                   .object_kind = NW_KIND_VM, .check = NW_CHECK_MAC_LEARNING, .before = "%x",
+                                   .after = "%p", .task = "%s%s" },
+                     "VM %s (vm-1): set MAC learning from %x to %p (%s%s)");
         check_format(&(nw_event) { .type = NW_EVENT_REMEDIATION_FAILED, .object = "vm-1", .object_name = "a",
-                                   .object_kind = "vm", .check = "nested_hv", .after = "true", .fault = "%n%n",
+                                   .object_kind = NW_KIND_VM, .check = NW_CHECK_NESTED_HV, .after = "true", .fault = "%n%n",
                                    .detail = "line 1\nline 2: %s" },
                      "VM a (vm-1): could not set nested HV exposed to true: %n%n: line 1\nline 2: %s");
         check_format(&(nw_event) { .type = NW_EVENT_REMEDIATION_SKIPPED, .object = "vm-1", .object_name = "a",
-                                   .object_kind = "vm", .reason = "%s", .detail = "%d" },
+                                   .object_kind = NW_KIND_VM, .reason = "%s", .detail = "%d" },
                      "VM a (vm-1): not fixed (%s): %d");
         check_format(&(nw_event) { .type = NW_EVENT_FIGHT, .object = "vm-1", .object_name = "a",
-                                   .object_kind = "vm", .detail = "%s%n" },
+                                   .object_kind = NW_KIND_VM, .detail = "%s%n" },
                      "VM a (vm-1): %s%n; another tool or person keeps changing it back: hands off until the "
                      "window passes or a reload");
 }
 
 static void test_truncation(void) {
         const nw_event ev = { .type = NW_EVENT_DRIFT, .object = "vm-42", .object_name = "hv-lab-03",
-                              .object_kind = "vm", .check = "nested_hv", .expected = "true", .actual = "false" };
+                              .object_kind = NW_KIND_VM, .check = NW_CHECK_NESTED_HV, .expected = "true", .actual = "false" };
         const char *full = "VM hv-lab-03 (vm-42): nested HV exposed is false, expected true";
         size_t len = strlen(full);
         char buf[128], tiny[1];
@@ -455,7 +462,7 @@ static void test_truncation(void) {
 
         /* A remediation message cut in its optional tail. */
         const nw_event rem = { .type = NW_EVENT_REMEDIATED, .object = "vm-42", .object_name = "hv-lab-03",
-                               .object_kind = "vm", .check = "nested_hv", .before = "false", .after = "true",
+                               .object_kind = NW_KIND_VM, .check = NW_CHECK_NESTED_HV, .before = "false", .after = "true",
                                .task = "task-123" };
         const char *rfull = "VM hv-lab-03 (vm-42): set nested HV exposed from false to true (task-123)";
         size_t rlen = strlen(rfull);

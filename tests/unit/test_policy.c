@@ -516,14 +516,25 @@ static void test_mac_learning_available(void) {
 
 static void test_strings(void) {
         static const char *const checks[] = {
-                "nested_hv", "nested_hv_supported", "mac_learning", "promiscuous",
+                NULL, "nested_hv", "nested_hv_supported", "mac_learning", "promiscuous",
                 "forged_transmits", "mac_changes", "mac_learning_limit", "unreadable",
         };
+        static const char *const kinds[] = { "vm", "dvportgroup", "portgroup", "network", "switch", "host" };
         nw_policy_cfg cfg;
 
         CHECK_INTEQ(ELEMENTSOF(checks), _NW_CHECK_MAX);
-        for (size_t i = 0; i < ELEMENTSOF(checks); i++)
+        CHECK(!nw_check_to_string(NW_CHECK_NONE));
+        for (size_t i = 1; i < ELEMENTSOF(checks); i++) {
                 CHECK_STREQ(nw_check_to_string((nw_check) i), checks[i]);
+                CHECK_INTEQ(nw_check_from_string(checks[i]), (int) i);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(kinds); i++)
+                CHECK_STREQ(nw_kind_to_string(nw_kind_from_string(kinds[i])), kinds[i]);
+        CHECK_INTEQ(nw_check_from_string("nested"), -EINVAL);
+        CHECK_INTEQ(nw_check_from_string(NULL), -EINVAL);
+        CHECK_INTEQ(nw_kind_from_string("opaque"), -EINVAL);
+        CHECK_INTEQ(nw_kind_from_string(""), -EINVAL);
+        CHECK(!nw_kind_to_string(NW_KIND_NONE));
         CHECK(!nw_check_to_string(_NW_CHECK_MAX));
         CHECK(!nw_check_to_string((nw_check) -1));
         CHECK_STREQ(nw_kind_to_string(NW_KIND_VM), "vm");
