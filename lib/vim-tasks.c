@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "vim.h"
+#include "vim-internal.h"
 
 static void put_bool(nw_buf *b, const char *elem, bool v) {
         nw_buf_printf(b, "<%s>%s</%s>", elem, v ? "true" : "false", elem);

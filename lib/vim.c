@@ -1,6 +1,6 @@
 /* The vim25 calls: bodies hand-written in schema order (vCenter rejects anything else), replies
  * walked by local name. */
-#include "vim.h"
+#include "vim-internal.h"
 
 #include <inttypes.h>
 #include <string.h>
