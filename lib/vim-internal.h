@@ -3,7 +3,7 @@
  * them directly). Not for daemon/. */
 #pragma once
 
-#include "vim.h"
+#include "vim-tasks.h"
 
 /* Request bodies (the method element, without envelope), exactly as pyVmomi orders them. 0 or
  * -ENOMEM (then b->oom is set). */
