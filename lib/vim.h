@@ -1,6 +1,6 @@
 /* The vim25 calls nestwarden makes to read: service content, login/logout, property retrieval with
  * paging, filters and update waits. The calls that change things are in vim-tasks.h; the request
- * bodies both files build, in vim-internal.h. */
+ * bodies and the call helper both files share, in vim-internal.h. */
 #pragma once
 
 #include "soap.h"
