@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "remedy-apply.h"
+#include "vim-tasks.h"
 
 #define ATTEMPTS 3
 #define TASK_TIMEOUT 120

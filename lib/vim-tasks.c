@@ -4,7 +4,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "vim.h"
+#include "vim-internal.h"
+#include "vim-tasks.h"
 
 static void put_bool(nw_buf *b, const char *elem, bool v) {
         nw_buf_printf(b, "<%s>%s</%s>", elem, v ? "true" : "false", elem);
@@ -89,34 +90,11 @@ int vim_body_create_collector(nw_buf *b, const char *property_collector) {
         return b->oom ? -ENOMEM : 0;
 }
 
-/* Sends body and returns the moref text of <returnval> (a Task, a PropertyCollector). */
-static int call_for_ref(vim_ctx *vc, const char *method, nw_buf *body, char **ret, nw_err *err) {
-        _cleanup_xmldoc_ xmlDoc *doc = NULL;
-        xmlNode *res;
-        const char *t;
-        int r;
-
-        if (body->oom)
-                return nw_errf(err, -ENOMEM, "out of memory");
-        r = soap_call(vc->http, vc->url, vc->version, method, body->data, &doc, &res, err);
-        if (r < 0)
-                return r;
-        t = soap_child_text(res, "returnval");
-        if (ret) {
-                if (!t)
-                        return nw_errf(err, -NW_EREPLY, "%s: reply has no returnval", method);
-                *ret = strdup(t);
-                if (!*ret)
-                        return nw_errf(err, -ENOMEM, "out of memory");
-        }
-        return 0;
-}
-
 int vim_reconfig_vm(vim_ctx *vc, const char *vm, bool nested_hv, char **ret_task, nw_err *err) {
         _cleanup_buf_ nw_buf body = {};
 
         vim_body_reconfig_vm(&body, vm, nested_hv);
-        return call_for_ref(vc, "ReconfigVM_Task", &body, ret_task, err);
+        return vim_call(vc, "ReconfigVM_Task", &body, NULL, NULL, ret_task, err);
 }
 
 int vim_reconfigure_dvpg(vim_ctx *vc, const char *dvpg, const char *config_version, const vim_dvpg_policy *p,
@@ -124,7 +102,7 @@ int vim_reconfigure_dvpg(vim_ctx *vc, const char *dvpg, const char *config_versi
         _cleanup_buf_ nw_buf body = {};
 
         vim_body_reconfigure_dvpg(&body, dvpg, config_version, p);
-        return call_for_ref(vc, "ReconfigureDVPortgroup_Task", &body, ret_task, err);
+        return vim_call(vc, "ReconfigureDVPortgroup_Task", &body, NULL, NULL, ret_task, err);
 }
 
 int vim_update_portgroup(vim_ctx *vc, const char *network_system, const char *pg_name, const char *spec_head_xml,
@@ -134,7 +112,7 @@ int vim_update_portgroup(vim_ctx *vc, const char *network_system, const char *pg
 
         vim_body_update_portgroup(&body, network_system, pg_name, spec_head_xml, policy_tail_xml, promiscuous,
                                   mac_changes, forged_transmits);
-        return call_for_ref(vc, "UpdatePortGroup", &body, NULL, err);
+        return vim_call(vc, "UpdatePortGroup", &body, NULL, NULL, NULL, err);
 }
 
 typedef struct task_state {
@@ -183,7 +161,7 @@ int vim_wait_task(vim_ctx *vc, const char *task, int timeout_seconds, nw_err *er
                 _cleanup_buf_ nw_buf body = {};
 
                 vim_body_create_collector(&body, vc->property_collector);
-                r = call_for_ref(vc, "CreatePropertyCollector", &body, &vc->task_collector, err);
+                r = vim_call(vc, "CreatePropertyCollector", &body, NULL, NULL, &vc->task_collector, err);
                 if (r < 0)
                         return r;
         }

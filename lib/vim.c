@@ -1,6 +1,6 @@
 /* The vim25 calls: bodies hand-written in schema order (vCenter rejects anything else), replies
  * walked by local name. */
-#include "vim.h"
+#include "vim-internal.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -108,6 +108,38 @@ static char *dup_text(const xmlNode *parent, const char *name) {
         return t ? strdup(t) : NULL;
 }
 
+int vim_call(vim_ctx *vc, const char *method, const nw_buf *body, xmlDoc **ret_doc, xmlNode **ret_returnval,
+             char **ret_text, nw_err *err) {
+        _cleanup_xmldoc_ xmlDoc *doc = NULL;
+        xmlNode *res, *rv;
+        char *text = NULL;
+        int r;
+
+        if (body->oom)
+                return nw_errf(err, -ENOMEM, "out of memory");
+        r = soap_call(vc->http, vc->url, vc->version, method, body->data, &doc, &res, err);
+        if (r < 0)
+                return r;
+        rv = soap_child(res, "returnval");
+        if (ret_text) {
+                const char *t = soap_text(rv);
+
+                if (!t)
+                        return nw_errf(err, -NW_EREPLY, "%s: reply has no returnval", method);
+                text = strdup(t);
+                if (!text)
+                        return nw_errf(err, -ENOMEM, "out of memory");
+                *ret_text = text;
+        }
+        if (ret_returnval)
+                *ret_returnval = rv;
+        if (ret_doc) {
+                *ret_doc = doc;
+                doc = NULL;
+        }
+        return 0;
+}
+
 void vim_free(vim_ctx *vc) {
         if (!vc)
                 return;
@@ -125,7 +157,7 @@ int vim_connect(nw_http *h, const char *url, vim_ctx **ret, nw_err *err) {
         _cleanup_xmldoc_ xmlDoc *doc = NULL;
         _cleanup_buf_ nw_buf body = {};
         _cleanup_(vim_freep) vim_ctx *vc = NULL;
-        xmlNode *res, *rv, *about;
+        xmlNode *rv, *about;
         int r;
 
         vc = calloc(1, sizeof(*vc));
@@ -135,14 +167,11 @@ int vim_connect(nw_http *h, const char *url, vim_ctx **ret, nw_err *err) {
         /* Every vCenter from 6.0 on answers this version; the real one is learnt from the reply. */
         snprintf(vc->version, sizeof(vc->version), "6.0");
 
-        r = vim_body_retrieve_service_content(&body);
-        if (r < 0)
-                return nw_errf(err, r, "out of memory");
-        r = soap_call(h, url, vc->version, "RetrieveServiceContent", body.data, &doc, &res, err);
+        vim_body_retrieve_service_content(&body);
+        r = vim_call(vc, "RetrieveServiceContent", &body, &doc, &rv, NULL, err);
         if (r < 0)
                 return r;
 
-        rv = soap_child(res, "returnval");
         about = soap_child(rv, "about");
         vc->property_collector = dup_text(rv, "propertyCollector");
         vc->session_manager = dup_text(rv, "sessionManager");
@@ -165,16 +194,11 @@ int vim_connect(nw_http *h, const char *url, vim_ctx **ret, nw_err *err) {
 }
 
 int vim_login(vim_ctx *vc, const char *user, const char *password, nw_err *err) {
-        _cleanup_xmldoc_ xmlDoc *doc = NULL;
         _cleanup_buf_ nw_buf body = { .sensitive = true };
-        xmlNode *res;
         int r;
 
-        r = vim_body_login(&body, vc->session_manager, user, password);
-        if (r >= 0)
-                r = soap_call(vc->http, vc->url, vc->version, "Login", body.data, &doc, &res, err);
-        else
-                nw_errf(err, r, "out of memory");
+        vim_body_login(&body, vc->session_manager, user, password);
+        r = vim_call(vc, "Login", &body, NULL, NULL, NULL, err);
         if (r < 0)
                 return r;
         vc->logged_in = true;
@@ -182,18 +206,13 @@ int vim_login(vim_ctx *vc, const char *user, const char *password, nw_err *err) 
 }
 
 int vim_logout(vim_ctx *vc, nw_err *err) {
-        _cleanup_xmldoc_ xmlDoc *doc = NULL;
         _cleanup_buf_ nw_buf body = {};
-        xmlNode *res;
-        int r;
 
         if (!vc->logged_in)
                 return 0;
         vc->logged_in = false;
-        r = vim_body_logout(&body, vc->session_manager);
-        if (r < 0)
-                return nw_errf(err, r, "out of memory");
-        return soap_call(vc->http, vc->url, vc->version, "Logout", body.data, &doc, &res, err);
+        vim_body_logout(&body, vc->session_manager);
+        return vim_call(vc, "Logout", &body, NULL, NULL, NULL, err);
 }
 
 /* Bounds on what one retrieval may bring, so that a broken or hostile server cannot keep us
@@ -254,7 +273,7 @@ int vim_retrieve(vim_ctx *vc, const vim_filter_spec *spec, int64_t page_size, vi
         _cleanup_xmlhash_ xmlHashTable *seen = NULL;
         const char *method = "RetrievePropertiesEx";
         unsigned stale = 0;
-        xmlNode *res, *rv;
+        xmlNode *rv;
         const char *t;
         int r;
 
@@ -263,17 +282,14 @@ int vim_retrieve(vim_ctx *vc, const vim_filter_spec *spec, int64_t page_size, vi
                 return nw_errf(err, -ENOMEM, "out of memory");
         retrieval rt = { .seen = seen, .cb = cb, .userdata = userdata };
 
-        r = vim_body_retrieve(&body, vc->property_collector, spec, page_size);
-        if (r < 0)
-                return nw_errf(err, r, "out of memory");
-        r = soap_call(vc->http, vc->url, vc->version, method, body.data, &doc, &res, err);
+        vim_body_retrieve(&body, vc->property_collector, spec, page_size);
+        r = vim_call(vc, method, &body, &doc, &rv, NULL, err);
         if (r < 0)
                 return r;
 
         for (;;) {
                 size_t n_new = 0;
 
-                rv = soap_child(res, "returnval");
                 if (!rv) {
                         /* With reportMissingObjectsInResults, vCenter accounts for every object asked
                          * for (a missingSet for one it cannot read): nothing at all is no answer. */
@@ -303,11 +319,9 @@ int vim_retrieve(vim_ctx *vc, const vim_filter_spec *spec, int64_t page_size, vi
                 xmlFreeDoc(doc);
                 doc = NULL;
                 nw_buf_free(&body);
-                r = vim_body_continue(&body, vc->property_collector, token);
-                if (r < 0)
-                        return nw_errf(err, r, "out of memory");
+                vim_body_continue(&body, vc->property_collector, token);
                 method = "ContinueRetrievePropertiesEx";
-                r = soap_call(vc->http, vc->url, vc->version, method, body.data, &doc, &res, err);
+                r = vim_call(vc, method, &body, &doc, &rv, NULL, err);
                 if (r < 0)
                         return r;
         }
@@ -319,35 +333,17 @@ int vim_create_filter(vim_ctx *vc, const vim_filter_spec *spec, char **ret_filte
 
 int vim_create_filter_on(vim_ctx *vc, const char *collector, const vim_filter_spec *spec, char **ret_filter,
                          nw_err *err) {
-        _cleanup_xmldoc_ xmlDoc *doc = NULL;
         _cleanup_buf_ nw_buf body = {};
-        xmlNode *res;
-        char *filter;
-        int r;
 
-        r = vim_body_create_filter(&body, collector, spec);
-        if (r < 0)
-                return nw_errf(err, r, "out of memory");
-        r = soap_call(vc->http, vc->url, vc->version, "CreateFilter", body.data, &doc, &res, err);
-        if (r < 0)
-                return r;
-        filter = dup_text(res, "returnval");
-        if (!filter)
-                return nw_errf(err, -NW_EREPLY, "CreateFilter: reply has no filter");
-        *ret_filter = filter;
-        return 0;
+        vim_body_create_filter(&body, collector, spec);
+        return vim_call(vc, "CreateFilter", &body, NULL, NULL, ret_filter, err);
 }
 
 int vim_destroy_filter(vim_ctx *vc, const char *filter, nw_err *err) {
-        _cleanup_xmldoc_ xmlDoc *doc = NULL;
         _cleanup_buf_ nw_buf body = {};
-        xmlNode *res;
-        int r;
 
-        r = vim_body_destroy_filter(&body, filter);
-        if (r < 0)
-                return nw_errf(err, r, "out of memory");
-        return soap_call(vc->http, vc->url, vc->version, "DestroyPropertyFilter", body.data, &doc, &res, err);
+        vim_body_destroy_filter(&body, filter);
+        return vim_call(vc, "DestroyPropertyFilter", &body, NULL, NULL, NULL, err);
 }
 
 int vim_wait_for_updates(vim_ctx *vc, const char *version, int max_wait_seconds, vim_update_cb cb, void *userdata,
@@ -360,19 +356,16 @@ int vim_wait_for_updates_on(vim_ctx *vc, const char *collector, const char *vers
                             vim_update_cb cb, void *userdata, char **ret_version, nw_err *err) {
         _cleanup_xmldoc_ xmlDoc *doc = NULL;
         _cleanup_buf_ nw_buf body = {};
-        xmlNode *res, *set;
+        xmlNode *set;
         const char *v;
         char *copy;
         int r;
 
-        r = vim_body_wait_for_updates(&body, collector, version, max_wait_seconds);
-        if (r < 0)
-                return nw_errf(err, r, "out of memory");
-        r = soap_call(vc->http, vc->url, vc->version, "WaitForUpdatesEx", body.data, &doc, &res, err);
+        vim_body_wait_for_updates(&body, collector, version, max_wait_seconds);
+        r = vim_call(vc, "WaitForUpdatesEx", &body, &doc, &set, NULL, err);
         if (r < 0)
                 return r;
 
-        set = soap_child(res, "returnval");
         if (!set)
                 return 0; /* maxWaitSeconds passed without a change: the version stays */
         SOAP_FOREACH(fs, set, "filterSet")

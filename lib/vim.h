@@ -1,5 +1,6 @@
-/* The vim25 calls nestwarden makes: service content, login/logout, property retrieval with paging.
- * lookup-style functions talk to vCenter; vim_body_* only build request bodies (for the wire tests). */
+/* The vim25 calls nestwarden makes to read: service content, login/logout, property retrieval with
+ * paging, filters and update waits. The calls that change things are in vim-tasks.h; the request
+ * bodies and the call helper both files share, in vim-internal.h. */
 #pragma once
 
 #include "soap.h"
@@ -80,43 +81,3 @@ int vim_wait_for_updates_on(vim_ctx *vc, const char *collector, const char *vers
  * *ret_version with the new version; on a timeout nothing is called and *ret_version stays. */
 int vim_wait_for_updates(vim_ctx *vc, const char *version, int max_wait_seconds, vim_update_cb cb, void *userdata,
                          char **ret_version, nw_err *err);
-
-/* What ReconfigureDVPortgroup_Task writes: one whole policy object of defaultPortConfig. */
-typedef struct vim_dvpg_policy {
-        bool mac_management;     /* DVSMacManagementPolicy (6.7+); else the DVSSecurityPolicy */
-        bool promiscuous, forged_transmits, mac_changes;
-        bool set_mac_changes;    /* security policy: false leaves macChanges out (unchanged) */
-        bool learning_enabled, unicast_flooding;
-        int64_t limit;
-        const char *limit_policy;
-} vim_dvpg_policy;
-
-/* ReconfigVM_Task {nestedHVEnabled} → task moref. */
-int vim_reconfig_vm(vim_ctx *vc, const char *vm, bool nested_hv, char **ret_task, nw_err *err);
-/* ReconfigureDVPortgroup_Task {configVersion, defaultPortConfig: policy} → task moref. */
-int vim_reconfigure_dvpg(vim_ctx *vc, const char *dvpg, const char *config_version, const vim_dvpg_policy *p,
-                         char **ret_task, nw_err *err);
-/* HostNetworkSystem.UpdatePortGroup with the spec as read (head, tail: see nw_stdpg) and the given
- * security overrides (NW_UNSET: inherit from the vSwitch). Synchronous: no task. */
-int vim_update_portgroup(vim_ctx *vc, const char *network_system, const char *pg_name, const char *spec_head_xml,
-                         const char *policy_tail_xml, int promiscuous, int mac_changes, int forged_transmits,
-                         nw_err *err);
-/* Waits until task's info.state is success (0) or error: the task's fault becomes the error
- * (-NW_ECONCURRENT for ConcurrentAccess, else -NW_ESOAPFAULT with err->fault set). Through
- * WaitForUpdatesEx on a private collector, not by polling. */
-int vim_wait_task(vim_ctx *vc, const char *task, int timeout_seconds, nw_err *err);
-
-/* Request bodies (the method element, without envelope), exactly as pyVmomi orders them. */
-int vim_body_retrieve_service_content(nw_buf *b);
-int vim_body_login(nw_buf *b, const char *session_manager, const char *user, const char *password);
-int vim_body_logout(nw_buf *b, const char *session_manager);
-int vim_body_retrieve(nw_buf *b, const char *property_collector, const vim_filter_spec *spec, int64_t max_objects);
-int vim_body_continue(nw_buf *b, const char *property_collector, const char *token);
-int vim_body_create_filter(nw_buf *b, const char *property_collector, const vim_filter_spec *spec);
-int vim_body_destroy_filter(nw_buf *b, const char *filter);
-int vim_body_wait_for_updates(nw_buf *b, const char *property_collector, const char *version, int max_wait_seconds);
-int vim_body_reconfig_vm(nw_buf *b, const char *vm, bool nested_hv);
-int vim_body_reconfigure_dvpg(nw_buf *b, const char *dvpg, const char *config_version, const vim_dvpg_policy *p);
-int vim_body_update_portgroup(nw_buf *b, const char *network_system, const char *pg_name, const char *spec_head_xml,
-                              const char *policy_tail_xml, int promiscuous, int mac_changes, int forged_transmits);
-int vim_body_create_collector(nw_buf *b, const char *property_collector);

@@ -6,6 +6,7 @@
 
 #include "fuzz-vim.h"
 #include "inventory.h"
+#include "vim-internal.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
         xmlInitParser();

@@ -3,7 +3,7 @@
 
 #include "soap.h"
 #include "tap.h"
-#include "vim.h"
+#include "vim-internal.h"
 
 #define HEAD                                                                                         \
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"                                                 \
