@@ -83,22 +83,28 @@ void nw_inventory_free(nw_inventory *inv) {
         *inv = (nw_inventory) {};
 }
 
-const nw_switch *nw_inventory_get_switch(const nw_inventory *inv, const char *moref) {
-        if (!inv || !moref)
-                return NULL;
-        for (size_t i = 0; i < inv->n_switches; i++)
+ssize_t nw_inventory_switch_index(const nw_inventory *inv, const char *moref) {
+        for (size_t i = 0; inv && moref && i < inv->n_switches; i++)
                 if (inv->switches[i].moref && strcmp(inv->switches[i].moref, moref) == 0)
-                        return &inv->switches[i];
-        return NULL;
+                        return (ssize_t) i;
+        return -1;
+}
+
+ssize_t nw_inventory_network_index(const nw_inventory *inv, const char *moref) {
+        for (size_t i = 0; inv && moref && i < inv->n_networks; i++)
+                if (inv->networks[i].moref && strcmp(inv->networks[i].moref, moref) == 0)
+                        return (ssize_t) i;
+        return -1;
+}
+
+const nw_switch *nw_inventory_get_switch(const nw_inventory *inv, const char *moref) {
+        ssize_t i = nw_inventory_switch_index(inv, moref);
+        return i < 0 ? NULL : &inv->switches[i];
 }
 
 const nw_network *nw_inventory_get_network(const nw_inventory *inv, const char *moref) {
-        if (!inv || !moref)
-                return NULL;
-        for (size_t i = 0; i < inv->n_networks; i++)
-                if (inv->networks[i].moref && strcmp(inv->networks[i].moref, moref) == 0)
-                        return &inv->networks[i];
-        return NULL;
+        ssize_t i = nw_inventory_network_index(inv, moref);
+        return i < 0 ? NULL : &inv->networks[i];
 }
 
 bool nw_inventory_has_object(const nw_inventory *inv, const char *object) {

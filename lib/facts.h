@@ -169,6 +169,8 @@ bool nw_inventory_has_any(const nw_inventory *inv, const char *object);
 ssize_t nw_inventory_vm_index(const nw_inventory *inv, const char *moref);
 ssize_t nw_inventory_dvpg_index(const nw_inventory *inv, const char *moref);
 ssize_t nw_inventory_stdpg_index(const nw_inventory *inv, const char *id);
+ssize_t nw_inventory_switch_index(const nw_inventory *inv, const char *moref);
+ssize_t nw_inventory_network_index(const nw_inventory *inv, const char *moref);
 
 /* get_* read local state only. NULL when absent. */
 const nw_switch *nw_inventory_get_switch(const nw_inventory *inv, const char *moref);

@@ -123,6 +123,7 @@ static int on_round2(void *userdata, const char *type, const char *moref, const 
         inv_ctx *ctx = g->ctx;
         nw_switch *sw;
         bool present, missing;
+        ssize_t i;
         int r;
 
         if (strcmp(type, "HostSystem") == 0) {
@@ -136,9 +137,10 @@ static int on_round2(void *userdata, const char *type, const char *moref, const 
                 return inv_set_host_portgroups(ctx, moref, props_val(oc, "config.network.portgroup", &present),
                                            soap_text(props_val(oc, "configManager.networkSystem", &present)), err);
         }
-        sw = (nw_switch *) nw_inventory_get_switch(&ctx->inv, moref);
-        if (!sw)
+        i = nw_inventory_switch_index(&ctx->inv, moref);
+        if (i < 0)
                 return 0;
+        sw = &ctx->inv.switches[i];
         if (nw_strv_push(&g->switches_read, moref) < 0)
                 return nw_errf(err, -ENOMEM, "out of memory");
         r = inv_note_missing(ctx, NW_KIND_SWITCH, moref, oc, &missing, err);
@@ -338,9 +340,9 @@ static int update_vm(inv_ctx *ctx, nw_vm *vm, const xmlNode *ou, bool *ret_resyn
 
 int inv_apply_update(inv_ctx *ctx, const char *type, const char *moref, const char *kind, const xmlNode *ou,
                      bool *ret_resync, nw_err *err) {
-        nw_switch *sw;
         nw_network *net;
         nw_dvpg *pg;
+        ssize_t i;
         nw_vm *vm;
         bool present;
 
@@ -391,15 +393,17 @@ int inv_apply_update(inv_ctx *ctx, const char *type, const char *moref, const ch
                         *ret_resync = true;
                 return r;
         }
-        if ((sw = (nw_switch *) nw_inventory_get_switch(&ctx->inv, moref)))
-                return props_apply(ou, sw, switch_set_prop) < 0 ? nw_errf(err, -ENOMEM, "out of memory") : 0;
+        if ((i = nw_inventory_switch_index(&ctx->inv, moref)) >= 0)
+                return props_apply(ou, &ctx->inv.switches[i], switch_set_prop) < 0 ?
+                        nw_errf(err, -ENOMEM, "out of memory") : 0;
 
-        net = (nw_network *) nw_inventory_get_network(&ctx->inv, moref);
-        if (!net) {
+        i = nw_inventory_network_index(&ctx->inv, moref);
+        if (i < 0) {
                 /* Not ours (an OpaqueNetwork, say) or new: only a gather can place it. */
                 *ret_resync = strcmp(type, "OpaqueNetwork") != 0;
                 return 0;
         }
+        net = &ctx->inv.networks[i];
         /* Standard portgroups are matched by name on the host: a rename reshapes them. (The first
          * update set restates every name: only a different one counts.) */
         {

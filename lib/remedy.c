@@ -85,23 +85,29 @@ void remedy_flap_reset(nw_flap *f) {
         nw_flap_free(f);
 }
 
-static const nw_flap_entry *flap_get(const nw_flap *f, const char *object) {
-        if (!f)
-                return NULL;
-        for (size_t i = 0; i < f->n; i++)
+static ssize_t flap_index(const nw_flap *f, const char *object) {
+        for (size_t i = 0; f && i < f->n; i++)
                 if (strcmp(f->v[i].object, object) == 0)
-                        return &f->v[i];
-        return NULL;
+                        return (ssize_t) i;
+        return -1;
+}
+
+static const nw_flap_entry *flap_get(const nw_flap *f, const char *object) {
+        ssize_t i = flap_index(f, object);
+        return i < 0 ? NULL : &f->v[i];
 }
 
 int remedy_flap_record(nw_flap *f, const char *object, double now) {
-        nw_flap_entry *e;
+        nw_flap_entry *e = NULL;
+        ssize_t i;
 
         if (!f || !object)
                 return -EINVAL;
 
-        e = (nw_flap_entry *) flap_get(f, object);
-        if (!e) {
+        i = flap_index(f, object);
+        if (i >= 0)
+                e = &f->v[i];
+        else {
                 _cleanup_free_ char *copy = strdup(object);
                 nw_flap_entry *v;
 
