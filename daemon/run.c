@@ -14,11 +14,10 @@
 #include "report.h"
 #include "tagged.h"
 #include "vim.h"
+#include "watch.h"
 
 #define EXIT_CONFIG 78       /* sysexits.h EX_CONFIG */
 #define BACKOFF_MAX 300.0    /* seconds between attempts while vCenter is away */
-#define WAIT_MAX 60          /* seconds a WaitForUpdatesEx may hold the line */
-#define EARLY_WAITS_LOGGED 5 /* waits answered at once in a row before that is worth a warning */
 
 static volatile sig_atomic_t got_term, got_hup, abort_requests;
 
@@ -35,8 +34,7 @@ typedef struct service {
         nw_config *cfg;
 
         nw_session s;
-        char *filter;
-        char *version;
+        nw_watch watch;              /* the filter over the facts; forgotten with the session */
         bool connected;
         bool need_resync;
 
@@ -61,11 +59,9 @@ typedef struct service {
         nw_strv left_now;
         size_t deferred;
         nw_strv failed;              /* objects whose fix failed: held off until the next full resync */
-        unsigned long updates;       /* ObjectUpdates applied by the last wait */
         char last_pass[16];
 
         char config_problem[1024];   /* the CONFIG_PROBLEM last sent, "" when none is open */
-        unsigned early_waits;        /* WaitForUpdatesEx answered at once with nothing, in a row */
 } service;
 
 static void watchdog_tick(void *userdata) {
@@ -92,10 +88,7 @@ static void disconnect(service *d, bool logout) {
                 session_close(&d->s);
         } else
                 session_free(&d->s);
-        free(d->filter);
-        d->filter = NULL;
-        free(d->version);
-        d->version = NULL;
+        watch_forget(&d->watch);
         d->connected = false;
 }
 
@@ -278,7 +271,6 @@ static int apply_update(void *userdata, const char *type, const char *moref, con
         bool before = d->need_resync;
         int r;
 
-        d->updates++;
         log_msg(LOG_DEBUG, "update: %s %s %s", kind, type, moref);
         r = inv_apply_update(&d->facts, type, moref, kind, ou, &d->need_resync, err);
         if (d->need_resync && !before)
@@ -307,24 +299,16 @@ static int resync_once(service *d, nw_err *err) {
         d->facts = facts;
         facts = (inv_ctx) {};
 
-        if (d->filter) {
-                (void) vim_destroy_filter(d->s.vc, d->filter, err);
-                free(d->filter);
-                d->filter = NULL;
-        }
-        free(d->version);
-        d->version = strdup("");
-        if (!d->version)
-                return nw_errf(err, -ENOMEM, "out of memory");
+        watch_stop(&d->watch, d->s.vc);
         r = inv_watch_spec(&d->facts, &spec, &storage);
         if (r < 0)
                 return nw_errf(err, r, "out of memory");
-        r = vim_create_filter(d->s.vc, &spec, &d->filter, err);
+        r = watch_start(&d->watch, d->s.vc, &spec, err);
         inv_watch_spec_free(storage);
         if (r < 0)
                 return r;
         /* The first update set restates everything: applying it closes the gap between gather and filter. */
-        r = vim_wait_for_updates(d->s.vc, d->version, 0, apply_update, d, &d->version, err);
+        r = watch_wait(&d->watch, d->s.vc, 0, apply_update, d, err);
         if (r < 0)
                 return r;
         /* Something changed shape between the gather and the filter: judging half-updated facts
@@ -376,40 +360,40 @@ static int refresh_tags(service *d, nw_err *err) {
 }
 
 /* A WaitForUpdatesEx answered at once with nothing (a proxy or load balancer cutting long polls)
- * must not turn into a busy loop: pace such answers, 1 s apart and then longer, and say so once. */
+ * must not turn into a busy loop: pause as the watch says, and say so once. */
 static void pace_early_wait(service *d, double asked, double took) {
-        if (d->updates > 0 || took >= asked / 2) {
-                if (d->early_waits >= EARLY_WAITS_LOGGED)
-                        log_msg(LOG_NOTICE, "vCenter %s holds WaitForUpdatesEx long-polls again", d->cfg->vcenter.url);
-                d->early_waits = 0;
+        double pause;
+
+        switch (watch_pace(&d->watch, asked, took, &pause)) {
+        case WATCH_HELD:
                 return;
-        }
-        if (++d->early_waits == EARLY_WAITS_LOGGED)
+        case WATCH_HELD_AGAIN:
+                log_msg(LOG_NOTICE, "vCenter %s holds WaitForUpdatesEx long-polls again", d->cfg->vcenter.url);
+                return;
+        case WATCH_EARLY_WARN:
                 log_msg(LOG_WARNING, "vCenter %s answered %u WaitForUpdatesEx long-polls at once without a change: "
                         "something between (a proxy, a load balancer) may cut them short; pacing them",
-                        d->cfg->vcenter.url, d->early_waits);
-        /* A second apart at first (a flaky proxy), then backing off to a minute (a broken one). */
-        pause_for(d, d->early_waits <= EARLY_WAITS_LOGGED ? 1.0 :
-                             fmin(WAIT_MAX, ldexp(1.0, (int) fmin(d->early_waits - EARLY_WAITS_LOGGED, 6))));
+                        d->cfg->vcenter.url, d->watch.early_waits);
+                break;
+        case WATCH_EARLY:
+                break;
+        }
+        pause_for(d, pause);
 }
 
 static int wait_for_changes(service *d, nw_err *err) {
         double now = nw_now_mono(), until = fmin(d->next_tags, d->next_full);
-        int wait = (int) fmax(1.0, fmin(until - now, WAIT_MAX));
+        int wait = (int) fmax(1.0, fmin(until - now, WATCH_WAIT_MAX));
         int r;
 
         if (d->watchdog_usec)
                 wait = (int) fmax(1.0, fmin(wait, (double) d->watchdog_usec / 2e6 - 1.0));
-        /* The long-poll may hold the line for `wait` seconds on top of the usual request time. */
-        nw_http_add_timeout_ms(d->s.http, wait * 1000L);
-        d->updates = 0;
-        r = vim_wait_for_updates(d->s.vc, d->version, wait, apply_update, d, &d->version, err);
-        nw_http_set_timeout_ms(d->s.http, 0);
+        r = watch_wait(&d->watch, d->s.vc, wait, apply_update, d, err);
         if (r < 0)
                 return r;
         pace_early_wait(d, wait, nw_now_mono() - now);
         /* Nothing changed (the wait timed out): nothing to judge again. */
-        if (d->need_resync || d->updates == 0)
+        if (d->need_resync || d->watch.updates == 0)
                 return 0;
         return evaluate(d, err);
 }
