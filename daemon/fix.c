@@ -9,7 +9,7 @@
 typedef struct fix_run {
         const nw_config *cfg;
         nw_session *session;
-        inv_ctx *ctx;
+        inventory_ctx *ctx;
         size_t fixed, failed, left, deferred, would;
 } fix_run;
 
@@ -86,7 +86,7 @@ static void on_fix(void *userdata, const nw_fix *fix, nw_fix_verdict verdict, co
 int cmd_fix(const nw_opts *o) {
         _cleanup_config_ nw_config *cfg = NULL;
         _cleanup_session_ nw_session s = {};
-        _cleanup_inv_ctx_ inv_ctx ctx = {};
+        _cleanup_inventory_ctx_ inventory_ctx ctx = {};
         _cleanup_findings_ nw_findings after = {};
         fix_run f = {};
         nw_err err = {};
@@ -94,19 +94,14 @@ int cmd_fix(const nw_opts *o) {
 
         r = config_load(o->config, &cfg, &err);
         if (r < 0)
-                return fail_line(NULL, &err);
+                return check_fail_line(NULL, &err);
         if (o->dry_run)
                 cfg->remediation.dry_run = true;
         log_setup(config_log_level(cfg), false);
 
-        if (cfg->vcenter.insecure)
-                fprintf(stderr, "nestwarden: warning: " INSECURE_WARNING "\n");
-        r = session_open(cfg, NULL, &s, &err);
-        if (r >= 0)
-                r = session_gather(cfg, &s, &ctx, &err);
-        if (r < 0)
-                return fail_line(cfg, &err);
-        warn_if_untagged(cfg, &s);
+        r = check_connect(cfg, &s, &ctx);
+        if (r != 0)
+                return r;
 
         if (cfg->remediation.dry_run)
                 printf("dry run: nothing is changed on %s\n", cfg->vcenter.url);
@@ -114,13 +109,13 @@ int cmd_fix(const nw_opts *o) {
         f = (fix_run) { .cfg = cfg, .session = &s, .ctx = &ctx };
         r = remediate_pass(cfg, s.vc, &ctx, NULL, 0, NULL, on_fix, &f, &err);
         if (r < 0)
-                return fail_line(cfg, &err);
+                return check_fail_line(cfg, &err);
 
         /* Judged again on the facts as read back: what is still wrong decides the exit code. */
         r = policy_evaluate(&ctx.inv, &cfg->policy, &after);
         if (r < 0) {
                 nw_errf(&err, r, "%s", strerror(-r));
-                return fail_line(cfg, &err);
+                return check_fail_line(cfg, &err);
         }
         /* Never acted on: there is nothing read to act on. Said, so that the count adds up. */
         for (size_t i = 0; i < after.n; i++) {
@@ -147,5 +142,5 @@ int cmd_fix(const nw_opts *o) {
         printf("\n");
         if (fflush(stdout) != 0)
                 return EXIT_UNKNOWN;
-        return exit_code(&after);
+        return check_exit_code(&after);
 }

@@ -33,11 +33,11 @@ typedef struct nw_session {
  * abort flag and tick (the rest comes from cfg). On failure s is freed and err says why. */
 int session_open(const nw_config *cfg, const nw_http_opts *hooks, nw_session *s, nw_err *err);
 /* Tags → VMs → facts. */
-int session_gather(const nw_config *cfg, nw_session *s, inv_ctx *ret, nw_err *err);
+int session_gather(const nw_config *cfg, nw_session *s, inventory_ctx *ret, nw_err *err);
 /* Logs out (best effort) and frees; safe on a closed session. */
 void session_close(nw_session *s);
 /* Frees without logging out: the session is gone already (vCenter restarted, network down). */
-void session_free(nw_session *s);
+void session_done(nw_session *s);
 /* The warning every command gives when TLS verification is off. */
 #define INSECURE_WARNING "TLS verification is off ([vcenter] insecure = yes): anyone on the path can read the vCenter password"
 static inline void session_closep(nw_session *s) {
@@ -53,20 +53,22 @@ typedef void (*remediate_fn)(void *userdata, const nw_fix *fix, nw_fix_verdict v
 typedef bool (*remediate_hold_fn)(void *userdata, const char *object);
 /* Plans and applies one pass over ctx (at most max_changes_per_pass changes). flap and hold may be
  * NULL (a one-shot has no memory). Fails only when vCenter went away mid-pass. */
-int remediate_pass(const nw_config *cfg, vim_ctx *vc, inv_ctx *ctx, nw_flap *flap, double now,
+int remediate_pass(const nw_config *cfg, vim_ctx *vc, inventory_ctx *ctx, nw_flap *flap, double now,
                    remediate_hold_fn hold, remediate_fn fn, void *userdata, nw_err *err);
 
 /* EXIT_UNKNOWN when an object could not be read, else EXIT_DRIFT or EXIT_COMPLIANT. */
-int exit_code(const nw_findings *f);
-/* The one-shot commands' warning when the tag resolves to no VM: not an error, but worth a word. */
-void warn_if_untagged(const nw_config *cfg, const nw_session *s);
+int check_exit_code(const nw_findings *f);
+/* The one-shot commands' way in: the insecure warning, login, the gather into ctx, and a warning when
+ * the tag resolves to no VM (not an error, but worth a word). 0, or the exit code to return after the
+ * error line is printed. */
+int check_connect(const nw_config *cfg, nw_session *s, inventory_ctx *ctx);
 
 /* "REASON; on it: NAME (vm-1), ...": a shared-portgroup refusal with the untagged VMs by name (fetched
  * from vc once, best effort), cut to fit size. */
-void remediate_shared_detail(vim_ctx *vc, inv_ctx *ctx, const nw_fix *fix, char *buf, size_t size);
+void remediate_shared_detail(vim_ctx *vc, inventory_ctx *ctx, const nw_fix *fix, char *buf, size_t size);
 
 /* The one clear line of a failed one-shot command on stderr; returns EXIT_UNKNOWN. */
-int fail_line(const nw_config *cfg, const nw_err *err);
+int check_fail_line(const nw_config *cfg, const nw_err *err);
 
 int cmd_check(const nw_opts *o);
 int cmd_run(const nw_opts *o);

@@ -11,18 +11,19 @@ static bool gone_away(int r) {
 
 /* The budget is kept here, by what was really applied: an object held off after a failure must not
  * use up a slot, or it would starve every object sorted after it. */
-static int plan_now(const nw_config *cfg, const inv_ctx *ctx, const nw_flap *flap, double now, nw_fix_plan *plan) {
+static int plan_now(const nw_config *cfg, const inventory_ctx *ctx, const nw_flap *flap, double now,
+                    nw_fix_plan *plan) {
         _cleanup_findings_ nw_findings f = {};
         nw_remedy_cfg rcfg = cfg->remediation;
         int r;
 
         rcfg.max_changes_per_pass = INT64_MAX;
-        nw_fix_plan_free(plan);
+        nw_fix_plan_done(plan);
         r = policy_evaluate(&ctx->inv, &cfg->policy, &f);
         return r < 0 ? r : remedy_plan(&ctx->inv, &f, &cfg->policy, &rcfg, flap, now, plan);
 }
 
-int remediate_pass(const nw_config *cfg, vim_ctx *vc, inv_ctx *ctx, nw_flap *flap, double now,
+int remediate_pass(const nw_config *cfg, vim_ctx *vc, inventory_ctx *ctx, nw_flap *flap, double now,
                    remediate_hold_fn hold, remediate_fn fn, void *userdata, nw_err *err) {
         _cleanup_strv_ nw_strv handled = {};
         _cleanup_fix_plan_ nw_fix_plan plan = {};
@@ -69,11 +70,11 @@ int remediate_pass(const nw_config *cfg, vim_ctx *vc, inv_ctx *ctx, nw_flap *fla
         return 0;
 }
 
-void remediate_shared_detail(vim_ctx *vc, inv_ctx *ctx, const nw_fix *fix, char *buf, size_t size) {
+void remediate_shared_detail(vim_ctx *vc, inventory_ctx *ctx, const nw_fix *fix, char *buf, size_t size) {
         _cleanup_buf_ nw_buf b = {};
         nw_err ignored;
 
-        (void) inv_fetch_names(vc, ctx, &fix->shared_with, &ignored);
+        (void) inventory_fetch_names(vc, ctx, &fix->shared_with, &ignored);
         nw_buf_puts(&b, fix->reason);
         for (size_t i = 0; i < fix->shared_with.n; i++) {
                 const char *name = nw_inventory_get_other_name(&ctx->inv, fix->shared_with.v[i]);

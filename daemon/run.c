@@ -38,7 +38,7 @@ typedef struct service {
         bool connected;
         bool need_resync;
 
-        inv_ctx facts;
+        inventory_ctx facts;
         nw_drift_set drift;
         tagged_set tagged;           /* the tag listing at the last resync, for entered/left events */
         bool first_pass_done;
@@ -87,7 +87,7 @@ static void disconnect(service *d, bool logout) {
                 nw_http_set_timeout_ms(d->s.http, 700);
                 session_close(&d->s);
         } else
-                session_free(&d->s);
+                session_done(&d->s);
         watch_forget(&d->watch);
         d->connected = false;
 }
@@ -185,7 +185,7 @@ static int judge(service *d) {
         r = drift_diff(&d->drift, &now, still_watched, emit_drift, d);
         if (r < 0)
                 return r;
-        drift_set_free(&d->drift);
+        drift_set_done(&d->drift);
         d->drift = now;
         now = (nw_drift_set) {};
         d->n_portgroups = findings.portgroups;
@@ -252,7 +252,7 @@ static int evaluate(service *d, nw_err *err) {
                 return 0;
         d->deferred = 0;
         r = remediate_pass(d->cfg, d->s.vc, &d->facts, &d->flap, nw_now_mono(), hold_failed, on_fix, d, err);
-        nw_strv_free(&d->left_alone);
+        nw_strv_done(&d->left_alone);
         d->left_alone = d->left_now;
         d->left_now = (nw_strv) {};
         if (r < 0)
@@ -272,7 +272,7 @@ static int apply_update(void *userdata, const char *type, const char *moref, con
         int r;
 
         log_msg(LOG_DEBUG, "update: %s %s %s", kind, type, moref);
-        r = inv_apply_update(&d->facts, type, moref, kind, ou, &d->need_resync, err);
+        r = inventory_apply_update(&d->facts, type, moref, kind, ou, &d->need_resync, err);
         if (d->need_resync && !before)
                 log_msg(LOG_DEBUG, "%s %s changed what is watched: gathering again", type, moref);
         return r;
@@ -281,30 +281,30 @@ static int apply_update(void *userdata, const char *type, const char *moref, con
 /* Tags → VMs → facts → a filter over them → its first (full) update set → judgement. */
 static int resync_once(service *d, nw_err *err) {
         _cleanup_strv_ nw_strv vms = {};
-        _cleanup_inv_ctx_ inv_ctx facts = {};
+        _cleanup_inventory_ctx_ inventory_ctx facts = {};
         vim_filter_spec spec;
         void *storage = NULL;
         int r;
 
         log_msg(LOG_DEBUG, "full gather of %s", d->cfg->vcenter.url);
         d->need_resync = false;
-        nw_strv_free(&d->failed);
+        nw_strv_done(&d->failed);
         r = vapi_attached_vms(d->s.tags, d->cfg->selection.tag_category, d->cfg->selection.tag, &vms, err);
         if (r < 0)
                 return r;
-        r = inv_gather(d->s.vc, &vms, d->cfg->policy.standard_portgroups, d->cfg->vcenter.page_size, &facts, err);
+        r = inventory_gather(d->s.vc, &vms, d->cfg->policy.standard_portgroups, d->cfg->vcenter.page_size, &facts, err);
         if (r < 0)
                 return r;
-        inv_ctx_done(&d->facts);
+        inventory_ctx_done(&d->facts);
         d->facts = facts;
-        facts = (inv_ctx) {};
+        facts = (inventory_ctx) {};
 
         watch_stop(&d->watch, d->s.vc);
-        r = inv_watch_spec(&d->facts, &spec, &storage);
+        r = inventory_watch_spec(&d->facts, &spec, &storage);
         if (r < 0)
                 return nw_errf(err, r, "out of memory");
         r = watch_start(&d->watch, d->s.vc, &spec, err);
-        inv_watch_spec_free(storage);
+        inventory_watch_spec_free(storage);
         if (r < 0)
                 return r;
         /* The first update set restates everything: applying it closes the gap between gather and filter. */
@@ -504,7 +504,7 @@ static void reload(service *d) {
                 log_msg(LOG_INFO, "configuration %s reloaded", d->config_path);
                 /* An admin's "try again": objects given up on as fights are fair game once more. */
                 remedy_flap_reset(&d->flap);
-                nw_strv_free(&d->left_alone);
+                nw_strv_done(&d->left_alone);
                 /* Credentials, TLS or the vCenter itself may have changed: start the session afresh. */
                 disconnect(d, true);
         }
@@ -584,13 +584,13 @@ int cmd_run(const nw_opts *o) {
         sd_notify(0, "STOPPING=1");
         log_msg(LOG_INFO, "stopping");
         disconnect(&d, true);
-        inv_ctx_done(&d.facts);
-        drift_set_free(&d.drift);
+        inventory_ctx_done(&d.facts);
+        drift_set_done(&d.drift);
         tagged_set_done(&d.tagged);
-        nw_flap_free(&d.flap);
-        nw_strv_free(&d.left_alone);
-        nw_strv_free(&d.left_now);
-        nw_strv_free(&d.failed);
+        nw_flap_done(&d.flap);
+        nw_strv_done(&d.left_alone);
+        nw_strv_done(&d.left_now);
+        nw_strv_done(&d.failed);
         config_free(d.cfg);
         return 0;
 }

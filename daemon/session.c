@@ -31,18 +31,18 @@ int session_open(const nw_config *cfg, const nw_http_opts *hooks, nw_session *s,
         if (r >= 0)
                 r = vapi_login(s->http, cfg->vcenter.url, cfg->vcenter.user, password, &s->tags, err);
         if (r < 0)
-                session_free(s);
+                session_done(s);
         return r;
 }
 
-int session_gather(const nw_config *cfg, nw_session *s, inv_ctx *ret, nw_err *err) {
+int session_gather(const nw_config *cfg, nw_session *s, inventory_ctx *ret, nw_err *err) {
         int r;
 
-        nw_strv_free(&s->vms);
+        nw_strv_done(&s->vms);
         r = vapi_attached_vms(s->tags, cfg->selection.tag_category, cfg->selection.tag, &s->vms, err);
         if (r < 0)
                 return r;
-        return inv_gather(s->vc, &s->vms, cfg->policy.standard_portgroups, cfg->vcenter.page_size, ret, err);
+        return inventory_gather(s->vc, &s->vms, cfg->policy.standard_portgroups, cfg->vcenter.page_size, ret, err);
 }
 
 void session_close(nw_session *s) {
@@ -52,16 +52,16 @@ void session_close(nw_session *s) {
                 (void) vapi_logout(s->tags, &ignored);
         if (s->vc)
                 (void) vim_logout(s->vc, &ignored);
-        session_free(s);
+        session_done(s);
 }
 
-void session_free(nw_session *s) {
+void session_done(nw_session *s) {
         unsigned long requests;
 
         requests = s->http ? nw_http_requests(s->http) : s->requests;
         vapi_free(s->tags);
         vim_free(s->vc);
         nw_http_free(s->http);
-        nw_strv_free(&s->vms);
+        nw_strv_done(&s->vms);
         *s = (nw_session) { .requests = requests };
 }

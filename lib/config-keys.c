@@ -207,7 +207,7 @@ static int set_string_copy(nw_config *cfg, const config_key *k, const char *valu
 /* Items are trimmed and empty ones dropped, so "a, b," and "a,b" agree; names may hold spaces
  * ("VM Network") but not commas. */
 static int list_set(nw_strv *l, const char *value) {
-        nw_strv_free(l);
+        nw_strv_done(l);
         for (const char *p = value;;) {
                 size_t n = strcspn(p, ",");
                 const char *b = p, *e = p + n;
@@ -345,12 +345,12 @@ int config_key_set(nw_config *cfg, const config_key *k, const char *value, char 
                 uint8_t d[NW_THUMBPRINT_LEN];
                 char reason[256];
 
-                if (nw_thumbprint_parse(value, d, reason, sizeof(reason)) < 0)
+                if (thumbprint_parse(value, d, reason, sizeof(reason)) < 0)
                         return key_error(why, why_size, "key '%s': %s", k->name, reason);
                 copy = malloc(NW_THUMBPRINT_STRLEN);
                 if (!copy)
                         return -ENOMEM;
-                nw_thumbprint_format(d, copy);
+                thumbprint_format(d, copy);
                 return set_string(cfg, k, copy);
         }
         }

@@ -263,6 +263,6 @@ void config_free(nw_config *cfg) {
         free(cfg->vcenter.thumbprint);
         free(cfg->selection.tag_category);
         free(cfg->selection.tag);
-        nw_strv_free(&cfg->remediation.exclude);
+        nw_strv_done(&cfg->remediation.exclude);
         free(cfg);
 }

@@ -11,7 +11,7 @@ static void drift_done(nw_drift *d) {
         free(d->hint);
 }
 
-void drift_set_free(nw_drift_set *s) {
+void drift_set_done(nw_drift_set *s) {
         if (!s)
                 return;
         for (size_t i = 0; i < s->n; i++)

@@ -18,11 +18,11 @@ typedef struct nw_drift_set {
 } nw_drift_set;
 
 int drift_set_from(const nw_findings *f, nw_drift_set *ret);
-void drift_set_free(nw_drift_set *s);
-static inline void drift_set_freep(nw_drift_set *s) {
-        drift_set_free(s);
+void drift_set_done(nw_drift_set *s);
+static inline void drift_set_donep(nw_drift_set *s) {
+        drift_set_done(s);
 }
-#define _cleanup_drift_set_ _cleanup_(drift_set_freep)
+#define _cleanup_drift_set_ _cleanup_(drift_set_donep)
 
 /* A question about an entry's object: is it still watched (a drift on an object no longer watched is
  * forgotten, not resolved), or could it not be judged this time (its drift is carried over)? */

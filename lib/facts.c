@@ -1,21 +1,48 @@
-/* The facts model's destructor and local lookups; inventory fills the model, policy reads it. */
+/* The facts model's names, destructor and local lookups; inventory fills the model, policy reads it. */
 #include "facts.h"
 
 #include <string.h>
+
+const char *nw_kind_to_string(nw_kind k) {
+        switch (k) {
+        case NW_KIND_VM:
+                return "vm";
+        case NW_KIND_DVPG:
+                return "dvportgroup";
+        case NW_KIND_PG:
+                return "portgroup";
+        case NW_KIND_NETWORK:
+                return "network";
+        case NW_KIND_SWITCH:
+                return "switch";
+        case NW_KIND_HOST:
+                return "host";
+        case NW_KIND_NONE:
+                break;
+        }
+        return NULL;
+}
+
+int nw_kind_from_string(const char *s) {
+        for (int k = NW_KIND_NONE + 1; s && nw_kind_to_string(k); k++)
+                if (strcmp(s, nw_kind_to_string(k)) == 0)
+                        return k;
+        return -EINVAL;
+}
 
 void nw_vm_done(nw_vm *vm) {
         free(vm->moref);
         free(vm->name);
         free(vm->power_state);
         free(vm->host);
-        nw_strv_free(&vm->networks);
+        nw_strv_done(&vm->networks);
         *vm = (nw_vm) {};
 }
 
 static void network_done(nw_network *n) {
         free(n->moref);
         free(n->name);
-        nw_strv_free(&n->vms);
+        nw_strv_done(&n->vms);
 }
 
 static void switch_done(nw_switch *sw) {
@@ -33,7 +60,7 @@ void nw_dvpg_done(nw_dvpg *pg) {
         free(pg->config_version);
         free(pg->backing_type);
         free(pg->mac.limit_policy);
-        nw_strv_free(&pg->vms);
+        nw_strv_done(&pg->vms);
         *pg = (nw_dvpg) {};
 }
 
@@ -48,7 +75,7 @@ void nw_stdpg_done(nw_stdpg *pg) {
         *pg = (nw_stdpg) {};
 }
 
-void nw_inventory_free(nw_inventory *inv) {
+void nw_inventory_done(nw_inventory *inv) {
         if (!inv)
                 return;
 

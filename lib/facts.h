@@ -2,7 +2,7 @@
  * Plain structs filled by inventory (from vCenter) or by tests; read by policy.
  *
  * Ownership rule: the facts are the only thing that points into the facts. A read-back after a fix
- * (inv_refresh) replaces elements and compacts arrays in place, so whatever is made from the facts
+ * (inventory_refresh) replaces elements and compacts arrays in place, so whatever is made from the facts
  * (findings, fixes, drift entries, events) names its object by moref, or HOST/PORTGROUP for a
  * standard portgroup, and owns copies of the values it carries. Whoever needs the live object looks
  * it up again by that name (nw_inventory_*_index), at the moment it needs it. */
@@ -113,6 +113,11 @@ typedef enum nw_kind {
         NW_KIND_HOST,
 } nw_kind;
 
+/* "vm", "dvportgroup": the name in JSON and journal fields. NULL for NONE and invalid values. */
+const char *nw_kind_to_string(nw_kind k);
+/* The other way round: the value, or -EINVAL for a name that is none of them. */
+int nw_kind_from_string(const char *s);
+
 /* What nestwarden needed to read and could not: a verdict without it would be a guess. */
 typedef struct nw_unreadable {
         nw_kind kind;
@@ -139,15 +144,15 @@ typedef struct nw_inventory {
         size_t n_unreadable;
 } nw_inventory;
 
-void nw_inventory_free(nw_inventory *inv);
+void nw_inventory_done(nw_inventory *inv);
 /* Free one element's members and zero it (for parsers that fail half-way). */
 void nw_vm_done(nw_vm *vm);
 void nw_dvpg_done(nw_dvpg *pg);
 void nw_stdpg_done(nw_stdpg *pg);
-static inline void nw_inventory_freep(nw_inventory *inv) {
-        nw_inventory_free(inv);
+static inline void nw_inventory_donep(nw_inventory *inv) {
+        nw_inventory_done(inv);
 }
-#define _cleanup_inventory_ _cleanup_(nw_inventory_freep)
+#define _cleanup_inventory_ _cleanup_(nw_inventory_donep)
 
 /* Records object as unreadable (once: a second record of the same object is dropped). name, fault
  * may be NULL. 0 or -ENOMEM. */

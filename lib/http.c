@@ -48,7 +48,7 @@ static int progress_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 }
 
 static CURLcode ssl_ctx_cb(CURL *curl, void *ssl_ctx, void *userdata) {
-        return (CURLcode) nw_tls_ctx_setup(curl, ssl_ctx, userdata);
+        return (CURLcode) tls_ctx_setup(curl, ssl_ctx, userdata);
 }
 
 /* libcurl copies the Login body (with the password) into its request buffer, builds the Basic
@@ -106,7 +106,7 @@ int nw_http_new(const nw_http_opts *opts, nw_http **ret, nw_err *err) {
         if (opts->thumbprint) {
                 char why[256];
 
-                if (nw_thumbprint_parse(opts->thumbprint, h->tls.pin, why, sizeof(why)) < 0) {
+                if (thumbprint_parse(opts->thumbprint, h->tls.pin, why, sizeof(why)) < 0) {
                         free(h);
                         return nw_errf(err, -NW_ECONFIG, "thumbprint: %s", why);
                 }
@@ -289,7 +289,7 @@ int nw_http_do(nw_http *h, const nw_http_req *req, long *ret_status, nw_buf *ret
                 r = map_curl_error(cc);
                 if (r == -ECANCELED)
                         return nw_errf(err, r, "request aborted");
-                r = nw_tls_explain(&h->tls, cc, h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc), req->url, err);
+                r = tls_explain(&h->tls, cc, h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc), req->url, err);
                 if (r < 0)
                         return r;
                 r = map_curl_error(cc);
@@ -301,7 +301,7 @@ int nw_http_do(nw_http *h, const nw_http_req *req, long *ret_status, nw_buf *ret
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
         *ret_status = status;
         if (ret_body) {
-                nw_buf_free(ret_body);
+                nw_buf_done(ret_body);
                 *ret_body = body;
                 body = (nw_buf) {};
         }

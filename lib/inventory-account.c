@@ -5,8 +5,8 @@
 
 #include <string.h>
 
-int inv_note_missing(inv_ctx *ctx, nw_kind kind, const char *moref, const xmlNode *oc, bool *ret_missing,
-                     nw_err *err) {
+int inventory_note_missing(inventory_ctx *ctx, nw_kind kind, const char *moref, const xmlNode *oc, bool *ret_missing,
+                           nw_err *err) {
         char fault[64], what[256];
         const char *path, *name;
         bool present;
@@ -21,7 +21,7 @@ int inv_note_missing(inv_ctx *ctx, nw_kind kind, const char *moref, const xmlNod
         return 0;
 }
 
-int inv_account_round1(gather *g, const nw_strv *vms, nw_err *err) {
+int inventory_account_round1(gather *g, const nw_strv *vms, nw_err *err) {
         nw_inventory *inv = &g->ctx->inv;
         _cleanup_xmlhash_ xmlHashTable *read = xmlHashCreate(64);
 
@@ -46,8 +46,8 @@ int inv_account_round1(gather *g, const nw_strv *vms, nw_err *err) {
         return 0;
 }
 
-int inv_account_round2(gather *g, nw_err *err) {
-        inv_ctx *ctx = g->ctx;
+int inventory_account_round2(gather *g, nw_err *err) {
+        inventory_ctx *ctx = g->ctx;
 
         for (size_t i = 0; i < ctx->inv.n_switches; i++) {
                 nw_switch *sw = &ctx->inv.switches[i];

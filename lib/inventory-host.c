@@ -26,7 +26,7 @@ static int split_spec(const xmlNode *spec, nw_stdpg *pg) {
 
 /* The host's configManager.networkSystem: remembered from the gather, which asks for it, because
  * the watch's updates bring only what changed. */
-static const char *network_system_of(inv_ctx *ctx, const char *host, const char *netsys) {
+static const char *network_system_of(inventory_ctx *ctx, const char *host, const char *netsys) {
         size_t len = strlen(host);
         _cleanup_free_ char *entry = NULL;
 
@@ -43,7 +43,8 @@ static const char *network_system_of(inv_ctx *ctx, const char *host, const char 
         return netsys;
 }
 
-int inv_set_host_portgroups(inv_ctx *ctx, const char *host, const xmlNode *pgs, const char *netsys, nw_err *err) {
+int inventory_host_set_portgroups(inventory_ctx *ctx, const char *host, const xmlNode *pgs, const char *netsys,
+                                  nw_err *err) {
         size_t k = 0;
 
         for (size_t i = 0; i < ctx->inv.n_stdpgs; i++) {
@@ -88,7 +89,7 @@ int inv_set_host_portgroups(inv_ctx *ctx, const char *host, const xmlNode *pgs, 
         return 0;
 }
 
-bool inv_host_pairs_found(const inv_ctx *ctx, const char *host) {
+bool inventory_host_pairs_found(const inventory_ctx *ctx, const char *host) {
         size_t len = strlen(host);
 
         for (size_t i = 0; i < ctx->pairs.n; i++) {
@@ -106,7 +107,7 @@ bool inv_host_pairs_found(const inv_ctx *ctx, const char *host) {
         return true;
 }
 
-int inv_collect_pairs(inv_ctx *ctx, nw_err *err) {
+int inventory_host_collect_pairs(inventory_ctx *ctx, nw_err *err) {
         for (size_t i = 0; i < ctx->inv.n_vms; i++) {
                 const nw_vm *vm = &ctx->inv.vms[i];
 

@@ -22,10 +22,10 @@ static int set_refs(nw_strv *field, const xmlNode *val) {
 
         SOAP_FOREACH(ref, val, "ManagedObjectReference")
                 if (soap_text(ref) && nw_strv_push(&refs, soap_text(ref)) < 0) {
-                        nw_strv_free(&refs);
+                        nw_strv_done(&refs);
                         return -ENOMEM;
                 }
-        nw_strv_free(field);
+        nw_strv_done(field);
         *field = refs;
         return 0;
 }
@@ -122,7 +122,7 @@ int props_apply(const xmlNode *container, void *object, props_setter set) {
         return 0;
 }
 
-int vm_set_prop(void *object, const char *name, const xmlNode *val) {
+int props_set_vm(void *object, const char *name, const xmlNode *val) {
         nw_vm *vm = object;
 
         if (strcmp(name, "name") == 0)
@@ -170,7 +170,7 @@ static void parse_sec_policy(const xmlNode *n, nw_sec_policy *s) {
         s->forged_transmits = tri(soap_child(soap_child(n, "forgedTransmits"), "value"));
 }
 
-int dvpg_set_prop(void *object, const char *name, const xmlNode *val) {
+int props_set_dvpg(void *object, const char *name, const xmlNode *val) {
         nw_dvpg *pg = object;
         int r;
 
@@ -203,7 +203,7 @@ int dvpg_set_prop(void *object, const char *name, const xmlNode *val) {
         return 0;
 }
 
-int switch_set_prop(void *object, const char *name, const xmlNode *val) {
+int props_set_switch(void *object, const char *name, const xmlNode *val) {
         nw_switch *sw = object;
 
         if (strcmp(name, "name") == 0)
@@ -215,7 +215,7 @@ int switch_set_prop(void *object, const char *name, const xmlNode *val) {
         return 0;
 }
 
-int network_set_prop(void *object, const char *name, const xmlNode *val) {
+int props_set_network(void *object, const char *name, const xmlNode *val) {
         nw_network *net = object;
 
         if (strcmp(name, "name") == 0) {
@@ -229,10 +229,10 @@ int network_set_prop(void *object, const char *name, const xmlNode *val) {
         return 0;
 }
 
-int inv_parse_vm(const xmlNode *oc, const char *moref, nw_vm *ret, nw_err *err) {
+int props_parse_vm(const xmlNode *oc, const char *moref, nw_vm *ret, nw_err *err) {
         nw_vm vm = { .nested_hv = NW_UNSET, .nested_hv_supported = NW_UNSET };
 
-        if (!(vm.moref = strdup(moref)) || props_apply(oc, &vm, vm_set_prop) < 0) {
+        if (!(vm.moref = strdup(moref)) || props_apply(oc, &vm, props_set_vm) < 0) {
                 nw_vm_done(&vm);
                 return nw_errf(err, -ENOMEM, "out of memory");
         }
@@ -244,10 +244,10 @@ int inv_parse_vm(const xmlNode *oc, const char *moref, nw_vm *ret, nw_err *err) 
         return 0;
 }
 
-int inv_parse_dvpg(const xmlNode *oc, const char *moref, nw_dvpg *ret, nw_err *err) {
+int props_parse_dvpg(const xmlNode *oc, const char *moref, nw_dvpg *ret, nw_err *err) {
         nw_dvpg pg = { .mac.limit = -1 };
 
-        if (!(pg.moref = strdup(moref)) || props_apply(oc, &pg, dvpg_set_prop) < 0) {
+        if (!(pg.moref = strdup(moref)) || props_apply(oc, &pg, props_set_dvpg) < 0) {
                 nw_dvpg_done(&pg);
                 return nw_errf(err, -ENOMEM, "out of memory");
         }

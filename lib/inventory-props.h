@@ -25,7 +25,7 @@ void *props_push(void **arr, size_t *n, size_t sz);
 /* Feeds every <propSet> or <changeSet> child of container to set. */
 int props_apply(const xmlNode *container, void *object, props_setter set);
 
-int vm_set_prop(void *object, const char *name, const xmlNode *val);
-int dvpg_set_prop(void *object, const char *name, const xmlNode *val);
-int switch_set_prop(void *object, const char *name, const xmlNode *val);
-int network_set_prop(void *object, const char *name, const xmlNode *val);
+int props_set_vm(void *object, const char *name, const xmlNode *val);
+int props_set_dvpg(void *object, const char *name, const xmlNode *val);
+int props_set_switch(void *object, const char *name, const xmlNode *val);
+int props_set_network(void *object, const char *name, const xmlNode *val);

@@ -36,19 +36,19 @@ static nw_dvpg *find_dvpg(nw_inventory *inv, const char *moref) {
         return i < 0 ? NULL : &inv->dvpgs[i];
 }
 
-static int add_vm(inv_ctx *ctx, const char *moref, const xmlNode *oc, nw_err *err) {
+static int add_vm(inventory_ctx *ctx, const char *moref, const xmlNode *oc, nw_err *err) {
         nw_vm *vm = PUSH(ctx->inv.vms, ctx->inv.n_vms);
         int r;
 
         if (!vm)
                 return nw_errf(err, -ENOMEM, "out of memory");
-        r = inv_parse_vm(oc, moref, vm, err);
+        r = props_parse_vm(oc, moref, vm, err);
         if (r < 0)
                 ctx->inv.n_vms--;
         return r;
 }
 
-static int add_switch(inv_ctx *ctx, const nw_dvpg *pg, nw_err *err) {
+static int add_switch(inventory_ctx *ctx, const nw_dvpg *pg, nw_err *err) {
         nw_switch *sw;
 
         if (nw_inventory_get_switch(&ctx->inv, pg->switch_moref))
@@ -64,10 +64,10 @@ static int add_switch(inv_ctx *ctx, const nw_dvpg *pg, nw_err *err) {
         return 0;
 }
 
-static int add_network(inv_ctx *ctx, const char *type, const char *moref, const xmlNode *oc, nw_err *err) {
+static int add_network(inventory_ctx *ctx, const char *type, const char *moref, const xmlNode *oc, nw_err *err) {
         nw_network *net = PUSH(ctx->inv.networks, ctx->inv.n_networks);
 
-        if (!net || !(net->moref = strdup(moref)) || props_apply(oc, net, network_set_prop) < 0 ||
+        if (!net || !(net->moref = strdup(moref)) || props_apply(oc, net, props_set_network) < 0 ||
             (!net->name && !(net->name = strdup(""))))
                 return nw_errf(err, -ENOMEM, "out of memory");
         net->kind = strcmp(type, "DistributedVirtualPortgroup") == 0 ? NW_NET_DVPG :
@@ -77,7 +77,7 @@ static int add_network(inv_ctx *ctx, const char *type, const char *moref, const 
 
 static int on_round1(void *userdata, const char *type, const char *moref, const xmlNode *oc, nw_err *err) {
         gather *g = userdata;
-        inv_ctx *ctx = g->ctx;
+        inventory_ctx *ctx = g->ctx;
         bool missing, dvpg = strcmp(type, "DistributedVirtualPortgroup") == 0;
         nw_dvpg *pg;
         int r;
@@ -86,7 +86,7 @@ static int on_round1(void *userdata, const char *type, const char *moref, const 
                 /* Only the tagged ones: a server naming others must not widen what is judged. */
                 if (!xmlHashLookup(g->wanted, (const xmlChar *) moref))
                         return 0;
-                r = inv_note_missing(ctx, NW_KIND_VM, moref, oc, &missing, err);
+                r = inventory_note_missing(ctx, NW_KIND_VM, moref, oc, &missing, err);
                 return r < 0 || missing ? r : add_vm(ctx, moref, oc, err);
         }
         /* Many VMs lead to one network; the collector reports it once, but do not rely on that. */
@@ -99,7 +99,7 @@ static int on_round1(void *userdata, const char *type, const char *moref, const 
                                xmlHashSize(g->wanted));
         /* An OpaqueNetwork (NSX-T) is not ours to judge, readable or not. */
         if (dvpg || strcmp(type, "Network") == 0) {
-                r = inv_note_missing(ctx, dvpg ? NW_KIND_DVPG : NW_KIND_NETWORK, moref, oc, &missing, err);
+                r = inventory_note_missing(ctx, dvpg ? NW_KIND_DVPG : NW_KIND_NETWORK, moref, oc, &missing, err);
                 if (r < 0 || missing)
                         return r;
         }
@@ -110,7 +110,7 @@ static int on_round1(void *userdata, const char *type, const char *moref, const 
         pg = PUSH(ctx->inv.dvpgs, ctx->inv.n_dvpgs);
         if (!pg)
                 return nw_errf(err, -ENOMEM, "out of memory");
-        r = inv_parse_dvpg(oc, moref, pg, err);
+        r = props_parse_dvpg(oc, moref, pg, err);
         if (r < 0) {
                 ctx->inv.n_dvpgs--;
                 return r;
@@ -120,7 +120,7 @@ static int on_round1(void *userdata, const char *type, const char *moref, const 
 
 static int on_round2(void *userdata, const char *type, const char *moref, const xmlNode *oc, nw_err *err) {
         gather *g = userdata;
-        inv_ctx *ctx = g->ctx;
+        inventory_ctx *ctx = g->ctx;
         nw_switch *sw;
         bool present, missing;
         ssize_t i;
@@ -131,10 +131,10 @@ static int on_round2(void *userdata, const char *type, const char *moref, const 
                         return 0;
                 if (nw_strv_push(&g->hosts_read, moref) < 0)
                         return nw_errf(err, -ENOMEM, "out of memory");
-                r = inv_note_missing(ctx, NW_KIND_HOST, moref, oc, &missing, err);
+                r = inventory_note_missing(ctx, NW_KIND_HOST, moref, oc, &missing, err);
                 if (r < 0 || missing)
                         return r;
-                return inv_set_host_portgroups(ctx, moref, props_val(oc, "config.network.portgroup", &present),
+                return inventory_host_set_portgroups(ctx, moref, props_val(oc, "config.network.portgroup", &present),
                                            soap_text(props_val(oc, "configManager.networkSystem", &present)), err);
         }
         i = nw_inventory_switch_index(&ctx->inv, moref);
@@ -143,14 +143,14 @@ static int on_round2(void *userdata, const char *type, const char *moref, const 
         sw = &ctx->inv.switches[i];
         if (nw_strv_push(&g->switches_read, moref) < 0)
                 return nw_errf(err, -ENOMEM, "out of memory");
-        r = inv_note_missing(ctx, NW_KIND_SWITCH, moref, oc, &missing, err);
+        r = inventory_note_missing(ctx, NW_KIND_SWITCH, moref, oc, &missing, err);
         if (r < 0)
                 return r;
         if (missing) {
                 sw->unreadable = true;
                 return 0;
         }
-        if (props_apply(oc, sw, switch_set_prop) < 0)
+        if (props_apply(oc, sw, props_set_switch) < 0)
                 return nw_errf(err, -ENOMEM, "out of memory");
         return 0;
 }
@@ -158,7 +158,7 @@ static int on_round2(void *userdata, const char *type, const char *moref, const 
 static const vim_traversal to_networks = { .name = "vmToNetwork", .type = "VirtualMachine", .path = "network" };
 
 /* Both rounds' objects: the VMs (with the hop to their networks), then switches and hosts. */
-static vim_obj_spec *objects_for(const inv_ctx *ctx, const nw_strv *vms, bool round2, size_t *ret_n) {
+static vim_obj_spec *objects_for(const inventory_ctx *ctx, const nw_strv *vms, bool round2, size_t *ret_n) {
         size_t n = (vms ? vms->n : 0) + (round2 ? ctx->inv.n_switches + ctx->hosts.n : 0), k = 0;
         vim_obj_spec *objs = calloc(n ? n : 1, sizeof(*objs));
 
@@ -180,7 +180,7 @@ static vim_obj_spec *objects_for(const inv_ctx *ctx, const nw_strv *vms, bool ro
 #define ROUND2_PROPS { "DistributedVirtualSwitch", dvs_paths }, { "HostSystem", host_paths }
 
 static int round1(vim_ctx *vc, const nw_strv *vms, int64_t page_size, gather *g, nw_err *err) {
-        inv_ctx *ctx = g->ctx;
+        inventory_ctx *ctx = g->ctx;
         const vim_prop_spec props[] = { ROUND1_PROPS(ctx->old_api) };
         _cleanup_free_ vim_obj_spec *objs = NULL;
         size_t n;
@@ -193,7 +193,7 @@ static int round1(vim_ctx *vc, const nw_strv *vms, int64_t page_size, gather *g,
 }
 
 static int round2(vim_ctx *vc, int64_t page_size, gather *g, nw_err *err) {
-        inv_ctx *ctx = g->ctx;
+        inventory_ctx *ctx = g->ctx;
         const vim_prop_spec props[] = { ROUND2_PROPS };
         _cleanup_free_ vim_obj_spec *objs = NULL;
         size_t n;
@@ -207,17 +207,17 @@ static int round2(vim_ctx *vc, int64_t page_size, gather *g, nw_err *err) {
                             err);
 }
 
-void inv_ctx_done(inv_ctx *ctx) {
-        nw_inventory_free(&ctx->inv);
-        nw_strv_free(&ctx->pairs);
-        nw_strv_free(&ctx->hosts);
-        nw_strv_free(&ctx->network_systems);
-        *ctx = (inv_ctx) {};
+void inventory_ctx_done(inventory_ctx *ctx) {
+        nw_inventory_done(&ctx->inv);
+        nw_strv_done(&ctx->pairs);
+        nw_strv_done(&ctx->hosts);
+        nw_strv_done(&ctx->network_systems);
+        *ctx = (inventory_ctx) {};
 }
 
-int inv_gather(vim_ctx *vc, const nw_strv *vm_morefs, bool standard_portgroups, int64_t page_size, inv_ctx *ret,
-               nw_err *err) {
-        _cleanup_inv_ctx_ inv_ctx ctx = {};
+int inventory_gather(vim_ctx *vc, const nw_strv *vm_morefs, bool standard_portgroups, int64_t page_size,
+                     inventory_ctx *ret, nw_err *err) {
+        _cleanup_inventory_ctx_ inventory_ctx ctx = {};
         _cleanup_(gather_done) gather g = { .ctx = &ctx, .wanted = xmlHashCreate(64) };
         int r;
 
@@ -231,29 +231,29 @@ int inv_gather(vim_ctx *vc, const nw_strv *vm_morefs, bool standard_portgroups, 
                 r = round1(vc, vm_morefs, page_size, &g, err);
                 if (r == -NW_ESOAPFAULT && err && strcmp(err->fault, "InvalidProperty") == 0) {
                         /* A vCenter before 7.0 has no config.backingType (and no NSX-backed DV portgroups). */
-                        inv_ctx_done(&ctx);
+                        inventory_ctx_done(&ctx);
                         ctx.old_api = true;
                         r = round1(vc, vm_morefs, page_size, &g, err);
                 }
                 if (r < 0)
                         return r;
-                r = inv_account_round1(&g, vm_morefs, err);
+                r = inventory_account_round1(&g, vm_morefs, err);
                 if (r < 0)
                         return r;
         }
         if (standard_portgroups) {
-                r = inv_collect_pairs(&ctx, err);
+                r = inventory_host_collect_pairs(&ctx, err);
                 if (r < 0)
                         return r;
         }
         r = round2(vc, page_size, &g, err);
         if (r >= 0)
-                r = inv_account_round2(&g, err);
+                r = inventory_account_round2(&g, err);
         if (r < 0)
                 return r;
 
         *ret = ctx;
-        ctx = (inv_ctx) {};
+        ctx = (inventory_ctx) {};
         return 0;
 }
 
@@ -263,17 +263,17 @@ typedef struct watch_storage {
         vim_obj_spec *objs;
 } watch_storage;
 
-void inv_watch_spec_free(void *storage) {
+void inventory_watch_spec_free(void *storage) {
         watch_storage *w = storage;
 
         if (!w)
                 return;
-        nw_strv_free(&w->vms);
+        nw_strv_done(&w->vms);
         free(w->objs);
         free(w);
 }
 
-int inv_watch_spec(const inv_ctx *ctx, vim_filter_spec *ret, void **ret_storage) {
+int inventory_watch_spec(const inventory_ctx *ctx, vim_filter_spec *ret, void **ret_storage) {
         const vim_prop_spec props[] = { ROUND1_PROPS(ctx->old_api), ROUND2_PROPS };
         watch_storage *w = calloc(1, sizeof(*w));
         size_t n;
@@ -283,7 +283,7 @@ int inv_watch_spec(const inv_ctx *ctx, vim_filter_spec *ret, void **ret_storage)
         memcpy(w->props, props, sizeof(props));
         for (size_t i = 0; i < ctx->inv.n_vms; i++)
                 if (nw_strv_push(&w->vms, ctx->inv.vms[i].moref) < 0) {
-                        inv_watch_spec_free(w);
+                        inventory_watch_spec_free(w);
                         return -ENOMEM;
                 }
         /* Also the tagged VMs the account may not read, so that vCenter can tell when it may again
@@ -294,13 +294,13 @@ int inv_watch_spec(const inv_ctx *ctx, vim_filter_spec *ret, void **ret_storage)
 
                 if (u->kind == NW_KIND_VM && u->fault && strcmp(u->fault, "NoPermission") == 0 &&
                     nw_strv_push(&w->vms, u->object) < 0) {
-                        inv_watch_spec_free(w);
+                        inventory_watch_spec_free(w);
                         return -ENOMEM;
                 }
         }
         w->objs = objects_for(ctx, &w->vms, true, &n);
         if (!w->objs) {
-                inv_watch_spec_free(w);
+                inventory_watch_spec_free(w);
                 return -ENOMEM;
         }
         *ret = (vim_filter_spec) { w->props, ELEMENTSOF(props), w->objs, n };
@@ -322,7 +322,7 @@ static bool str_equal(const char *a, const char *b) {
 }
 
 /* A VM update that moves a NIC or the VM itself changes which portgroups are watched. */
-static int update_vm(inv_ctx *ctx, nw_vm *vm, const xmlNode *ou, bool *ret_resync, nw_err *err) {
+static int update_vm(inventory_ctx *ctx, nw_vm *vm, const xmlNode *ou, bool *ret_resync, nw_err *err) {
         _cleanup_strv_ nw_strv nets = {};
         _cleanup_free_ char *host = vm->host ? strdup(vm->host) : NULL;
 
@@ -331,15 +331,15 @@ static int update_vm(inv_ctx *ctx, nw_vm *vm, const xmlNode *ou, bool *ret_resyn
         for (size_t i = 0; i < vm->networks.n; i++)
                 if (nw_strv_push(&nets, vm->networks.v[i]) < 0)
                         return nw_errf(err, -ENOMEM, "out of memory");
-        if (props_apply(ou, vm, vm_set_prop) < 0)
+        if (props_apply(ou, vm, props_set_vm) < 0)
                 return nw_errf(err, -ENOMEM, "out of memory");
         if (!strv_equal(&nets, &vm->networks) || !str_equal(host, vm->host))
                 *ret_resync = true;
         return 0;
 }
 
-int inv_apply_update(inv_ctx *ctx, const char *type, const char *moref, const char *kind, const xmlNode *ou,
-                     bool *ret_resync, nw_err *err) {
+int inventory_apply_update(inventory_ctx *ctx, const char *type, const char *moref, const char *kind, const xmlNode *ou,
+                           bool *ret_resync, nw_err *err) {
         nw_network *net;
         nw_dvpg *pg;
         ssize_t i;
@@ -386,15 +386,15 @@ int inv_apply_update(inv_ctx *ctx, const char *type, const char *moref, const ch
                 }
                 if (!present)
                         return 0;
-                r = inv_set_host_portgroups(ctx, moref, pgs, NULL, err);
+                r = inventory_host_set_portgroups(ctx, moref, pgs, NULL, err);
                 /* A portgroup a VM uses is gone from the host (or the host's config is, as when it
                  * disconnects): only a gather can say what the VM gets now. */
-                if (r >= 0 && !inv_host_pairs_found(ctx, moref))
+                if (r >= 0 && !inventory_host_pairs_found(ctx, moref))
                         *ret_resync = true;
                 return r;
         }
         if ((i = nw_inventory_switch_index(&ctx->inv, moref)) >= 0)
-                return props_apply(ou, &ctx->inv.switches[i], switch_set_prop) < 0 ?
+                return props_apply(ou, &ctx->inv.switches[i], props_set_switch) < 0 ?
                         nw_errf(err, -ENOMEM, "out of memory") : 0;
 
         i = nw_inventory_network_index(&ctx->inv, moref);
@@ -413,14 +413,14 @@ int inv_apply_update(inv_ctx *ctx, const char *type, const char *moref, const ch
                         *ret_resync = true;
         }
         /* Always: who sits on the portgroup (vm) decides whether promiscuous mode may be turned on. */
-        if (props_apply(ou, net, network_set_prop) < 0)
+        if (props_apply(ou, net, props_set_network) < 0)
                 return nw_errf(err, -ENOMEM, "out of memory");
         pg = find_dvpg(&ctx->inv, moref);
         if (pg) {
                 /* An earlier update may have removed the switch (op remove) before the resync. */
                 _cleanup_free_ char *sw_moref = pg->switch_moref ? strdup(pg->switch_moref) : NULL;
 
-                if ((pg->switch_moref && !sw_moref) || props_apply(ou, pg, dvpg_set_prop) < 0)
+                if ((pg->switch_moref && !sw_moref) || props_apply(ou, pg, props_set_dvpg) < 0)
                         return nw_errf(err, -ENOMEM, "out of memory");
                 if (!str_equal(sw_moref, pg->switch_moref))
                         *ret_resync = true;
@@ -429,7 +429,7 @@ int inv_apply_update(inv_ctx *ctx, const char *type, const char *moref, const ch
 }
 
 typedef struct refresh {
-        inv_ctx *ctx;
+        inventory_ctx *ctx;
         bool resync;
 } refresh;
 
@@ -437,10 +437,10 @@ static int on_refresh(void *userdata, const char *type, const char *moref, const
         refresh *rf = userdata;
 
         /* An ObjectContent's propSet reads like a full update's changeSet. */
-        return inv_apply_update(rf->ctx, type, moref, "modify", oc, &rf->resync, err);
+        return inventory_apply_update(rf->ctx, type, moref, "modify", oc, &rf->resync, err);
 }
 
-int inv_refresh(vim_ctx *vc, inv_ctx *ctx, const char *type, const char *moref, nw_err *err) {
+int inventory_refresh(vim_ctx *vc, inventory_ctx *ctx, const char *type, const char *moref, nw_err *err) {
         const vim_prop_spec props[] = { ROUND1_PROPS(ctx->old_api), ROUND2_PROPS };
         const vim_obj_spec obj = { type, moref, NULL, 0 };
         refresh rf = { .ctx = ctx };
@@ -457,7 +457,7 @@ int inv_refresh(vim_ctx *vc, inv_ctx *ctx, const char *type, const char *moref, 
 }
 
 static int on_name(void *userdata, const char *type, const char *moref, const xmlNode *oc, nw_err *err) {
-        inv_ctx *ctx = userdata;
+        inventory_ctx *ctx = userdata;
         nw_other_vm *o;
         bool present;
         const char *name = soap_text(props_val(oc, "name", &present));
@@ -470,7 +470,7 @@ static int on_name(void *userdata, const char *type, const char *moref, const xm
         return 0;
 }
 
-int inv_fetch_names(vim_ctx *vc, inv_ctx *ctx, const nw_strv *morefs, nw_err *err) {
+int inventory_fetch_names(vim_ctx *vc, inventory_ctx *ctx, const nw_strv *morefs, nw_err *err) {
         static const char *const paths[] = { "name", NULL };
         const vim_prop_spec props[] = { { "VirtualMachine", paths } };
         _cleanup_free_ vim_obj_spec *objs = calloc(morefs->n ? morefs->n : 1, sizeof(*objs));

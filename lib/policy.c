@@ -35,26 +35,6 @@ const char *nw_check_to_string(nw_check c) {
         return check_names[c];
 }
 
-const char *nw_kind_to_string(nw_kind k) {
-        switch (k) {
-        case NW_KIND_VM:
-                return "vm";
-        case NW_KIND_DVPG:
-                return "dvportgroup";
-        case NW_KIND_PG:
-                return "portgroup";
-        case NW_KIND_NETWORK:
-                return "network";
-        case NW_KIND_SWITCH:
-                return "switch";
-        case NW_KIND_HOST:
-                return "host";
-        case NW_KIND_NONE:
-                break;
-        }
-        return NULL;
-}
-
 int nw_value_to_string(const nw_value *v, char *buf, size_t size) {
         int n;
 
@@ -94,20 +74,13 @@ int nw_check_from_string(const char *s) {
         return -EINVAL;
 }
 
-int nw_kind_from_string(const char *s) {
-        for (int k = NW_KIND_NONE + 1; s && nw_kind_to_string(k); k++)
-                if (strcmp(s, nw_kind_to_string(k)) == 0)
-                        return k;
-        return -EINVAL;
-}
-
 void nw_finding_done(nw_finding *x) {
         free(x->object);
         free(x->name);
         *x = (nw_finding) {};
 }
 
-void nw_findings_free(nw_findings *f) {
+void nw_findings_done(nw_findings *f) {
         if (!f)
                 return;
         for (size_t i = 0; i < f->n; i++)

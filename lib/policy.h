@@ -70,11 +70,11 @@ int nw_value_to_string(const nw_value *v, char *buf, size_t size);
 
 /* Frees x's strings and zeroes it. */
 void nw_finding_done(nw_finding *x);
-void nw_findings_free(nw_findings *f);
-static inline void nw_findings_freep(nw_findings *f) {
-        nw_findings_free(f);
+void nw_findings_done(nw_findings *f);
+static inline void nw_findings_donep(nw_findings *f) {
+        nw_findings_done(f);
 }
-#define _cleanup_findings_ _cleanup_(nw_findings_freep)
+#define _cleanup_findings_ _cleanup_(nw_findings_donep)
 
 /* Judges every VM, DV portgroup and standard portgroup in inv, and turns each unreadable object into
  * a finding of check unreadable (a DV portgroup on an unreadable switch is not judged: what it
@@ -88,9 +88,7 @@ bool policy_mac_learning_available(const nw_switch *sw, const nw_dvpg *pg, const
 /* "6.6.0" vs "6.5.0": <0, 0, >0. Missing components count as 0; garbage sorts lowest. */
 int policy_version_cmp(const char *a, const char *b);
 
-/* "nested_hv", "dvportgroup": the names in JSON and journal fields. NULL for NONE and invalid values. */
+/* "nested_hv": the name in JSON and journal fields. NULL for NONE and invalid values. */
 const char *nw_check_to_string(nw_check c);
-const char *nw_kind_to_string(nw_kind k);
 /* The other way round: the value, or -EINVAL for a name that is none of them. */
 int nw_check_from_string(const char *s);
-int nw_kind_from_string(const char *s);

@@ -22,7 +22,7 @@ static const char *object_type(const nw_fix *fix) {
 }
 
 /* A fix names its object; the facts of the moment hold it (a read-back replaces them). */
-static int live(const inv_ctx *ctx, const nw_fix *fix, ssize_t *ret, nw_err *err) {
+static int live(const inventory_ctx *ctx, const nw_fix *fix, ssize_t *ret, nw_err *err) {
         const nw_inventory *inv = &ctx->inv;
 
         switch (fix->kind) {
@@ -45,7 +45,7 @@ static int live(const inv_ctx *ctx, const nw_fix *fix, ssize_t *ret, nw_err *err
 }
 
 /* What a read-back reads: the object itself, or for a standard portgroup its host. */
-static int refresh_moref(const inv_ctx *ctx, const nw_fix *fix, char **ret, nw_err *err) {
+static int refresh_moref(const inventory_ctx *ctx, const nw_fix *fix, char **ret, nw_err *err) {
         ssize_t i;
         int r;
 
@@ -63,7 +63,7 @@ static bool fixes(const nw_fix *fix, nw_check check) {
         return false;
 }
 
-static int write_once(vim_ctx *vc, const inv_ctx *ctx, const nw_fix *fix, nw_fix_result *res, nw_err *err) {
+static int write_once(vim_ctx *vc, const inventory_ctx *ctx, const nw_fix *fix, nw_fix_result *res, nw_err *err) {
         _cleanup_free_ char *task = NULL;
         const nw_fix_target *t = &fix->target;
         ssize_t i;
@@ -131,7 +131,7 @@ static int write_once(vim_ctx *vc, const inv_ctx *ctx, const nw_fix *fix, nw_fix
 }
 
 /* The fixed checks must pass on the fresh facts; anything else means it did not stick. */
-static int verify(const inv_ctx *ctx, const nw_policy_cfg *pol, const nw_fix *fix, nw_err *err) {
+static int verify(const inventory_ctx *ctx, const nw_policy_cfg *pol, const nw_fix *fix, nw_err *err) {
         const char *object = fix->object;
         _cleanup_findings_ nw_findings f = {};
         int r;
@@ -153,7 +153,7 @@ static int verify(const inv_ctx *ctx, const nw_policy_cfg *pol, const nw_fix *fi
 
 /* After ConcurrentAccess: the fix for the same object, planned again on the fresh facts. *ret is
  * NULL when the object complies now; a fix the rails now hold back is an error saying why. */
-static int replan(const inv_ctx *ctx, const nw_policy_cfg *pol, const nw_remedy_cfg *cfg, const char *object,
+static int replan(const inventory_ctx *ctx, const nw_policy_cfg *pol, const nw_remedy_cfg *cfg, const char *object,
                   nw_fix_plan *plan, const nw_fix **ret, nw_err *err) {
         _cleanup_findings_ nw_findings f = {};
         nw_remedy_cfg one = *cfg;
@@ -182,7 +182,7 @@ static int replan(const inv_ctx *ctx, const nw_policy_cfg *pol, const nw_remedy_
         return 0;
 }
 
-int remedy_apply(vim_ctx *vc, inv_ctx *ctx, const nw_policy_cfg *pol, const nw_remedy_cfg *cfg, const nw_fix *fix,
+int remedy_apply(vim_ctx *vc, inventory_ctx *ctx, const nw_policy_cfg *pol, const nw_remedy_cfg *cfg, const nw_fix *fix,
                  nw_fix_result *res, nw_err *err) {
         /* object outlives the re-plans below, each of which frees the plan fix may point into. */
         _cleanup_free_ char *object = strdup(fix->object), *moref = NULL;
@@ -203,10 +203,10 @@ int remedy_apply(vim_ctx *vc, inv_ctx *ctx, const nw_policy_cfg *pol, const nw_r
                         break;
                 /* Someone changed the portgroup since we read it: read it again, keep their change,
                  * and fix only what is still wrong. */
-                r = inv_refresh(vc, ctx, type, moref, err);
+                r = inventory_refresh(vc, ctx, type, moref, err);
                 if (r < 0)
                         return r;
-                nw_fix_plan_free(&plan);
+                nw_fix_plan_done(&plan);
                 r = replan(ctx, pol, cfg, object, &plan, &fix, err);
                 if (r < 0)
                         return r;
@@ -217,10 +217,10 @@ int remedy_apply(vim_ctx *vc, inv_ctx *ctx, const nw_policy_cfg *pol, const nw_r
         }
         if (r < 0) {
                 nw_err ignored;
-                (void) inv_refresh(vc, ctx, type, moref, &ignored);
+                (void) inventory_refresh(vc, ctx, type, moref, &ignored);
                 return r;
         }
-        r = inv_refresh(vc, ctx, type, moref, err);
+        r = inventory_refresh(vc, ctx, type, moref, err);
         if (r < 0)
                 return r;
         return verify(ctx, pol, fix, err);

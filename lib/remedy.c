@@ -57,11 +57,11 @@ const char *nw_fix_kind_to_string(nw_fix_kind k) {
 void nw_fix_done(nw_fix *fix) {
         free(fix->object);
         free(fix->name);
-        nw_strv_free(&fix->shared_with);
+        nw_strv_done(&fix->shared_with);
         *fix = (nw_fix) {};
 }
 
-void nw_fix_plan_free(nw_fix_plan *p) {
+void nw_fix_plan_done(nw_fix_plan *p) {
         if (!p)
                 return;
         for (size_t i = 0; i < p->n; i++)
@@ -72,7 +72,7 @@ void nw_fix_plan_free(nw_fix_plan *p) {
 
 /* --- anti-flap memory --- */
 
-void nw_flap_free(nw_flap *f) {
+void nw_flap_done(nw_flap *f) {
         if (!f)
                 return;
         for (size_t i = 0; i < f->n; i++)
@@ -82,7 +82,7 @@ void nw_flap_free(nw_flap *f) {
 }
 
 void remedy_flap_reset(nw_flap *f) {
-        nw_flap_free(f);
+        nw_flap_done(f);
 }
 
 static ssize_t flap_index(const nw_flap *f, const char *object) {

@@ -82,11 +82,11 @@ typedef struct nw_fix_plan {
 
 /* Frees fix's members and zeroes it. */
 void nw_fix_done(nw_fix *fix);
-void nw_fix_plan_free(nw_fix_plan *p);
-static inline void nw_fix_plan_freep(nw_fix_plan *p) {
-        nw_fix_plan_free(p);
+void nw_fix_plan_done(nw_fix_plan *p);
+static inline void nw_fix_plan_donep(nw_fix_plan *p) {
+        nw_fix_plan_done(p);
 }
-#define _cleanup_fix_plan_ _cleanup_(nw_fix_plan_freep)
+#define _cleanup_fix_plan_ _cleanup_(nw_fix_plan_donep)
 
 /* Anti-flap memory, kept by the caller across passes: when nestwarden fixed which object. */
 typedef struct nw_flap_entry {
@@ -101,7 +101,7 @@ typedef struct nw_flap {
         size_t n;
 } nw_flap;
 
-void nw_flap_free(nw_flap *f);
+void nw_flap_done(nw_flap *f);
 /* After a successful fix of object at now. Keeps the newest 32 times; clears fight_reported (the fix went
  * through, so any fight reported before is over). 0, -EINVAL or -ENOMEM. */
 int remedy_flap_record(nw_flap *f, const char *object, double now);

@@ -19,7 +19,7 @@ static int hexval(char c) {
 
 #define WHY(...) (why ? snprintf(why, why_size, __VA_ARGS__) : 0, -EINVAL)
 
-int nw_thumbprint_parse(const char *s, uint8_t ret[NW_THUMBPRINT_LEN], char *why, size_t why_size) {
+int thumbprint_parse(const char *s, uint8_t ret[NW_THUMBPRINT_LEN], char *why, size_t why_size) {
         uint8_t d[NW_THUMBPRINT_LEN];
         size_t digits = 0, colons = 0, n = 0;
         bool colon_form;
@@ -73,7 +73,7 @@ int nw_thumbprint_parse(const char *s, uint8_t ret[NW_THUMBPRINT_LEN], char *why
         return 0;
 }
 
-void nw_thumbprint_format(const uint8_t d[NW_THUMBPRINT_LEN], char out[NW_THUMBPRINT_STRLEN]) {
+void thumbprint_format(const uint8_t d[NW_THUMBPRINT_LEN], char out[NW_THUMBPRINT_STRLEN]) {
         static const char hex[] = "0123456789abcdef";
         char *p = out;
 

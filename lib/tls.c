@@ -124,7 +124,7 @@ static void msg_cb(int write_p, int version, int content_type, const void *buf, 
         memcpy(t->seen.first, buf, t->seen.n_first);
 }
 
-int nw_tls_ctx_setup(void *curl, void *ssl_ctx, void *userdata) {
+int tls_ctx_setup(void *curl, void *ssl_ctx, void *userdata) {
         SSL_CTX *ctx = ssl_ctx;
         nw_tls *t = userdata;
 
@@ -155,7 +155,7 @@ static void host_of(const char *url, char *out, size_t size) {
         curl_url_cleanup(u);
 }
 
-int nw_tls_explain(const nw_tls *t, int cc, const char *curl_msg, const char *url, nw_err *err) {
+int tls_explain(const nw_tls *t, int cc, const char *curl_msg, const char *url, nw_err *err) {
         const nw_tls_seen *s = &t->seen;
         char fp[NW_THUMBPRINT_STRLEN] = "", cert[700] = "", host[256];
 
@@ -170,7 +170,7 @@ int nw_tls_explain(const nw_tls *t, int cc, const char *curl_msg, const char *ur
                                "(plain HTTP on this port?); check the port in [vcenter] url", shown);
         }
         if (s->cert) {
-                nw_thumbprint_format(s->fp, fp);
+                thumbprint_format(s->fp, fp);
                 snprintf(cert, sizeof(cert), "server certificate %s, subject \"%s\", issuer \"%s\"", fp, s->subject,
                          s->issuer);
         }
@@ -178,7 +178,7 @@ int nw_tls_explain(const nw_tls *t, int cc, const char *curl_msg, const char *ur
         if (s->pin_mismatch) {
                 char pin[NW_THUMBPRINT_STRLEN];
 
-                nw_thumbprint_format(t->pin, pin);
+                thumbprint_format(t->pin, pin);
                 return nw_errf(err, -NW_ETLS,
                                "TLS: certificate does not match the pinned thumbprint = %s: %s; if vCenter's "
                                "certificate was replaced on purpose, pin the new one",

@@ -33,9 +33,9 @@ typedef struct nw_tls {
 /* For CURLOPT_SSL_CTX_FUNCTION with CURLOPT_SSL_CTX_DATA = the nw_tls: installs the certificate
  * callback (and, pinned, peer verification by the pin alone) and the record watcher. Returns a
  * CURLcode. */
-int nw_tls_ctx_setup(void *curl, void *ssl_ctx, void *userdata);
+int tls_ctx_setup(void *curl, void *ssl_ctx, void *userdata);
 
 /* After a failed transfer (curl_code, curl's message, the URL asked for): when TLS is to blame,
  * fills err with what is wrong, the certificate's fingerprint and subject and what to do, and
  * returns -NW_ETLS; otherwise 0. */
-int nw_tls_explain(const nw_tls *t, int curl_code, const char *curl_msg, const char *url, nw_err *err);
+int tls_explain(const nw_tls *t, int curl_code, const char *curl_msg, const char *url, nw_err *err);

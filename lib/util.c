@@ -42,7 +42,7 @@ int nw_err_prefix(nw_err *e, int code, const char *fmt, ...) {
         return code;
 }
 
-void nw_buf_free(nw_buf *b) {
+void nw_buf_done(nw_buf *b) {
         if (!b)
                 return;
         if (b->sensitive)
@@ -212,7 +212,7 @@ bool nw_strv_contains(const nw_strv *s, const char *str) {
         return false;
 }
 
-void nw_strv_free(nw_strv *s) {
+void nw_strv_done(nw_strv *s) {
         if (!s)
                 return;
         for (size_t i = 0; i < s->n; i++)

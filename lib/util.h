@@ -78,7 +78,7 @@ typedef struct nw_buf {
         bool sensitive;  /* holds a secret: wiped when it moves and when it is freed */
 } nw_buf;
 
-void nw_buf_free(nw_buf *b);
+void nw_buf_done(nw_buf *b);
 int nw_buf_append(nw_buf *b, const void *p, size_t n);
 int nw_buf_puts(nw_buf *b, const char *s);
 int nw_buf_printf(nw_buf *b, const char *fmt, ...) _printf_(2, 3);
@@ -87,10 +87,10 @@ int nw_buf_put_xml(nw_buf *b, const char *s);
 /* Hands the contents over to the caller (never NULL on success) and resets b. */
 char *nw_buf_steal(nw_buf *b);
 
-static inline void nw_buf_freep(nw_buf *b) {
-        nw_buf_free(b);
+static inline void nw_buf_donep(nw_buf *b) {
+        nw_buf_done(b);
 }
-#define _cleanup_buf_ _cleanup_(nw_buf_freep)
+#define _cleanup_buf_ _cleanup_(nw_buf_donep)
 
 /* Overwrites memory the compiler may not elide (passwords). */
 void nw_wipe(void *p, size_t n);
@@ -107,8 +107,8 @@ typedef struct nw_strv {
 } nw_strv;
 int nw_strv_push(nw_strv *s, const char *str);
 bool nw_strv_contains(const nw_strv *s, const char *str);
-void nw_strv_free(nw_strv *s);
-static inline void nw_strv_freep(nw_strv *s) {
-        nw_strv_free(s);
+void nw_strv_done(nw_strv *s);
+static inline void nw_strv_donep(nw_strv *s) {
+        nw_strv_done(s);
 }
-#define _cleanup_strv_ _cleanup_(nw_strv_freep)
+#define _cleanup_strv_ _cleanup_(nw_strv_donep)

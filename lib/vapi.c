@@ -398,7 +398,7 @@ int vapi_attached_vms(nw_vapi *v, const char *category, const char *tag, nw_strv
         r = vapi_call(v, "POST", paths(v)->attached, json_object_to_json_string(req), NULL, NULL, &res, err);
         if (r < 0)
                 return nw_err_prefix(err, r, "listing objects tagged %s/%s", category, tag);
-        nw_buf_free(&path);
+        nw_buf_done(&path);
         if (nw_buf_printf(&path, "POST %s", paths(v)->attached) < 0)
                 return nw_errf(err, -ENOMEM, "out of memory");
         r = collect_vms(res, path.data, &vms, err);

@@ -318,7 +318,7 @@ int vim_retrieve(vim_ctx *vc, const vim_filter_spec *spec, int64_t page_size, vi
                         return nw_errf(err, -ENOMEM, "out of memory");
                 xmlFreeDoc(doc);
                 doc = NULL;
-                nw_buf_free(&body);
+                nw_buf_done(&body);
                 vim_body_continue(&body, vc->property_collector, token);
                 method = "ContinueRetrievePropertiesEx";
                 r = vim_call(vc, method, &body, &doc, &rv, NULL, err);

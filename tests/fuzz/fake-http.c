@@ -122,7 +122,7 @@ int nw_http_do(nw_http *h, const nw_http_req *req, long *ret_status, nw_buf *ret
                 return nw_errf(err, -ENOMEM, "out of memory");
         *ret_status = status;
         if (ret_body) {
-                nw_buf_free(ret_body);
+                nw_buf_done(ret_body);
                 *ret_body = body;
                 body = (nw_buf) {};
         }

@@ -1,4 +1,4 @@
-/* The gather on arbitrary RetrievePropertiesEx replies: inv_gather's two rounds through vim_retrieve
+/* The gather on arbitrary RetrievePropertiesEx replies: inventory_gather's two rounds through vim_retrieve
  * (paging tokens, ObjectContent walk, missingSet, the pre-7.0 retry) and the property parsers for VMs,
  * networks, DV portgroups, switches and hosts' standard portgroups; then policy over the result.
  * Input: the tagged VMs' morefs, then the replies in the order the gather asks for them (see fuzz.h). */
@@ -17,8 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         _cleanup_http_ nw_http *http = NULL;
         _cleanup_vim_ vim_ctx *vc = NULL;
         _cleanup_strv_ nw_strv vms = {};
-        _cleanup_inv_ctx_ inv_ctx ctx = {};
-        _cleanup_(nw_findings_freep) nw_findings findings = {};
+        _cleanup_inventory_ctx_ inventory_ctx ctx = {};
+        _cleanup_(nw_findings_donep) nw_findings findings = {};
         _cleanup_buf_ nw_buf body = {};
         nw_policy_cfg cfg;
         vim_filter_spec spec;
@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         nw_policy_cfg_defaults(&cfg);
         cfg.standard_portgroups = true;
 
-        r = inv_gather(vc, &vms, cfg.standard_portgroups, 100, &ctx, &err);
+        r = inventory_gather(vc, &vms, cfg.standard_portgroups, 100, &ctx, &err);
         if (r < 0) {
                 FUZZ_LOG("gather: %s\n", err.msg);
                 FUZZ_ASSERT(err.code == r && err.msg[0] != '\0');
@@ -51,10 +51,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_LOG("policy: %zu findings\n", findings.n);
         if (r == 0)
                 fuzz_report(&findings);
-        r = inv_watch_spec(&ctx, &spec, &storage);
+        r = inventory_watch_spec(&ctx, &spec, &storage);
         FUZZ_ASSERT(r == 0);
         r = vim_body_create_filter(&body, vc->property_collector, &spec);
-        inv_watch_spec_free(storage);
+        inventory_watch_spec_free(storage);
         FUZZ_ASSERT(r == 0);
         return 0;
 }

@@ -1,5 +1,5 @@
 /* The watch on arbitrary WaitForUpdatesEx replies: vim_wait_for_updates' filterSet/objectSet walk and
- * inv_apply_update on the facts of a real gather (the scenario's, replayed from seed-gather.txt before
+ * inventory_apply_update on the facts of a real gather (the scenario's, replayed from seed-gather.txt before
  * every input), then policy over the changed facts, as `nestwarden run` does at each update set.
  * Input: one or more update set replies (see fuzz.h), applied in order. */
 #include <fcntl.h>
@@ -27,7 +27,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 }
 
 typedef struct watch {
-        inv_ctx ctx;
+        inventory_ctx ctx;
         bool resync;
 } watch;
 
@@ -36,11 +36,11 @@ static int on_update(void *userdata, const char *type, const char *moref, const 
         watch *w = userdata;
 
         FUZZ_ASSERT(type && moref && kind && ou);
-        return inv_apply_update(&w->ctx, type, moref, kind, ou, &w->resync, err);
+        return inventory_apply_update(&w->ctx, type, moref, kind, ou, &w->resync, err);
 }
 
 static void watch_done(watch *w) {
-        inv_ctx_done(&w->ctx);
+        inventory_ctx_done(&w->ctx);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fuzz_http_queue(http, gather, gather_left);
         vc = fuzz_vim_new(http);
         nw_policy_cfg_defaults(&cfg);
-        r = inv_gather(vc, &vms, cfg.standard_portgroups, 100, &w.ctx, &err);
+        r = inventory_gather(vc, &vms, cfg.standard_portgroups, 100, &w.ctx, &err);
         if (r < 0 || fuzz_http_left(http) != 0) {
                 fprintf(stderr, "%s: the gather does not take exactly its replies: %s\n", FUZZ_SEED_GATHER,
                         r < 0 ? err.msg : "replies left over");
@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         fuzz_http_queue(http, data, size);
         while (fuzz_http_left(http) > 0) {
-                _cleanup_(nw_findings_freep) nw_findings findings = {};
+                _cleanup_(nw_findings_donep) nw_findings findings = {};
                 r = vim_wait_for_updates(vc, version, 0, on_update, &w, &version, &err);
                 FUZZ_LOG("update set: %s%s\n", r < 0 ? err.msg : "applied", w.resync ? ", resync" : "");
                 if (r < 0) {

@@ -57,7 +57,7 @@ def joined(recs):
 
 
 def gather_replies(recs):
-    """The replies inv_gather reads, in order: round 1 (VMs with the hop to their networks) and
+    """The replies inventory_gather reads, in order: round 1 (VMs with the hop to their networks) and
     round 2 (switches and hosts), each with its ContinueRetrievePropertiesEx pages; the later name
     lookups and read-backs are left out."""
     out, rounds, keep = [], 0, False

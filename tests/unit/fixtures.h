@@ -1,6 +1,6 @@
 /* Fixtures shared by the unit tests: nw_value literals, policy settings, and small nw_inventory
  * values built by hand (VMs, switches, DV and standard portgroups, networks). Every allocation
- * aborts on failure; nw_inventory_free() frees everything added. */
+ * aborts on failure; nw_inventory_done() frees everything added. */
 #pragma once
 
 #include <stdio.h>

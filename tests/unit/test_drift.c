@@ -34,8 +34,8 @@ static void diff(nw_finding *a, size_t na, nw_finding *b, size_t nb, const char 
         CHECK_INTEQ(drift_set_from(&fb, &sb), 0);
         CHECK_INTEQ(drift_diff(&sa, &sb, watched_all_but_gone, record, NULL), 0);
         CHECK_STREQ(log_buf, want);
-        drift_set_free(&sa);
-        drift_set_free(&sb);
+        drift_set_done(&sa);
+        drift_set_done(&sb);
 }
 
 static bool unobserved_vm_9(void *userdata, const nw_drift *d) {
@@ -66,9 +66,9 @@ static void test_carry(void) {
         /* Carrying twice adds nothing. */
         CHECK_INTEQ(drift_carry(&so, &sn, unobserved_vm_9, NULL), 0);
         CHECK_INTEQ(sn.n, 2);
-        drift_set_free(&so);
-        drift_set_free(&sn);
-        drift_set_free(&sb);
+        drift_set_done(&so);
+        drift_set_done(&sn);
+        drift_set_done(&sb);
 }
 
 int main(void) {

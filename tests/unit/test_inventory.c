@@ -35,7 +35,7 @@ static void test_vm(void) {
         nw_vm vm;
         nw_err err = {};
 
-        CHECK_INTEQ(inv_parse_vm(xmlDocGetRootElement(doc), "vm-42", &vm, &err), 0);
+        CHECK_INTEQ(props_parse_vm(xmlDocGetRootElement(doc), "vm-42", &vm, &err), 0);
         CHECK_STREQ(vm.moref, "vm-42");
         CHECK_STREQ(vm.name, "hv & lab");
         CHECK_STREQ(vm.power_state, "poweredOn");
@@ -52,7 +52,7 @@ static void test_vm(void) {
         /* What the simulator and vCenter send for a VM whose nestedHVEnabled was never set: nothing. */
         doc = parse(OC_HEAD "<obj type=\"VirtualMachine\">vm-1</obj>" PROP("name", "xsd:string", "t")
                             PROP("config.template", "xsd:boolean", "true") "</objects>");
-        CHECK_INTEQ(inv_parse_vm(xmlDocGetRootElement(doc), "vm-1", &vm, &err), 0);
+        CHECK_INTEQ(props_parse_vm(xmlDocGetRootElement(doc), "vm-1", &vm, &err), 0);
         CHECK_INTEQ(vm.nested_hv, NW_UNSET);
         CHECK_INTEQ(vm.nested_hv_supported, NW_UNSET);
         CHECK_INTEQ(vm.hw_version, 0);
@@ -62,7 +62,7 @@ static void test_vm(void) {
         xmlFreeDoc(doc);
 
         doc = parse(OC_HEAD "<obj type=\"VirtualMachine\">vm-2</obj></objects>");
-        CHECK_INTEQ(inv_parse_vm(xmlDocGetRootElement(doc), "vm-2", &vm, &err), -NW_EREPLY);
+        CHECK_INTEQ(props_parse_vm(xmlDocGetRootElement(doc), "vm-2", &vm, &err), -NW_EREPLY);
         CHECK_STREQ(err.msg, "VM vm-2: reply has no name");
         xmlFreeDoc(doc);
 }
@@ -94,7 +94,7 @@ static void test_dvpg(void) {
         nw_err err = {};
 
         doc = parse(xml);
-        CHECK_INTEQ(inv_parse_dvpg(xmlDocGetRootElement(doc), "dvportgroup-9", &pg, &err), 0);
+        CHECK_INTEQ(props_parse_dvpg(xmlDocGetRootElement(doc), "dvportgroup-9", &pg, &err), 0);
         CHECK_STREQ(pg.name, "pg-ml");
         CHECK_STREQ(pg.switch_moref, "dvs-5");
         CHECK_STREQ(pg.switch_type, "VmwareDistributedVirtualSwitch");
@@ -121,7 +121,7 @@ static void test_dvpg(void) {
         /* A portgroup without its switch cannot be judged: refused, not guessed. */
         doc = parse(OC_HEAD "<obj type=\"DistributedVirtualPortgroup\">dvportgroup-1</obj>"
                             PROP("name", "xsd:string", "old") "</objects>");
-        CHECK_INTEQ(inv_parse_dvpg(xmlDocGetRootElement(doc), "dvportgroup-1", &pg, &err), -NW_EREPLY);
+        CHECK_INTEQ(props_parse_dvpg(xmlDocGetRootElement(doc), "dvportgroup-1", &pg, &err), -NW_EREPLY);
         CHECK_STREQ(err.msg, "DV portgroup dvportgroup-1: reply has no name or switch");
         xmlFreeDoc(doc);
 }
@@ -137,7 +137,7 @@ static void test_network_vm_update(void) {
                 "<ManagedObjectReference type=\"VirtualMachine\">vm-99</ManagedObjectReference></val></changeSet>"
                 "</objectSet>";
         xmlDoc *doc = parse(xml);
-        inv_ctx ctx = {};
+        inventory_ctx ctx = {};
         nw_network *net;
         bool resync = false;
         nw_err err = {};
@@ -150,16 +150,17 @@ static void test_network_vm_update(void) {
         net->kind = NW_NET_STANDARD;
         CHECK_INTEQ(nw_strv_push(&net->vms, "vm-1"), 0);
 
-        CHECK_INTEQ(inv_apply_update(&ctx, "Network", "network-7", "modify", xmlDocGetRootElement(doc), &resync, &err),
+        CHECK_INTEQ(inventory_apply_update(&ctx, "Network", "network-7", "modify", xmlDocGetRootElement(doc), &resync,
+                                           &err),
                     0);
         CHECK(!resync);
         CHECK_INTEQ(net->vms.n, 2);
         CHECK(nw_strv_contains(&net->vms, "vm-99"));
-        inv_ctx_done(&ctx);
+        inventory_ctx_done(&ctx);
         xmlFreeDoc(doc);
 }
 
-static bool apply(inv_ctx *ctx, const char *type, const char *moref, const char *body) {
+static bool apply(inventory_ctx *ctx, const char *type, const char *moref, const char *body) {
         _cleanup_free_ char *xml = NULL;
         xmlDoc *doc;
         bool resync = false;
@@ -168,7 +169,7 @@ static bool apply(inv_ctx *ctx, const char *type, const char *moref, const char 
         CHECK(asprintf(&xml, "<objectSet xmlns=\"urn:vim25\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
                              "<kind>modify</kind><obj type=\"%s\">%s</obj>%s</objectSet>", type, moref, body) > 0);
         doc = parse(xml);
-        CHECK_INTEQ(inv_apply_update(ctx, type, moref, "modify", xmlDocGetRootElement(doc), &resync, &err), 0);
+        CHECK_INTEQ(inventory_apply_update(ctx, type, moref, "modify", xmlDocGetRootElement(doc), &resync, &err), 0);
         xmlFreeDoc(doc);
         return resync;
 }
@@ -180,7 +181,7 @@ static bool apply(inv_ctx *ctx, const char *type, const char *moref, const char 
 /* Readability changing either way needs a full gather; an object still unreadable is no news; a name
  * removed or emptied by an update leaves a VM without a name, not a crash. */
 static void test_readability_updates(void) {
-        inv_ctx ctx = {};
+        inventory_ctx ctx = {};
 
         ctx.inv.vms = calloc(2, sizeof(nw_vm));
         ctx.inv.n_vms = 1;
@@ -198,13 +199,13 @@ static void test_readability_updates(void) {
                                                 "NoPermission on name"), 0);
         CHECK(!apply(&ctx, "VirtualMachine", "vm-2", NOPERM));         /* still unreadable */
         CHECK(apply(&ctx, "VirtualMachine", "vm-2", NAME("back")));    /* rights granted */
-        inv_ctx_done(&ctx);
+        inventory_ctx_done(&ctx);
 }
 
 /* A host update that unsets its portgroup list (a disconnect), or drops one a VM uses, needs a gather:
  * the portgroup must become unreadable, not vanish. */
 static void test_host_portgroups_gone(void) {
-        inv_ctx ctx = {};
+        inventory_ctx ctx = {};
 #define HOST_PG(name)                                                                                      \
         "<changeSet><name>config.network.portgroup</name><op>assign</op><val xsi:type=\"ArrayOfHostPortGroup\">" \
         "<HostPortGroup><spec><name>" name "</name><vlanId>0</vlanId><vswitchName>vSwitch0</vswitchName><policy/>" \
@@ -220,7 +221,7 @@ static void test_host_portgroups_gone(void) {
         CHECK(apply(&ctx, "HostSystem", "host-1", "<changeSet><name>config.network.portgroup</name><op>assign</op>"
                                                  "</changeSet>"));
         CHECK_INTEQ(ctx.inv.n_stdpgs, 0);
-        inv_ctx_done(&ctx);
+        inventory_ctx_done(&ctx);
 }
 
 int main(void) {

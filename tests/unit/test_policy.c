@@ -369,7 +369,7 @@ static void test_sort_and_counts(void) {
         CHECK(f.n > 0 && f.v[f.n - 1].object != inv.vms[0].moref);
         CHECK(f.n > 0 && strcmp(f.v[f.n - 1].object, inv.vms[0].moref) == 0);
 
-        nw_findings_free(&f);
+        nw_findings_done(&f);
         cfg = make_pol(CFG_NO_STANDARD | CFG_NO_NESTED_HV);
         CHECK_INTEQ(policy_evaluate(&inv, &cfg, &f), 0);
         CHECK_INTEQ(f.vms, 3);
@@ -389,10 +389,10 @@ static void test_empty(void) {
         CHECK_INTEQ(f.vms + f.templates + f.portgroups, 0);
         CHECK_INTEQ(policy_evaluate(NULL, &cfg, &f), -EINVAL);
         CHECK_INTEQ(policy_evaluate(&inv, NULL, &f), -EINVAL);
-        nw_findings_free(&f);
-        nw_findings_free(NULL);
-        nw_inventory_free(&inv);
-        nw_inventory_free(NULL);
+        nw_findings_done(&f);
+        nw_findings_done(NULL);
+        nw_inventory_done(&inv);
+        nw_inventory_done(NULL);
 }
 
 /* Each UTF-8 lead byte followed by its continuation bytes, nothing cut. */

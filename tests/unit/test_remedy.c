@@ -36,7 +36,7 @@ static nw_remedy_cfg make_rcfg(unsigned flags, const char *exclude) {
 }
 
 static void rcfg_done(nw_remedy_cfg *cfg) {
-        nw_strv_free(&cfg->exclude);
+        nw_strv_done(&cfg->exclude);
 }
 #define _cleanup_rcfg_ _cleanup_(rcfg_done)
 
@@ -170,7 +170,7 @@ static void test_vms(void) {
                 _cleanup_findings_ nw_findings f = {};
                 _cleanup_fix_plan_ nw_fix_plan p = {};
                 _cleanup_rcfg_ nw_remedy_cfg rc = make_rcfg(c->r, c->exclude);
-                _cleanup_(nw_flap_free) nw_flap flap = {};
+                _cleanup_(nw_flap_done) nw_flap flap = {};
                 nw_policy_cfg pol = make_pol(0);
                 int failed = tap_failed;
                 nw_vm *vm;
@@ -526,7 +526,7 @@ static void test_shared_dv(void) {
                 _cleanup_findings_ nw_findings f = {};
                 _cleanup_fix_plan_ nw_fix_plan p = {};
                 _cleanup_rcfg_ nw_remedy_cfg rc = make_rcfg(t[i].r, t[i].exclude);
-                _cleanup_(nw_flap_free) nw_flap flap = {};
+                _cleanup_(nw_flap_done) nw_flap flap = {};
                 nw_policy_cfg pol = make_pol(0);
                 nw_dvpg *pg;
 
@@ -682,7 +682,7 @@ static void test_flap_window(void) {
                 _cleanup_findings_ nw_findings f = {};
                 _cleanup_fix_plan_ nw_fix_plan p = {};
                 _cleanup_rcfg_ nw_remedy_cfg rc = make_rcfg(0, NULL);
-                _cleanup_(nw_flap_free) nw_flap flap = {};
+                _cleanup_(nw_flap_done) nw_flap flap = {};
                 nw_policy_cfg pol = make_pol(0);
                 int failed = tap_failed;
 
@@ -715,7 +715,7 @@ static void test_flap_window(void) {
 }
 
 static void test_flap_record(void) {
-        _cleanup_(nw_flap_free) nw_flap flap = {};
+        _cleanup_(nw_flap_done) nw_flap flap = {};
 
         CHECK_INTEQ(remedy_flap_record(NULL, "x", 1), -EINVAL);
         CHECK_INTEQ(remedy_flap_record(&flap, NULL, 1), -EINVAL);
@@ -747,9 +747,9 @@ static void test_flap_record(void) {
         CHECK(!flap.v);
         CHECK_INTEQ(remedy_flap_record(&flap, "vm-42", 7), 0);
         CHECK_INTEQ(flap.n, 1);
-        nw_flap_free(&flap);
+        nw_flap_done(&flap);
         CHECK_INTEQ(flap.n, 0);
-        nw_flap_free(NULL);
+        nw_flap_done(NULL);
         remedy_flap_reset(NULL);
 }
 
@@ -778,7 +778,7 @@ static void test_budget(void) {
                 _cleanup_findings_ nw_findings f = {};
                 _cleanup_fix_plan_ nw_fix_plan p = {};
                 _cleanup_rcfg_ nw_remedy_cfg rc = make_rcfg(t[i].r, "vm-00");
-                _cleanup_(nw_flap_free) nw_flap flap = {};
+                _cleanup_(nw_flap_done) nw_flap flap = {};
                 nw_policy_cfg pol = make_pol(0);
                 nw_fix_verdict go = t[i].r & R_DRY_RUN ? NW_FIX_DRY_RUN : NW_FIX_APPLY;
                 char reason[64];
@@ -886,8 +886,8 @@ static void test_self_contained(void) {
         add_stdpg(&inv, "host-1", "x", YES, YES, NO);
         CHECK_INTEQ(policy_evaluate(&inv, &pol, &f), 0);
         CHECK_INTEQ(remedy_plan(&inv, &f, &pol, &rc, NULL, NOW, &p), 0);
-        nw_findings_free(&f);
-        nw_inventory_free(&inv);
+        nw_findings_done(&f);
+        nw_inventory_done(&inv);
 
         CHECK_INTEQ(p.n, 3);
         if (p.n != 3)
@@ -922,8 +922,8 @@ static void test_args(void) {
         CHECK_INTEQ(remedy_plan(&inv, &f, NULL, &rc, NULL, NOW, &p), -EINVAL);
         CHECK_INTEQ(remedy_plan(&inv, &f, &pol, NULL, NULL, NOW, &p), -EINVAL);
         CHECK_INTEQ(remedy_plan(&inv, &f, &pol, &rc, NULL, NOW, NULL), -EINVAL);
-        nw_fix_plan_free(&p);
-        nw_fix_plan_free(NULL);
+        nw_fix_plan_done(&p);
+        nw_fix_plan_done(NULL);
 }
 
 static void test_strings(void) {
@@ -983,7 +983,7 @@ static void test_unreadable_and_nameless(void) {
                 CHECK_STREQ(p.v[0].object, "vm-42");
                 CHECK_INTEQ(p.v[0].verdict, NW_FIX_APPLY);
         }
-        nw_findings_free(&f);
+        nw_findings_done(&f);
         make_plan(&inv, &pol, &some, NULL, &f, &q);
         CHECK_INTEQ(q.n, 1);
         if (q.n == 1)

@@ -94,12 +94,12 @@ static void test_escaping(void) {
         CHECK_STREQ(soap_child_text(root, "userName"), "lab\\<ops> & \"dev\"");
         CHECK_STREQ(soap_child_text(root, "password"), "p'a<ss>&word ünï");
         xmlFreeDoc(doc);
-        nw_buf_free(&b);
+        nw_buf_done(&b);
 
         CHECK_INTEQ(vim_body_continue(&b, "pc<1>", "tok&1"), 0);
         CHECK_STREQ(b.data, "<ContinueRetrievePropertiesEx xmlns=\"urn:vim25\"><_this type=\"PropertyCollector\">"
                             "pc&lt;1&gt;</_this><token>tok&amp;1</token></ContinueRetrievePropertiesEx>");
-        nw_buf_free(&b);
+        nw_buf_done(&b);
 }
 
 static void test_envelope(void) {
@@ -108,7 +108,7 @@ static void test_envelope(void) {
         CHECK_INTEQ(soap_envelope(&b, "<X/>"), 0);
         CHECK(strstr(b.data, "<soapenv:Body><X/></soapenv:Body>") != NULL);
         CHECK(strncmp(b.data, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", 39) == 0);
-        nw_buf_free(&b);
+        nw_buf_done(&b);
 }
 
 static void test_retrieve_body(void) {
@@ -129,7 +129,7 @@ static void test_retrieve_body(void) {
                     "<objectSet><obj type=\"VirtualMachine\">vm-2</obj><skip>false</skip></objectSet>"
                     "<reportMissingObjectsInResults>true</reportMissingObjectsInResults></specSet>"
                     "<options><maxObjects>50</maxObjects></options></RetrievePropertiesEx>");
-        nw_buf_free(&b);
+        nw_buf_done(&b);
 }
 
 /* HEAD without its XML declaration, for bodies that put a DOCTYPE in front. */

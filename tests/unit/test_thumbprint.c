@@ -40,11 +40,11 @@ int main(void) {
         for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
                 uint8_t d[NW_THUMBPRINT_LEN];
                 char why[256] = "";
-                int failed = tap_failed, r = nw_thumbprint_parse(t[i].in, d, why, sizeof(why));
+                int failed = tap_failed, r = thumbprint_parse(t[i].in, d, why, sizeof(why));
 
                 if (!t[i].why) {
                         CHECK_INTEQ(r, 0);
-                        nw_thumbprint_format(d, out);
+                        thumbprint_format(d, out);
                         CHECK_STREQ(out, "SHA256:" FP_HEX);
                 } else {
                         CHECK_INTEQ(r, -EINVAL);
@@ -57,7 +57,7 @@ int main(void) {
         {
                 uint8_t d[NW_THUMBPRINT_LEN];
 
-                CHECK_INTEQ(nw_thumbprint_parse("nope", d, NULL, 0), -EINVAL);
+                CHECK_INTEQ(thumbprint_parse("nope", d, NULL, 0), -EINVAL);
         }
         return tap_exit("thumbprint");
 }

@@ -18,7 +18,7 @@ int nw_http_do(nw_http *h, const nw_http_req *req, long *ret_status, nw_buf *ret
         for (const char *const *p = req->headers; p && *p; p++)
                 snprintf(sent_headers + strlen(sent_headers), sizeof(sent_headers) - strlen(sent_headers), "%s\n", *p);
         *ret_status = canned_status;
-        nw_buf_free(ret_body);
+        nw_buf_done(ret_body);
         return nw_buf_puts(ret_body, canned_body);
 }
 
@@ -40,9 +40,9 @@ static void check_attached(const char *json, bool legacy, int code, const char *
                 for (size_t i = 0; i < vms.n; i++)
                         nw_buf_printf(&joined, "%s%s", i ? "," : "", vms.v[i]);
                 CHECK_STREQ(joined.data ? joined.data : "", msg_or_vms);
-                nw_buf_free(&joined);
+                nw_buf_done(&joined);
         }
-        nw_strv_free(&vms);
+        nw_strv_done(&vms);
 }
 
 static void test_attached(void) {

@@ -36,7 +36,7 @@ int main(int argc, char **argv) {
         _cleanup_vim_ vim_ctx *vc = NULL;
         _cleanup_vapi_ nw_vapi *tags = NULL;
         _cleanup_strv_ nw_strv vms = {};
-        _cleanup_inv_ctx_ inv_ctx inv = {};
+        _cleanup_inventory_ctx_ inventory_ctx inv = {};
         _cleanup_config_ nw_config *cfg = NULL;
         _cleanup_secret_ char *password = NULL;
         _cleanup_strv_ nw_strv tried = {};
@@ -65,17 +65,17 @@ int main(int argc, char **argv) {
         if (r >= 0)
                 r = vapi_attached_vms(tags, cfg->selection.tag_category, cfg->selection.tag, &vms, &err);
         if (r >= 0)
-                r = inv_gather(vc, &vms, cfg->policy.standard_portgroups, cfg->vcenter.page_size, &inv, &err);
+                r = inventory_gather(vc, &vms, cfg->policy.standard_portgroups, cfg->vcenter.page_size, &inv, &err);
         /* What `run` adds: a filter over the same objects, its first update set, and its end. */
         if (r >= 0) {
                 _cleanup_free_ char *filter = NULL, *version = strdup("");
                 vim_filter_spec spec;
                 void *storage = NULL;
 
-                r = inv_watch_spec(&inv, &spec, &storage);
+                r = inventory_watch_spec(&inv, &spec, &storage);
                 if (r >= 0)
                         r = vim_create_filter(vc, &spec, &filter, &err);
-                inv_watch_spec_free(storage);
+                inventory_watch_spec_free(storage);
                 if (r >= 0)
                         r = vim_wait_for_updates(vc, version, 1, on_update, NULL, &version, &err);
                 if (r >= 0)
