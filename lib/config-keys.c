@@ -33,6 +33,8 @@ const config_key config_keys[] = {
         { "vcenter", "page_size", KEY_INT, .min = 1, .max = 10000, FIELD(vcenter.page_size) },
         { "vcenter", "max_reply_size", KEY_SIZE, .min = 1 << 20, .max = INT64_C(1) << 30,
           FIELD(vcenter.max_reply_size) },
+        { "vcenter", "annotate", KEY_BOOL, FIELD(vcenter.annotate) },
+        { "vcenter", "annotation_field", KEY_STRING, FIELD(vcenter.annotation_field), .def = "nestwarden" },
 
         { "selection", "tag_category", KEY_STRING, FIELD(selection.tag_category), .def = "nested" },
         { "selection", "tag", KEY_STRING, FIELD(selection.tag), .def = "nested-hyperv" },

@@ -261,6 +261,7 @@ void config_free(nw_config *cfg) {
         free(cfg->vcenter.password_file);
         free(cfg->vcenter.ca_file);
         free(cfg->vcenter.thumbprint);
+        free(cfg->vcenter.annotation_field);
         free(cfg->selection.tag_category);
         free(cfg->selection.tag);
         nw_strv_done(&cfg->remediation.exclude);

@@ -19,6 +19,8 @@ typedef struct nw_config {
                 int64_t timeout;      /* seconds per HTTP request */
                 int64_t page_size;    /* RetrievePropertiesEx maxObjects */
         int64_t max_reply_size; /* bytes a reply may decode to */
+                bool annotate;        /* also tell vCenter: events on the objects, a status attribute on the VMs */
+                char *annotation_field; /* the VMs' custom attribute that holds their status */
         } vcenter;
         struct {
                 char *tag_category;

@@ -32,6 +32,8 @@ static void test_good(void) {
         CHECK_INTEQ(cfg->vcenter.timeout, 5);
         CHECK_INTEQ(cfg->vcenter.page_size, 10000);
         CHECK_INTEQ(cfg->vcenter.max_reply_size, 16 << 20);
+        CHECK(cfg->vcenter.annotate);
+        CHECK_STREQ(cfg->vcenter.annotation_field, "lab health");
         CHECK_STREQ(cfg->selection.tag_category, "lab;nested");
         CHECK_STREQ(cfg->selection.tag, "hv # not a comment");
         CHECK(!cfg->policy.nested_hv);
@@ -119,6 +121,8 @@ static void check_defaults(const nw_config *cfg) {
         CHECK(cfg->policy.mac_learning_limit_policy == cfg->limit_policy_buf);
         CHECK(cfg->policy.standard_portgroups);
         CHECK_INTEQ(cfg->vcenter.max_reply_size, 64 << 20);
+        CHECK(!cfg->vcenter.annotate);
+        CHECK_STREQ(cfg->vcenter.annotation_field, "nestwarden");
         CHECK_INTEQ(cfg->daemon.interval, 600);
         CHECK_INTEQ(cfg->daemon.tag_refresh, 60);
         CHECK_STREQ(cfg->daemon.mode, "report");
@@ -226,6 +230,9 @@ static void test_bad(void) {
                 { "bad-key", -NW_ECONFIG, "config/bad-key.conf:5: unknown key 'forged_transmit' in section [policy]" },
                 { "bad-bool", -NW_ECONFIG,
                   "config/bad-bool.conf:4: key 'insecure': 'maybe' is not a boolean (yes/no, true/false, on/off, 1/0)" },
+                { "bad-annotate", -NW_ECONFIG,
+                  "config/bad-annotate.conf:4: key 'annotate': 'sometimes' is not a boolean (yes/no, true/false, "
+                  "on/off, 1/0)" },
                 { "bad-range-low", -NW_ECONFIG, "config/bad-range-low.conf:4: key 'timeout': 2 is out of range 5..3600" },
                 { "bad-range-high", -NW_ECONFIG,
                   "config/bad-range-high.conf:5: key 'page_size': 10001 is out of range 1..10000" },
