@@ -33,3 +33,8 @@ int vim_body_reconfigure_dvpg(nw_buf *b, const char *dvpg, const char *config_ve
 int vim_body_update_portgroup(nw_buf *b, const char *network_system, const char *pg_name, const char *spec_head_xml,
                               const char *policy_tail_xml, int promiscuous, int mac_changes, int forged_transmits);
 int vim_body_create_collector(nw_buf *b, const char *property_collector);
+int vim_body_log_user_event(nw_buf *b, const char *event_manager, const char *entity_type, const char *entity,
+                            const char *msg);
+int vim_body_add_custom_field_def(nw_buf *b, const char *custom_fields_manager, const char *name, const char *mo_type);
+int vim_body_set_field(nw_buf *b, const char *custom_fields_manager, const char *entity_type, const char *entity,
+                       int32_t key, const char *value);

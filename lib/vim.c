@@ -103,6 +103,36 @@ int vim_body_continue(nw_buf *b, const char *property_collector, const char *tok
         return done(b);
 }
 
+int vim_body_log_user_event(nw_buf *b, const char *event_manager, const char *entity_type, const char *entity,
+                            const char *msg) {
+        nw_buf_puts(b, "<LogUserEvent xmlns=\"urn:vim25\">");
+        soap_put_moref(b, "_this", "EventManager", event_manager);
+        soap_put_moref(b, "entity", entity_type, entity);
+        soap_put_text(b, "msg", msg);
+        nw_buf_puts(b, "</LogUserEvent>");
+        return done(b);
+}
+
+int vim_body_add_custom_field_def(nw_buf *b, const char *custom_fields_manager, const char *name, const char *mo_type) {
+        nw_buf_puts(b, "<AddCustomFieldDef xmlns=\"urn:vim25\">");
+        soap_put_moref(b, "_this", "CustomFieldsManager", custom_fields_manager);
+        soap_put_text(b, "name", name);
+        soap_put_text(b, "moType", mo_type);
+        nw_buf_puts(b, "</AddCustomFieldDef>");
+        return done(b);
+}
+
+int vim_body_set_field(nw_buf *b, const char *custom_fields_manager, const char *entity_type, const char *entity,
+                       int32_t key, const char *value) {
+        nw_buf_puts(b, "<SetField xmlns=\"urn:vim25\">");
+        soap_put_moref(b, "_this", "CustomFieldsManager", custom_fields_manager);
+        soap_put_moref(b, "entity", entity_type, entity);
+        nw_buf_printf(b, "<key>%" PRId32 "</key>", key);
+        soap_put_text(b, "value", value);
+        nw_buf_puts(b, "</SetField>");
+        return done(b);
+}
+
 static char *dup_text(const xmlNode *parent, const char *name) {
         const char *t = soap_child_text(parent, name);
         return t ? strdup(t) : NULL;
@@ -150,6 +180,8 @@ void vim_free(vim_ctx *vc) {
         free(vc->session_manager);
         free(vc->root_folder);
         free(vc->task_collector);
+        free(vc->event_manager);
+        free(vc->custom_fields_manager);
         free(vc);
 }
 
@@ -176,6 +208,9 @@ int vim_connect(nw_http *h, const char *url, vim_ctx **ret, nw_err *err) {
         vc->property_collector = dup_text(rv, "propertyCollector");
         vc->session_manager = dup_text(rv, "sessionManager");
         vc->root_folder = dup_text(rv, "rootFolder");
+        /* Optional: only annotate needs them, and it says so when they are absent. */
+        vc->event_manager = dup_text(rv, "eventManager");
+        vc->custom_fields_manager = dup_text(rv, "customFieldsManager");
         vc->api_version = dup_text(about, "apiVersion");
         vc->full_name = dup_text(about, "fullName");
         if (!vc->property_collector || !vc->session_manager || !vc->api_version)
@@ -325,6 +360,44 @@ int vim_retrieve(vim_ctx *vc, const vim_filter_spec *spec, int64_t page_size, vi
                 if (r < 0)
                         return r;
         }
+}
+
+int vim_log_user_event(vim_ctx *vc, const char *entity_type, const char *entity, const char *msg, nw_err *err) {
+        _cleanup_buf_ nw_buf body = {};
+
+        if (!vc->event_manager)
+                return nw_errf(err, -EOPNOTSUPP, "LogUserEvent: the ServiceContent names no eventManager");
+        vim_body_log_user_event(&body, vc->event_manager, entity_type, entity, msg);
+        return vim_call(vc, "LogUserEvent", &body, NULL, NULL, NULL, err);
+}
+
+int vim_add_custom_field_def(vim_ctx *vc, const char *name, const char *mo_type, int32_t *ret_key, nw_err *err) {
+        _cleanup_xmldoc_ xmlDoc *doc = NULL;
+        _cleanup_buf_ nw_buf body = {};
+        xmlNode *rv;
+        int64_t key;
+        int r;
+
+        if (!vc->custom_fields_manager)
+                return nw_errf(err, -EOPNOTSUPP, "AddCustomFieldDef: the ServiceContent names no customFieldsManager");
+        vim_body_add_custom_field_def(&body, vc->custom_fields_manager, name, mo_type);
+        r = vim_call(vc, "AddCustomFieldDef", &body, &doc, &rv, NULL, err);
+        if (r < 0)
+                return r;
+        if (!rv || nw_parse_int64(soap_child_text(rv, "key"), INT32_MIN, INT32_MAX, &key) < 0)
+                return nw_errf(err, -NW_EREPLY, "AddCustomFieldDef: reply has no CustomFieldDef key");
+        *ret_key = (int32_t) key;
+        return 0;
+}
+
+int vim_set_field(vim_ctx *vc, const char *entity_type, const char *entity, int32_t key, const char *value,
+                  nw_err *err) {
+        _cleanup_buf_ nw_buf body = {};
+
+        if (!vc->custom_fields_manager)
+                return nw_errf(err, -EOPNOTSUPP, "SetField: the ServiceContent names no customFieldsManager");
+        vim_body_set_field(&body, vc->custom_fields_manager, entity_type, entity, key, value);
+        return vim_call(vc, "SetField", &body, NULL, NULL, NULL, err);
 }
 
 int vim_create_filter(vim_ctx *vc, const vim_filter_spec *spec, char **ret_filter, nw_err *err) {

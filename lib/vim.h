@@ -16,6 +16,8 @@ typedef struct vim_ctx {
         char *root_folder;
         bool logged_in;
         char *task_collector;     /* our own PropertyCollector for task waits, made on first use */
+        char *event_manager;      /* NULL when the ServiceContent names none */
+        char *custom_fields_manager;
 } vim_ctx;
 
 typedef struct vim_prop_spec {
@@ -81,3 +83,13 @@ int vim_wait_for_updates_on(vim_ctx *vc, const char *collector, const char *vers
  * *ret_version with the new version; on a timeout nothing is called and *ret_version stays. */
 int vim_wait_for_updates(vim_ctx *vc, const char *version, int max_wait_seconds, vim_update_cb cb, void *userdata,
                          char **ret_version, nw_err *err);
+
+/* Telling vCenter itself (see annotate.h). EventManager.LogUserEvent: a GeneralUserEvent with msg
+ * on the entity. -EOPNOTSUPP when the ServiceContent named no eventManager. */
+int vim_log_user_event(vim_ctx *vc, const char *entity_type, const char *entity, const char *msg, nw_err *err);
+/* CustomFieldsManager.AddCustomFieldDef(name, moType): *ret_key is the new field's key. A field of
+ * that name exists already: -NW_ESOAPFAULT with err->fault "DuplicateName". */
+int vim_add_custom_field_def(vim_ctx *vc, const char *name, const char *mo_type, int32_t *ret_key, nw_err *err);
+/* CustomFieldsManager.SetField(entity, key, value). */
+int vim_set_field(vim_ctx *vc, const char *entity_type, const char *entity, int32_t key, const char *value,
+                  nw_err *err);
