@@ -2,6 +2,7 @@
  * rules as the service: plan, apply what may be applied, read back, report, leave an audit trail. */
 #include <string.h>
 
+#include "annotator.h"
 #include "log.h"
 #include "nestwarden.h"
 #include "report.h"
@@ -88,6 +89,7 @@ int cmd_fix(const nw_opts *o) {
         _cleanup_session_ nw_session s = {};
         _cleanup_inventory_ctx_ inventory_ctx ctx = {};
         _cleanup_findings_ nw_findings after = {};
+        _cleanup_annotator_ annotator ann = {};
         fix_run f = {};
         nw_err err = {};
         int r;
@@ -107,7 +109,10 @@ int cmd_fix(const nw_opts *o) {
                 printf("dry run: nothing is changed on %s\n", cfg->vcenter.url);
         printf("%-28s %-24s %-20s %-11s    %-11s %s\n", "OBJECT", "NAME", "CHECK", "BEFORE", "AFTER", "RESULT");
         f = (fix_run) { .cfg = cfg, .session = &s, .ctx = &ctx };
+        annotator_setup(&ann, cfg);
+        annotator_attach(&ann, s.vc, &ctx);
         r = remediate_pass(cfg, s.vc, &ctx, NULL, 0, NULL, on_fix, &f, &err);
+        annotator_pass_end(&ann, true, r >= 0);
         if (r < 0)
                 return check_fail_line(cfg, &err);
 

@@ -11,6 +11,8 @@
 
 static int max_prio = LOG_INFO;
 static bool echo_stderr = true;
+static log_event_hook event_hook;
+static void *event_hook_userdata;
 
 static bool detect_journal_stream(void) {
         const char *e = getenv("JOURNAL_STREAM");
@@ -62,6 +64,13 @@ void log_event(const nw_event *ev) {
                 report_sanitize(msg, clean, sizeof(clean));
                 fprintf(stderr, "nestwarden: %s: %s\n", prio_name(journal_priority(ev->type)), clean);
         }
+        if (event_hook)
+                event_hook(event_hook_userdata, ev);
+}
+
+void log_set_event_hook(log_event_hook hook, void *userdata) {
+        event_hook = hook;
+        event_hook_userdata = userdata;
 }
 
 static nw_kind kind_of(const nw_fix *fix) {

@@ -17,3 +17,6 @@ void log_event(const nw_event *ev);
  * (REMEDIATION_SKIPPED with reason and detail, FIGHT). task, fault, detail may be NULL. */
 void log_fix(const char *vcenter, const struct nw_fix *fix, nw_event_type type, const char *task, const char *fault,
              const char *detail);
+/* Called after each event is logged (NULL: none): the annotator tells vCenter from there. */
+typedef void (*log_event_hook)(void *userdata, const nw_event *ev);
+void log_set_event_hook(log_event_hook hook, void *userdata);

@@ -7,6 +7,7 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "annotator.h"
 #include "drift.h"
 #include "inventory.h"
 #include "log.h"
@@ -62,6 +63,7 @@ typedef struct service {
         char last_pass[16];
 
         char config_problem[1024];   /* the CONFIG_PROBLEM last sent, "" when none is open */
+        annotator ann;               /* [vcenter] annotate: transitions told to vCenter too */
 } service;
 
 static void watchdog_tick(void *userdata) {
@@ -242,7 +244,7 @@ static void on_fix(void *userdata, const nw_fix *fix, nw_fix_verdict verdict, co
 
 /* Judge; in remediate mode also fix what may be fixed, and judge again so that what was fixed is
  * reported resolved at once rather than when vCenter's update comes in. */
-static int evaluate(service *d, nw_err *err) {
+static int evaluate_and_fix(service *d, nw_err *err) {
         int r;
 
         r = judge(d);
@@ -262,6 +264,15 @@ static int evaluate(service *d, nw_err *err) {
                         (long long) d->cfg->remediation.max_changes_per_pass);
         r = judge(d);
         return r < 0 ? nw_errf(err, r, "%s", strerror(-r)) : 0;
+}
+
+static int evaluate(service *d, nw_err *err) {
+        int r;
+
+        annotator_attach(&d->ann, d->s.vc, &d->facts);
+        r = evaluate_and_fix(d, err);
+        annotator_pass_end(&d->ann, remediating(d), r >= 0);
+        return r;
 }
 
 static int apply_update(void *userdata, const char *type, const char *moref, const char *kind, const xmlNode *ou,
@@ -498,8 +509,10 @@ static void reload(service *d) {
         if (r < 0)
                 log_msg(LOG_ERR, "reload refused, keeping the running configuration: %s", err.msg);
         else {
+                annotator_done(&d->ann);
                 config_free(d->cfg);
                 d->cfg = cfg;
+                annotator_setup(&d->ann, cfg);
                 log_setup(config_log_level(cfg), true);
                 log_msg(LOG_INFO, "configuration %s reloaded", d->config_path);
                 /* An admin's "try again": objects given up on as fights are fair game once more. */
@@ -562,6 +575,7 @@ int cmd_run(const nw_opts *o) {
                 return EXIT_CONFIG;
         }
         log_setup(config_log_level(d.cfg), true);
+        annotator_setup(&d.ann, d.cfg);
         setup_signals();
         srandom((unsigned) (nw_now_mono() * 1e6) ^ (unsigned) getpid());
         if (sd_watchdog_enabled(0, &d.watchdog_usec) <= 0)
@@ -586,6 +600,7 @@ int cmd_run(const nw_opts *o) {
         disconnect(&d, true);
         inventory_ctx_done(&d.facts);
         drift_set_done(&d.drift);
+        annotator_done(&d.ann);
         tagged_set_done(&d.tagged);
         nw_flap_done(&d.flap);
         nw_strv_done(&d.left_alone);
