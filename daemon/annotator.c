@@ -12,8 +12,10 @@ static void say(annotator *a, int r, const nw_err *err, const char *what) {
                 log_msg(LOG_WARNING, "vCenter %s: %s", a->cfg->vcenter.url, err->msg);
                 return;
         }
-        /* vCenter away or confused: the pass itself will notice; no more calls until the next. */
-        a->broken = true;
+        /* vCenter away or confused: the pass itself will notice; no more calls until the next. A fault
+         * is an answer about this call only. */
+        if (r != -NW_ESOAPFAULT)
+                a->broken = true;
         log_msg(strcmp(a->last_error, err->msg) != 0 ? LOG_NOTICE : LOG_DEBUG, "vCenter %s: could not %s: %s",
                 a->cfg->vcenter.url, what, err->msg);
         snprintf(a->last_error, sizeof(a->last_error), "%s", err->msg);
