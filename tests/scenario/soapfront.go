@@ -20,6 +20,7 @@ import (
 	"regexp"
 
 	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 )
 
@@ -85,4 +86,16 @@ func installSOAPFront(mux *http.ServeMux, s *simulator.Service, listenHost strin
 		mux.HandleFunc(h+"/sdk", serve)
 		mux.HandleFunc(h+"/sdk/vimService", serve)
 	}
+}
+
+// vmOf is the VM's managed object behind the notifying wrapper. On this branch only: issue9-scenario
+// has it in dvport.go, and its soapfront.go (without this) replaces this file at the merge.
+func vmOf(r *simulator.Registry, ref types.ManagedObjectReference) *mo.VirtualMachine {
+	switch vm := r.Get(ref).(type) {
+	case *notifyingVM:
+		return vm.mo()
+	case *simulator.VirtualMachine:
+		return &vm.VirtualMachine
+	}
+	return nil
 }
