@@ -4,6 +4,7 @@ attribute; both read back through pyVmomi (QueryEvents filtered by entity, Virtu
 after a drift, a fix and a resolution. With annotate = no nothing is logged or set; without the
 privileges (NoPermission from a fault proxy) one warning each, and the service goes on."""
 import os
+import re
 import sys
 import time
 import unittest
@@ -16,7 +17,9 @@ import testmain  # noqa: E402
 from daemon import Daemon  # noqa: E402
 from faultproxy import FaultProxy, reply  # noqa: E402
 from scenario import PASSWORD, USER, Scenario  # noqa: E402
-from events import DRIFT, RESOLVED  # noqa: E402
+from events import DRIFT, RESOLVED, TAGGED, UNTAGGED  # noqa: E402
+
+DRY_RUN = "64cc6776d1af4a7f9e150724c1d946f1"
 
 CATALOG = os.path.join(here, "..", "..", "systemd", "nestwarden.catalog")
 
@@ -56,6 +59,7 @@ class Base(unittest.TestCase):
                 f.write("[remediation]\nexclude = %s\n" % exclude)
         d = Daemon(conf, watchdog_usec=10_000_000)
         self.addCleanup(d.close)
+        self.addCleanup(lambda: sys.stderr.write("daemon stderr:\n" + d.stderr()) if os.environ.get("NW_VERBOSE") else None)
         d.notify.wait_for("READY", "1", timeout=60)
         return d
 
@@ -73,14 +77,16 @@ class Base(unittest.TestCase):
     def told(self, name):
         """nestwarden's messages logged on the object, oldest first (QueryEvents filtered by entity)."""
         spec = self.vim.event.EventFilterSpec(
-            entity=self.vim.event.EventFilterSpec.ByEntity(entity=self.entity(name), recursion="self"))
+            entity=self.vim.event.EventFilterSpec.ByEntity(entity=self.entity(name), recursion="self"),
+            eventTypeId=["GeneralUserEvent"], maxCount=1000)
         events = self.si.content.eventManager.QueryEvents(spec) or []
         got = [e for e in events if isinstance(e, self.vim.event.GeneralUserEvent)]
         got.sort(key=lambda e: e.key)
         return [e.message for e in got]
 
     def all_told(self):
-        events = self.si.content.eventManager.QueryEvents(self.vim.event.EventFilterSpec()) or []
+        spec = self.vim.event.EventFilterSpec(eventTypeId=["GeneralUserEvent"], maxCount=1000)
+        events = self.si.content.eventManager.QueryEvents(spec) or []
         return [e.message for e in events if isinstance(e, self.vim.event.GeneralUserEvent)]
 
     def field_key(self, name="nestwarden"):
@@ -134,9 +140,9 @@ class AnnotateTest(Base):
 
         # Baseline: pg-ml-off drifts and is fixed at once; hv-off-02 waits for a power-off.
         self.wait_told("pg-ml-off", "nestwarden: resolved: mac_learning on pg-ml-off is true again")
-        self.assertEqual(self.told("pg-ml-off"), [
+        self.assertEqual([re.sub(r"task-\d+", "task-N", t) for t in self.told("pg-ml-off")], [
             "nestwarden: MAC learning off on pg-ml-off; nested Hyper-V guests lose their network",
-            "nestwarden: fixed mac_learning on pg-ml-off: false -> true",
+            "nestwarden: fixed mac_learning on pg-ml-off: false -> true (task-N)",
             "nestwarden: resolved: mac_learning on pg-ml-off is true again"])
         msgs = self.wait_told("hv-off-02", "nestwarden: nested HV not exposed on hv-off-02 (false); Hyper-V "
                                            "inside it cannot start")
@@ -153,7 +159,7 @@ class AnnotateTest(Base):
         self.wait_told("pg-ml-ok", "nestwarden: promiscuous mode accepted on pg-ml-ok where MAC learning serves; "
                                    "every VM on it gets copies of all traffic")
         self.wait(lambda: self.status("hv-ok-01"), "drift: promiscuous on pg-ml-ok")
-        self.wait_told("pg-ml-ok", "nestwarden: drift on pg-ml-ok left as it is (excluded): in [remediation] "
+        self.wait_told("pg-ml-ok", "nestwarden: drift on pg-ml-ok left as it is (excluded): excluded by [remediation] "
                                    "exclude")
 
         # Resolved by hand.
@@ -200,6 +206,28 @@ class AnnotateTest(Base):
             self.wait(lambda: {v.key: v.value for v in vm.customValue or []}.get(key), "drift: nested_hv on hv-off-03")
             time.sleep(1)
             self.assertEqual(proxy.hits(rid), 1)
+
+
+class RateTest(Base):
+    def test_burst_is_cut_at_the_rate_and_summed_up_once(self):
+        # The whole curated set in remediate mode: the baseline's drifts, fixes, refusals and
+        # resolutions are more than the 20 a minute vCenter is told.
+        self.start(self.scn.config(vcenter__annotate="yes"), mode="remediate")
+        n = len(self.scn.truth["findings"]) + len(self.scn.truth["template_findings"])
+        self.journal.wait_for(n, MESSAGE_ID=DRIFT)
+        deadline = time.monotonic() + 20
+        w = []
+        while time.monotonic() < deadline and not w:
+            w = [e["MESSAGE"] for e in self.journal.entries(PRIORITY="4") if "events not logged" in e["MESSAGE"]]
+            time.sleep(0.2)
+        self.assertEqual(len(w), 1, w)
+        dropped = int(re.search(r": (\d+) events not logged on their objects in vCenter \(at most 20 a minute\)",
+                                w[0]).group(1))
+        told = [t for t in self.all_told() if t.startswith("nestwarden:")]
+        self.assertEqual(len(told), 20, told)
+        transitions = [e for e in self.journal.entries() if e.get("NESTWARDEN_OBJECT_KIND") and e.get("MESSAGE_ID")
+                       not in (TAGGED, UNTAGGED, DRY_RUN)]
+        self.assertEqual(dropped + 20, len(transitions))
 
 
 class OffTest(Base):
