@@ -3,6 +3,7 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "annotate.h"
 #include "http.h"
 #include "inventory.h"
 #include "remedy-apply.h"
@@ -106,6 +107,23 @@ int main(int argc, char **argv) {
                 /* A refusal is fine here (the bodies are what is under test); a dead vCenter is not. */
                 if (remedy_apply(vc, &inv, &cfg->policy, &rcfg, fix, &res, &ignored) == -ECONNREFUSED)
                         r = -ECONNREFUSED;
+        }
+        /* What annotate = yes adds: an event on a VM, the status attribute created and set. */
+        if (r >= 0 && inv.inv.n_vms > 0) {
+                _cleanup_findings_ nw_findings f = {};
+                annotate_ctx a;
+                nw_event ev = { .type = NW_EVENT_DRIFT, .object = inv.inv.vms[0].moref,
+                                .object_name = inv.inv.vms[0].name, .object_kind = NW_KIND_VM,
+                                .check = NW_CHECK_NESTED_HV, .expected = "true", .actual = "false" };
+
+                r = annotate_init(&a, true, "nestwarden", 0);
+                if (r >= 0)
+                        r = annotate_event(&a, vc, &inv.inv, &ev, 0, &err);
+                if (r >= 0)
+                        r = policy_evaluate(&inv.inv, &cfg->policy, &f);
+                if (r >= 0)
+                        r = annotate_status(&a, vc, &inv.inv, &f, NULL, &err);
+                annotate_done(&a);
         }
         if (r >= 0)
                 r = vim_logout(vc, &err);
