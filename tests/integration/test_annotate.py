@@ -136,7 +136,7 @@ class AnnotateTest(Base):
         self.si.content.customFieldsManager.SetField(entity=self.entity("hv-ok-01"), key=owner.key, value="lab team")
 
         conf = scn.config(vcenter__annotate="yes", selection__tag_category="env")
-        self.start(conf, mode="remediate", exclude="pg-ml-ok")
+        d = self.start(conf, mode="remediate", exclude="pg-ml-ok")
 
         # Baseline: pg-ml-off drifts and is fixed at once; hv-off-02 waits for a power-off.
         self.wait_told("pg-ml-off", "nestwarden: resolved: mac_learning on pg-ml-off is true again")
@@ -182,6 +182,8 @@ class AnnotateTest(Base):
         values = {v.key: v.value for v in self.vim.VirtualMachine(self.ids["hv-ok-01"], self.si._stub).customValue}
         self.assertEqual(values[owner.key], "lab team")
         self.assertEqual(len([f for f in self.si.content.customFieldsManager.field if f.name == "nestwarden"]), 1)
+        # Clean exit (under ASan: no leak report).
+        self.assertEqual(d.stop()[0], 0, d.stderr())
 
     def test_restart_reads_the_attribute_instead_of_writing_it(self):
         scn = self.scn
@@ -274,6 +276,7 @@ class PrivilegeTest(Base):
             self.assertEqual(self.journal.entries(MESSAGE_ID="249162478abc449891dc26495cf1dfa4"), [])
             self.assertIsNone(d.proc.poll())
             self.assertIsNone(self.field_key())
+            self.assertEqual(d.stop()[0], 0, d.stderr())
 
     def test_set_field_refused(self):
         scn = self.scn
