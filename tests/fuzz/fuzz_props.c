@@ -1,9 +1,12 @@
 /* The gather on arbitrary RetrievePropertiesEx replies: inventory_gather's two rounds through vim_retrieve
  * (paging tokens, ObjectContent walk, missingSet, the pre-7.0 retry) and the property parsers for VMs,
- * networks, DV portgroups, switches and hosts' standard portgroups; then policy over the result.
- * Input: the tagged VMs' morefs, then the replies in the order the gather asks for them (see fuzz.h). */
+ * networks, DV portgroups, switches and hosts' standard portgroups; then policy over the result, and what
+ * annotate = yes reads and writes from it (CustomFieldsManager.field, AddCustomFieldDef's key, the VMs'
+ * customValue, SetField). Input: the tagged VMs' morefs, then the replies in the order they are asked for
+ * (see fuzz.h). */
 #include <libxml/parser.h>
 
+#include "annotate.h"
 #include "fuzz-vim.h"
 #include "inventory.h"
 #include "vim-internal.h"
@@ -49,8 +52,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         r = policy_evaluate(&ctx.inv, &cfg, &findings);
         FUZZ_ASSERT(r == 0 || r == -ENOMEM);
         FUZZ_LOG("policy: %zu findings\n", findings.n);
-        if (r == 0)
+        if (r == 0) {
+                annotate_ctx a;
+                nw_err e = {};
+                int ra;
+
                 fuzz_report(&findings);
+                vc->custom_fields_manager = strdup("CustomFieldsManager");
+                if (!vc->custom_fields_manager || annotate_init(&a, true, "nestwarden", 0) < 0)
+                        abort();
+                ra = annotate_status(&a, vc, &ctx.inv, &findings, NULL, &e);
+                FUZZ_LOG("annotate: %s\n", ra < 0 ? e.msg : "done");
+                FUZZ_ASSERT(ra == 0 || (e.code == ra && e.msg[0] != '\0'));
+                annotate_done(&a);
+        }
         r = inventory_watch_spec(&ctx, &spec, &storage);
         FUZZ_ASSERT(r == 0);
         r = vim_body_create_filter(&body, vc->property_collector, &spec);
