@@ -62,8 +62,13 @@ int annotate_event(annotate_ctx *a, vim_ctx *vc, const nw_inventory *inv, const 
         r = vim_log_user_event(vc, type, moref, msg, &e);
         if (r >= 0)
                 return 0;
-        /* An object the account may not read refuses the same way: not the privilege's fault. */
-        if (refused(r, &e) && ev->type != NW_EVENT_UNREADABLE)
+        /* An object the account may not read refuses the same way: not the privilege's fault, and
+         * expected. So is an object deleted since. */
+        if (refused(r, &e) && ev->type == NW_EVENT_UNREADABLE)
+                return 0;
+        if (r == -NW_ESOAPFAULT && strcmp(e.fault, "ManagedObjectNotFound") == 0)
+                return 0;
+        if (refused(r, &e))
                 return denied(&a->events, "Global.LogEvent", "LogUserEvent on events", &e, err);
         *err = e;
         return r;

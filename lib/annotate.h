@@ -57,7 +57,8 @@ int annotate_init(annotate_ctx *a, bool on, const char *field, double now);
 void annotate_done(annotate_ctx *a);
 
 /* Logs ev on its object when it is a transition vCenter is told about and the rate allows.
- * 0 (told, skipped or dropped by the rate limit). -EACCES the first time vCenter refuses the
+ * 0 (told, skipped, dropped by the rate limit, or refused because the object is gone or cannot be
+ * read: an UNREADABLE event's object). -EACCES the first time vCenter refuses the
  * privilege (err names it; events stay off until annotate_init again); other errors as vim_call's. */
 int annotate_event(annotate_ctx *a, vim_ctx *vc, const nw_inventory *inv, const nw_event *ev, double now,
                    nw_err *err);

@@ -5,6 +5,7 @@ after a drift, a fix and a resolution. With annotate = no nothing is logged or s
 privileges (NoPermission from a fault proxy) one warning each, and the service goes on."""
 import os
 import re
+import subprocess
 import sys
 import time
 import unittest
@@ -52,9 +53,9 @@ class Base(unittest.TestCase):
             self.ids.setdefault(o.name, o._moId)
         view.Destroy()
 
-    def start(self, conf, mode="report", exclude=""):
+    def start(self, conf, mode="report", exclude="", tag_refresh=60):
         with open(conf, "a") as f:
-            f.write("[daemon]\nmode = %s\ntag_refresh = 60\n" % mode)
+            f.write("[daemon]\nmode = %s\ntag_refresh = %d\n" % (mode, tag_refresh))
             if exclude:
                 f.write("[remediation]\nexclude = %s\n" % exclude)
         d = Daemon(conf, watchdog_usec=10_000_000)
@@ -136,7 +137,7 @@ class AnnotateTest(Base):
         self.si.content.customFieldsManager.SetField(entity=self.entity("hv-ok-01"), key=owner.key, value="lab team")
 
         conf = scn.config(vcenter__annotate="yes", selection__tag_category="env")
-        d = self.start(conf, mode="remediate", exclude="pg-ml-ok")
+        d = self.start(conf, mode="remediate", exclude="pg-ml-ok", tag_refresh=5)
 
         # Baseline: pg-ml-off drifts and is fixed at once; hv-off-02 waits for a power-off.
         self.wait_told("pg-ml-off", "nestwarden: resolved: mac_learning on pg-ml-off is true again")
@@ -182,6 +183,10 @@ class AnnotateTest(Base):
         values = {v.key: v.value for v in self.vim.VirtualMachine(self.ids["hv-ok-01"], self.si._stub).customValue}
         self.assertEqual(values[owner.key], "lab team")
         self.assertEqual(len([f for f in self.si.content.customFieldsManager.field if f.name == "nestwarden"]), 1)
+
+        # Untagged: no stale verdict left on the VM.
+        m.untag(scn.url, USER, PASSWORD, self.ids["hv-ok-01"], "env", "nested-hyperv", ca_file=scn.ca_file)
+        self.wait(lambda: self.status("hv-ok-01") or "", "", timeout=15)
         # Clean exit (under ASan: no leak report).
         self.assertEqual(d.stop()[0], 0, d.stderr())
 
@@ -208,6 +213,24 @@ class AnnotateTest(Base):
             self.wait(lambda: {v.key: v.value for v in vm.customValue or []}.get(key), "drift: nested_hv on hv-off-03")
             time.sleep(1)
             self.assertEqual(proxy.hits(rid), 1)
+
+
+class FixTest(Base):
+    def test_fix_tells_its_fixes_and_refusals(self):
+        scn, m = self.scn, self.mutate
+        for vm in ("hv-ok-01", "hv-off-02"):
+            m.tag(scn.url, USER, PASSWORD, self.ids[vm], "env", "nested-hyperv", ca_file=scn.ca_file)
+        conf = scn.config(vcenter__annotate="yes", selection__tag_category="env")
+        p = subprocess.run([os.environ["NW_BIN"], "fix", "--config", conf], capture_output=True, text=True,
+                           timeout=120)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)   # hv-off-02 stays: powered on
+        self.assertEqual([re.sub(r"task-\d+", "task-N", t) for t in self.told("pg-ml-off")],
+                         ["nestwarden: fixed mac_learning on pg-ml-off: false -> true (task-N)"])
+        msgs = self.told("hv-off-02")
+        self.assertEqual(len(msgs), 1, msgs)
+        self.assertTrue(msgs[0].startswith("nestwarden: drift on hv-off-02 left as it is (pending-power-off)"), msgs)
+        self.assertEqual(self.status("hv-off-02"), "pending power-off")
+        self.assertEqual(self.status("hv-ok-01"), "compliant")
 
 
 class RateTest(Base):
