@@ -65,7 +65,9 @@ void log_event(const nw_event *ev) {
 }
 
 static nw_kind kind_of(const nw_fix *fix) {
-        return fix->kind == NW_FIX_VM_NESTED_HV ? NW_KIND_VM : fix->kind == NW_FIX_STDPG_SECURITY ? NW_KIND_PG : NW_KIND_DVPG;
+        if (fix->kind == NW_FIX_VM_NESTED_HV)
+                return NW_KIND_VM;
+        return fix->kind == NW_FIX_STDPG_SECURITY ? NW_KIND_PG : NW_KIND_DVPG;
 }
 
 void log_fix(const char *vcenter, const nw_fix *fix, nw_event_type type, const char *task, const char *fault,

@@ -12,6 +12,10 @@
 
 #include "thumbprint.h"
 
+/* The configured limit policy becomes a finding's expected value: it must fit there whole. */
+_Static_assert(sizeof(((nw_config *) NULL)->limit_policy_buf) <= sizeof(((nw_value *) NULL)->limit_policy),
+               "limit_policy_buf outgrows nw_value.limit_policy");
+
 #define FIELD(m) .offset = offsetof(nw_config, m)
 #define FIELD_SIZE(m) .size = sizeof(((nw_config *) NULL)->m)
 

@@ -3,6 +3,30 @@
 
 #include <string.h>
 
+static const char *const check_names[_NW_CHECK_MAX] = {
+        [NW_CHECK_NESTED_HV] = "nested_hv",
+        [NW_CHECK_NESTED_HV_SUPPORTED] = "nested_hv_supported",
+        [NW_CHECK_MAC_LEARNING] = "mac_learning",
+        [NW_CHECK_PROMISCUOUS] = "promiscuous",
+        [NW_CHECK_FORGED_TRANSMITS] = "forged_transmits",
+        [NW_CHECK_MAC_CHANGES] = "mac_changes",
+        [NW_CHECK_MAC_LEARNING_LIMIT] = "mac_learning_limit",
+        [NW_CHECK_UNREADABLE] = "unreadable",
+};
+
+const char *nw_check_to_string(nw_check c) {
+        if ((unsigned) c >= ELEMENTSOF(check_names))
+                return NULL;
+        return check_names[c];
+}
+
+int nw_check_from_string(const char *s) {
+        for (int c = NW_CHECK_NONE + 1; s && c < _NW_CHECK_MAX; c++)
+                if (strcmp(s, nw_check_to_string(c)) == 0)
+                        return c;
+        return -EINVAL;
+}
+
 const char *nw_kind_to_string(nw_kind k) {
         switch (k) {
         case NW_KIND_VM:

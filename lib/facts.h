@@ -3,9 +3,11 @@
  *
  * Ownership rule: the facts are the only thing that points into the facts. A read-back after a fix
  * (inventory_refresh) replaces elements and compacts arrays in place, so whatever is made from the facts
- * (findings, fixes, drift entries, events) names its object by moref, or HOST/PORTGROUP for a
- * standard portgroup, and owns copies of the values it carries. Whoever needs the live object looks
- * it up again by that name (nw_inventory_*_index), at the moment it needs it. */
+ * (findings, fixes, drift entries) names its object by moref, or HOST/PORTGROUP for a standard
+ * portgroup, and owns copies of the values it carries; an event borrows from a drift entry or a fix
+ * for the one call that sends it. Whoever needs the live object looks it up again by that name
+ * (nw_inventory_*_index), at the moment it needs it. The one short-lived exception: a watch spec
+ * (inventory_watch_spec) points into the facts until CreateFilter has sent it. */
 #pragma once
 
 #include "util.h"
@@ -102,6 +104,20 @@ typedef struct nw_stdpg {
         char *network_system;   /* the host's configManager.networkSystem */
 } nw_stdpg;
 
+/* What a finding judges, in findings, drift and events. */
+typedef enum nw_check {
+        NW_CHECK_NONE,            /* events that are about no one check */
+        NW_CHECK_NESTED_HV,
+        NW_CHECK_NESTED_HV_SUPPORTED,
+        NW_CHECK_MAC_LEARNING,
+        NW_CHECK_PROMISCUOUS,
+        NW_CHECK_FORGED_TRANSMITS,
+        NW_CHECK_MAC_CHANGES,
+        NW_CHECK_MAC_LEARNING_LIMIT,
+        NW_CHECK_UNREADABLE,      /* the object could not be read: no verdict, exit UNKNOWN */
+        _NW_CHECK_MAX,
+} nw_check;
+
 /* What an object is, in findings and events. */
 typedef enum nw_kind {
         NW_KIND_NONE,     /* events about vCenter itself */
@@ -113,6 +129,10 @@ typedef enum nw_kind {
         NW_KIND_HOST,
 } nw_kind;
 
+/* "nested_hv": the name in JSON and journal fields. NULL for NONE and invalid values. */
+const char *nw_check_to_string(nw_check c);
+/* The other way round: the value, or -EINVAL for a name that is none of them. */
+int nw_check_from_string(const char *s);
 /* "vm", "dvportgroup": the name in JSON and journal fields. NULL for NONE and invalid values. */
 const char *nw_kind_to_string(nw_kind k);
 /* The other way round: the value, or -EINVAL for a name that is none of them. */

@@ -29,3 +29,7 @@ int props_set_vm(void *object, const char *name, const xmlNode *val);
 int props_set_dvpg(void *object, const char *name, const xmlNode *val);
 int props_set_switch(void *object, const char *name, const xmlNode *val);
 int props_set_network(void *object, const char *name, const xmlNode *val);
+
+/* Parsers for one ObjectContent each (the gather's first sight of an object, and the unit tests). */
+int props_parse_vm(const xmlNode *oc, const char *moref, nw_vm *ret, nw_err *err);
+int props_parse_dvpg(const xmlNode *oc, const char *moref, nw_dvpg *ret, nw_err *err);

@@ -135,7 +135,8 @@ static int on_round2(void *userdata, const char *type, const char *moref, const 
                 if (r < 0 || missing)
                         return r;
                 return inventory_host_set_portgroups(ctx, moref, props_val(oc, "config.network.portgroup", &present),
-                                           soap_text(props_val(oc, "configManager.networkSystem", &present)), err);
+                                                     soap_text(props_val(oc, "configManager.networkSystem", &present)),
+                                                     err);
         }
         i = nw_inventory_switch_index(&ctx->inv, moref);
         if (i < 0)

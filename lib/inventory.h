@@ -44,7 +44,3 @@ int inventory_refresh(vim_ctx *vc, inventory_ctx *ctx, const char *type, const c
 /* Learns the names of untagged VMs (morefs) into ctx->inv.others, for messages about who else
  * sits on a portgroup. Names already known are not asked for again. */
 int inventory_fetch_names(vim_ctx *vc, inventory_ctx *ctx, const nw_strv *morefs, nw_err *err);
-
-/* Parsers for one ObjectContent each, exposed for the unit tests. */
-int props_parse_vm(const xmlNode *oc, const char *moref, nw_vm *ret, nw_err *err);
-int props_parse_dvpg(const xmlNode *oc, const char *moref, nw_dvpg *ret, nw_err *err);

@@ -255,7 +255,7 @@ int journal_format(const nw_event *ev, char *buf, size_t size) {
         return len < size ? 0 : -ENOBUFS;
 }
 
-/* The NESTWARDEN_* fields, in the order they are sent (event_values gives them in the same order). */
+/* The NESTWARDEN_* fields, in the order they are sent (journal_send's values[] gives them in the same order). */
 static const char *const event_fields[] = {
         "NESTWARDEN_VCENTER", "NESTWARDEN_OBJECT", "NESTWARDEN_OBJECT_NAME", "NESTWARDEN_OBJECT_KIND",
         "NESTWARDEN_CHECK", "NESTWARDEN_EXPECTED", "NESTWARDEN_ACTUAL", "NESTWARDEN_BEFORE", "NESTWARDEN_AFTER",

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <syslog.h>
 
-#include "policy.h"
+#include "facts.h"
 
 typedef enum nw_event_type {
         NW_EVENT_DRIFT,            /* a check started failing on an object (warning) */

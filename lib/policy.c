@@ -18,23 +18,6 @@ void nw_policy_cfg_defaults(nw_policy_cfg *cfg) {
         };
 }
 
-static const char *const check_names[_NW_CHECK_MAX] = {
-        [NW_CHECK_NESTED_HV] = "nested_hv",
-        [NW_CHECK_NESTED_HV_SUPPORTED] = "nested_hv_supported",
-        [NW_CHECK_MAC_LEARNING] = "mac_learning",
-        [NW_CHECK_PROMISCUOUS] = "promiscuous",
-        [NW_CHECK_FORGED_TRANSMITS] = "forged_transmits",
-        [NW_CHECK_MAC_CHANGES] = "mac_changes",
-        [NW_CHECK_MAC_LEARNING_LIMIT] = "mac_learning_limit",
-        [NW_CHECK_UNREADABLE] = "unreadable",
-};
-
-const char *nw_check_to_string(nw_check c) {
-        if ((unsigned) c >= ELEMENTSOF(check_names))
-                return NULL;
-        return check_names[c];
-}
-
 int nw_value_to_string(const nw_value *v, char *buf, size_t size) {
         int n;
 
@@ -65,13 +48,6 @@ int nw_value_to_string(const nw_value *v, char *buf, size_t size) {
         if (n < 0)
                 return -EINVAL;
         return (size_t) n < size ? 0 : -ENOBUFS;
-}
-
-int nw_check_from_string(const char *s) {
-        for (int c = NW_CHECK_NONE + 1; s && c < _NW_CHECK_MAX; c++)
-                if (strcmp(s, nw_check_to_string(c)) == 0)
-                        return c;
-        return -EINVAL;
 }
 
 void nw_finding_done(nw_finding *x) {
@@ -186,8 +162,9 @@ static nw_value val_tri(nw_tri t) {
 static nw_value val_limit(int64_t limit, const char *limit_policy) {
         nw_value v = { .type = NW_VAL_LIMIT, .limit = limit };
 
-        /* A policy longer than the field is none of the API's values: cut, it matches neither. */
-        snprintf(v.limit_policy, sizeof(v.limit_policy), "%s", limit_policy ?: "");
+        /* A policy longer than the field is none of the API's values: shown cut, it never complies. */
+        if (snprintf(v.limit_policy, sizeof(v.limit_policy), "%s", limit_policy ?: "") >= (int) sizeof(v.limit_policy))
+                v.limit_policy_cut = true;
         return v;
 }
 
@@ -211,6 +188,7 @@ static bool value_complies(const nw_value *expected, const nw_value *actual) {
         case NW_VAL_LIMIT:
                 /* Case-sensitive: the API's enum is lowercase, and a fix must write exactly the configured value. */
                 return actual->limit >= 0 && expected->limit == actual->limit && expected->limit_policy[0] &&
+                        !expected->limit_policy_cut && !actual->limit_policy_cut &&
                         strcmp(expected->limit_policy, actual->limit_policy) == 0;
         }
         return false;

@@ -15,19 +15,6 @@ typedef struct nw_policy_cfg {
 
 void nw_policy_cfg_defaults(nw_policy_cfg *cfg);
 
-typedef enum nw_check {
-        NW_CHECK_NONE,            /* events that are about no one check */
-        NW_CHECK_NESTED_HV,
-        NW_CHECK_NESTED_HV_SUPPORTED,
-        NW_CHECK_MAC_LEARNING,
-        NW_CHECK_PROMISCUOUS,
-        NW_CHECK_FORGED_TRANSMITS,
-        NW_CHECK_MAC_CHANGES,
-        NW_CHECK_MAC_LEARNING_LIMIT,
-        NW_CHECK_UNREADABLE,      /* the object could not be read: no verdict, exit UNKNOWN */
-        _NW_CHECK_MAX,
-} nw_check;
-
 typedef enum nw_value_type {
         NW_VAL_BOOL,
         NW_VAL_UNSET,  /* the property was absent */
@@ -41,7 +28,8 @@ typedef struct nw_value {
         nw_value_type type;
         bool b;
         int64_t limit;            /* -1: absent */
-        char limit_policy[16];    /* "allow", "drop"; "": absent. Longer replies are cut and never match */
+        char limit_policy[16];    /* "allow", "drop"; "": absent */
+        bool limit_policy_cut;    /* longer than the field: none of the API's values; never matches */
         char text[64];            /* NW_VAL_TEXT */
 } nw_value;
 
@@ -88,7 +76,3 @@ bool policy_mac_learning_available(const nw_switch *sw, const nw_dvpg *pg, const
 /* "6.6.0" vs "6.5.0": <0, 0, >0. Missing components count as 0; garbage sorts lowest. */
 int policy_version_cmp(const char *a, const char *b);
 
-/* "nested_hv": the name in JSON and journal fields. NULL for NONE and invalid values. */
-const char *nw_check_to_string(nw_check c);
-/* The other way round: the value, or -EINVAL for a name that is none of them. */
-int nw_check_from_string(const char *s);

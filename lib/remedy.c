@@ -236,7 +236,7 @@ static void build_dvpg_mac(nw_fix *fix, const group *g, const nw_dvpg *pg, const
         if (x && x->expected.type == NW_VAL_LIMIT) {
                 change_add(fix, x);
                 t->limit = x->expected.limit;
-                lp = x->expected.limit_policy;
+                lp = x->expected.limit_policy_cut ? NULL : x->expected.limit_policy;
         } else {
                 t->limit = m->limit >= 0 ? m->limit : pol->mac_learning_limit;
                 lp = m->limit_policy ? m->limit_policy : pol->mac_learning_limit_policy;

@@ -110,8 +110,8 @@ void remedy_flap_reset(nw_flap *f);
 
 /* One fix per object (a VM's nested_hv; a portgroup's drifted checks together), in findings order,
  * with a verdict each. Template findings (f's template flag) are included. The fixes borrow nothing:
- * inv and f may change or go afterwards. At most cfg->max_changes_per_pass fixes get NW_FIX_APPLY (or DRY_RUN); the rest
- * that would have, NW_FIX_DEFERRED. now is for the flap window. 0 or -ENOMEM. */
+ * inv and f may change or go afterwards. At most cfg->max_changes_per_pass fixes get NW_FIX_APPLY (or
+ * DRY_RUN); the rest that would have, NW_FIX_DEFERRED. now is for the flap window. 0 or -ENOMEM. */
 int remedy_plan(const nw_inventory *inv, const nw_findings *f, const nw_policy_cfg *pol, const nw_remedy_cfg *cfg,
                 const nw_flap *flap, double now, nw_fix_plan *out);
 

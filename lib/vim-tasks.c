@@ -5,7 +5,6 @@
 #include <time.h>
 
 #include "vim-internal.h"
-#include "vim-tasks.h"
 
 static void put_bool(nw_buf *b, const char *elem, bool v) {
         nw_buf_printf(b, "<%s>%s</%s>", elem, v ? "true" : "false", elem);

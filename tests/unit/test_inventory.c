@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "inventory.h"
+#include "inventory-props.h"
 #include "tap.h"
 
 static xmlDoc *parse(const char *xml) {
