@@ -49,7 +49,8 @@ typedef struct service {
         unsigned failures;
         bool relogin_tried;
 
-        double next_tags, next_full;
+        double next_tags, next_full, next_ports;
+        bool ports_stale;            /* a change that may have moved or changed a watched port */
         uint64_t watchdog_usec;
         double next_watchdog;
         size_t n_portgroups;         /* judged at the last pass (uplink and NSX ones are not) */
@@ -272,6 +273,10 @@ static int apply_update(void *userdata, const char *type, const char *moref, con
         int r;
 
         log_msg(LOG_DEBUG, "update: %s %s %s", kind, type, moref);
+        /* Ports have no change feed: a reconfigure of a VM whose ports are judged, or of a DV
+         * portgroup (its override rights, its default), is the reason to read them again. */
+        if (strcmp(type, "DistributedVirtualPortgroup") == 0 || nw_inventory_vm_has_ports(&d->facts.inv, moref))
+                d->ports_stale = true;
         r = inventory_apply_update(&d->facts, type, moref, kind, ou, &d->need_resync, err);
         if (d->need_resync && !before)
                 log_msg(LOG_DEBUG, "%s %s changed what is watched: gathering again", type, moref);
@@ -330,7 +335,19 @@ static int resync_once(service *d, nw_err *err) {
         d->first_pass_done = true;
         d->next_full = nw_now_mono() + (double) d->cfg->daemon.interval;
         d->next_tags = nw_now_mono() + (double) d->cfg->daemon.tag_refresh;
+        d->next_ports = nw_now_mono() + (double) d->cfg->daemon.port_refresh;
+        d->ports_stale = false;
         return 0;
+}
+
+/* The ports again (no change feed), and a judgement when they were read. */
+static int refresh_ports(service *d, nw_err *err) {
+        int r;
+
+        d->next_ports = nw_now_mono() + (double) d->cfg->daemon.port_refresh;
+        d->ports_stale = false;
+        r = inventory_ports_read(d->s.vc, &d->facts, d->cfg->vcenter.page_size, err);
+        return r < 0 ? r : evaluate(d, err);
 }
 
 /* A resync cut short (vCenter gone, a signal) must happen again, whatever it had got to. */
@@ -382,7 +399,7 @@ static void pace_early_wait(service *d, double asked, double took) {
 }
 
 static int wait_for_changes(service *d, nw_err *err) {
-        double now = nw_now_mono(), until = fmin(d->next_tags, d->next_full);
+        double now = nw_now_mono(), until = fmin(fmin(d->next_tags, d->next_full), d->next_ports);
         int wait = (int) fmax(1.0, fmin(until - now, WATCH_WAIT_MAX));
         int r;
 
@@ -544,6 +561,11 @@ static int run_once(service *d, nw_err *err) {
                         return r;
                 if (d->need_resync)
                         return 0;
+        }
+        if (d->ports_stale || nw_now_mono() >= d->next_ports) {
+                r = refresh_ports(d, err);
+                if (r < 0)
+                        return r;
         }
         r = wait_for_changes(d, err);
         if (r >= 0)

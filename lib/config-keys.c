@@ -52,6 +52,7 @@ const config_key config_keys[] = {
 
         { "daemon", "interval", KEY_INT, .min = 30, .max = 86400, FIELD(daemon.interval) },
         { "daemon", "tag_refresh", KEY_INT, .min = 5, .max = 3600, FIELD(daemon.tag_refresh) },
+        { "daemon", "port_refresh", KEY_INT, .min = 10, .max = 86400, FIELD(daemon.port_refresh) },
         { "daemon", "mode", KEY_CHOICE, .choices = modes, FIELD(daemon.mode), FIELD_SIZE(daemon.mode) },
         { "daemon", "log_level", KEY_CHOICE, .choices = log_levels, FIELD(daemon.log_level),
           FIELD_SIZE(daemon.log_level) },
@@ -369,6 +370,7 @@ int config_defaults(nw_config *cfg) {
         cfg->vcenter.max_reply_size = 64 << 20;
         cfg->daemon.interval = 600;
         cfg->daemon.tag_refresh = 60;
+        cfg->daemon.port_refresh = 300;
         strcpy(cfg->daemon.mode, "report");
         strcpy(cfg->daemon.log_level, "info");
         nw_policy_cfg_defaults(&cfg->policy);

@@ -37,8 +37,10 @@ void inventory_watch_spec_free(void *storage);
 int inventory_apply_update(inventory_ctx *ctx, const char *type, const char *moref, const char *kind, const xmlNode *ou,
                            bool *ret_resync, nw_err *err);
 
-/* Reads one object again (type VirtualMachine, DistributedVirtualPortgroup or HostSystem) into ctx,
- * through the same setters: after a change, to see what vCenter made of it. */
+/* Reads one object again (type VirtualMachine, DistributedVirtualPortgroup or HostSystem, or
+ * INVENTORY_DVPORT with a SWITCH/KEY id) into ctx, through the same setters: after a change, to see
+ * what vCenter made of it. */
+#define INVENTORY_DVPORT "DistributedVirtualPort" /* no managed object type: a port is read by its switch */
 int inventory_refresh(vim_ctx *vc, inventory_ctx *ctx, const char *type, const char *moref, nw_err *err);
 
 /* Learns the names of untagged VMs (morefs) into ctx->inv.others, for messages about who else

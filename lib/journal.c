@@ -87,6 +87,8 @@ static const char *kind_label(nw_kind kind) {
                 return "DV portgroup";
         case NW_KIND_SWITCH:
                 return "distributed switch";
+        case NW_KIND_DVPORT:
+                return "DV port";
         case NW_KIND_PG:
         case NW_KIND_NETWORK:
         case NW_KIND_HOST:

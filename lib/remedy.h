@@ -26,6 +26,8 @@ typedef enum nw_fix_kind {
         NW_FIX_DVPG_MAC,          /* ReconfigureDVPortgroup_Task {macManagementPolicy} */
         NW_FIX_DVPG_SECURITY,     /* ReconfigureDVPortgroup_Task {securityPolicy} (no MAC learning) */
         NW_FIX_STDPG_SECURITY,    /* HostNetworkSystem.UpdatePortGroup {policy.security} */
+        NW_FIX_DVPORT_MAC,        /* ReconfigureDVPort_Task {setting.macManagementPolicy}: a port's override */
+        NW_FIX_DVPORT_SECURITY,   /* ReconfigureDVPort_Task {setting.securityPolicy} (no MAC learning) */
 } nw_fix_kind;
 
 typedef enum nw_fix_verdict {
