@@ -50,6 +50,7 @@ typedef struct service {
         bool relogin_tried;
 
         double next_tags, next_full, next_ports;
+        nw_strv noticed;             /* objects whose notice was said: once each, while it stands */
         bool ports_stale;            /* a change that may have moved or changed a watched port */
         uint64_t watchdog_usec;
         double next_watchdog;
@@ -168,6 +169,26 @@ static int emit_drift(void *userdata, nw_event_type type, const nw_drift *x) {
         return 0;
 }
 
+/* A notice is said once per object, and again only after it went away in between. */
+static int say_notices(service *d, const nw_findings *f) {
+        _cleanup_strv_ nw_strv now = {};
+
+        for (size_t i = 0; i < f->n_notices; i++) {
+                const nw_notice *x = &f->notices[i];
+
+                if (nw_strv_push(&now, x->object) < 0)
+                        return -ENOMEM;
+                if (!nw_strv_contains(&d->noticed, x->object))
+                        log_event(&(nw_event) { .type = NW_EVENT_OVERRIDE_ALLOWED, .vcenter = d->cfg->vcenter.url,
+                                                .object = x->object, .object_name = x->name,
+                                                .object_kind = x->kind, .detail = x->detail });
+        }
+        nw_strv_done(&d->noticed);
+        d->noticed = now;
+        now = (nw_strv) {};
+        return 0;
+}
+
 /* Judges the facts and reports what changed since the last judgement. */
 static int judge(service *d) {
         _cleanup_findings_ nw_findings findings = {};
@@ -184,6 +205,8 @@ static int judge(service *d) {
         if (r < 0)
                 return r;
         r = drift_diff(&d->drift, &now, still_watched, emit_drift, d);
+        if (r >= 0)
+                r = say_notices(d, &findings);
         if (r < 0)
                 return r;
         drift_set_done(&d->drift);
@@ -612,6 +635,7 @@ int cmd_run(const nw_opts *o) {
         nw_flap_done(&d.flap);
         nw_strv_done(&d.left_alone);
         nw_strv_done(&d.left_now);
+        nw_strv_done(&d.noticed);
         nw_strv_done(&d.failed);
         config_free(d.cfg);
         return 0;
