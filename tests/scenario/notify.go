@@ -105,6 +105,7 @@ func installNotifiers(r *simulator.Registry) {
 		return
 	}
 	installPortServices(r)
+	installTellingServices(r)
 	for _, e := range r.All("VirtualMachine") {
 		if vm, ok := e.(*simulator.VirtualMachine); ok {
 			r.Put(&notifyingVM{VirtualMachine: *vm})

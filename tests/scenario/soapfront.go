@@ -27,10 +27,13 @@ import (
 var soapRoutes = map[string]string{
 	"FetchDVPorts":           portServiceType,
 	"ReconfigureDVPort_Task": portServiceType,
+	"LogUserEvent":           userEventType,
+	"AddCustomFieldDef":      customFieldsType,
+	"SetField":               customFieldsType,
 }
 
 var (
-	soapMethodRE = regexp.MustCompile(`<(?:[\w.-]+:)?(FetchDVPorts|ReconfigureDVPort_Task)[\s/>]`)
+	soapMethodRE = regexp.MustCompile(`<(?:[\w.-]+:)?(FetchDVPorts|ReconfigureDVPort_Task|LogUserEvent|AddCustomFieldDef|SetField)[\s/>]`)
 	soapThisRE   = regexp.MustCompile(`(<(?:[\w.-]+:)?_this\b[^>]*?\btype=")([^"]*)("[^>]*>)([^<]*)(<)`)
 )
 
