@@ -14,7 +14,8 @@
 //   - ReconfigureDVPort_Task: operation "edit", the port's configVersion (else ConcurrentAccess), a
 //     known key (else NotFound); a sub-policy sent with inherited=false becomes the port's override
 //     (fields left unset keep the current effective values), inherited=true drops it. Overriding
-//     needs the portgroup's matching config.policy.*OverrideAllowed, else InvalidArgument naming
+//     needs the portgroup's matching config.policy.*OverrideAllowed (macManagementPolicy:
+//     macManagementOverrideAllowed or securityPolicyOverrideAllowed), else InvalidArgument naming
 //     the sub-policy. securityPolicy and macManagementPolicy stay in step, as on portgroups.
 //
 // The methods are served through soapfront.go: a call on a switch reaches dvPortService.
@@ -182,7 +183,10 @@ func overrideAllowed(policy types.BaseDVPortgroupPolicy, name string) bool {
 	case "securityPolicy":
 		return vm.SecurityPolicyOverrideAllowed
 	case "macManagementPolicy":
-		return isTrue(vm.MacManagementOverrideAllowed)
+		// macManagementOverrideAllowed is API 6.7.1, which a client of this API 6.7 server
+		// (pyVmomi 6.7.1 at version12) can neither read nor send; securityPolicyOverrideAllowed,
+		// which it replaced, allows it too (the scenario's choice; see README).
+		return isTrue(vm.MacManagementOverrideAllowed) || vm.SecurityPolicyOverrideAllowed
 	case "vlan":
 		return vm.VlanOverrideAllowed
 	case "uplinkTeamingPolicy":

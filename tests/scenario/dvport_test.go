@@ -142,7 +142,9 @@ func TestFetchDVPortsCriteria(t *testing.T) {
 		free := count(types.DistributedVirtualSwitchPortCriteria{Connected: no},
 			func(p types.DistributedVirtualPort) bool { return p.Connectee == nil })
 		up := count(types.DistributedVirtualSwitchPortCriteria{UplinkPort: yes},
-			func(p types.DistributedVirtualPort) bool { return p.Config.Name == "dvUplink1" || p.Config.Name == "dvUplink2" })
+			func(p types.DistributedVirtualPort) bool {
+				return p.Config.Name == "dvUplink1" || p.Config.Name == "dvUplink2"
+			})
 		active := count(types.DistributedVirtualSwitchPortCriteria{Active: yes, PortgroupKey: []string{pg}},
 			func(p types.DistributedVirtualPort) bool { return false }) // hv-port-11 is powered off
 		if in != 8 || in+out != len(all) || conn+free != len(all) || up != 4 || active != 0 || conn == 0 {
