@@ -237,6 +237,7 @@ func startServer(m *simulator.Model, cfg serverConfig) (*server, error) {
 
 	s := m.Service
 	s.ServeMux = mux
+	installSOAPFront(mux, s, host)
 	s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, GetConfigForClient: gate.hold}
 	s.RegisterEndpoints = true
 	// SessionManager.Login compares against Listen.User unless it is vcsim's DefaultLogin.
