@@ -83,7 +83,8 @@ class WireTest(unittest.TestCase):
         self.assertEqual(seen, {"RetrieveServiceContent", "Login", "RetrievePropertiesEx",
                                 "ContinueRetrievePropertiesEx", "CreateFilter", "WaitForUpdatesEx",
                                 "DestroyPropertyFilter", "CreatePropertyCollector", "ReconfigVM_Task",
-                                "ReconfigureDVPortgroup_Task", "UpdatePortGroup", "Logout"})
+                                "ReconfigureDVPortgroup_Task", "UpdatePortGroup", "FetchDVPorts",
+                                "ReconfigureDVPort_Task", "Logout"})
         # Both policy flavours of the portgroup fix went out.
         dvpg = [r["body"] for r in records if "ReconfigureDVPortgroup_Task" in r["body"]]
         self.assertTrue(any("<macManagementPolicy>" in b for b in dvpg), dvpg)
