@@ -115,6 +115,15 @@ static int json_add_value(json_object *o, const char *key, const nw_value *v) {
         return r;
 }
 
+/* What a finding or a notice is about: object, kind, name. */
+static int json_add_subject(json_object *o, const char *object, nw_kind kind, const char *name) {
+        int r = json_add_string(o, "object", object);
+
+        if (r >= 0)
+                r = json_add_string(o, "kind", nw_kind_to_string(kind));
+        return r < 0 ? r : json_add_string(o, "name", name);
+}
+
 static int finding_json(const nw_finding *x, json_object **ret) {
         _cleanup_json_ json_object *o = NULL;
         int r;
@@ -122,11 +131,7 @@ static int finding_json(const nw_finding *x, json_object **ret) {
         o = json_object_new_object();
         if (!o)
                 return -ENOMEM;
-        r = json_add_string(o, "object", x->object);
-        if (r >= 0)
-                r = json_add_string(o, "kind", nw_kind_to_string(x->kind));
-        if (r >= 0)
-                r = json_add_string(o, "name", x->name);
+        r = json_add_subject(o, x->object, x->kind, x->name);
         if (r >= 0)
                 r = json_add_string(o, "check", nw_check_to_string(x->check));
         if (r >= 0)
@@ -181,11 +186,7 @@ static int notices_json(const nw_findings *f, json_object **ret) {
 
                 if (!o)
                         return -ENOMEM;
-                r = json_add_string(o, "object", x->object);
-                if (r >= 0)
-                        r = json_add_string(o, "kind", nw_kind_to_string(x->kind));
-                if (r >= 0)
-                        r = json_add_string(o, "name", x->name);
+                r = json_add_subject(o, x->object, x->kind, x->name);
                 if (r >= 0)
                         r = json_add_string(o, "notice", nw_notice_type_to_string(x->type));
                 if (r >= 0)

@@ -10,15 +10,7 @@
 #include "remedy.h"
 #include "report.h"
 #include "tap.h"
-
-static xmlDoc *parse(const char *xml) {
-        xmlDoc *doc = xmlReadMemory(xml, (int) strlen(xml), NULL, "UTF-8", XML_PARSE_NONET | XML_PARSE_NOBLANKS);
-        if (!doc) {
-                fprintf(stderr, "bad test XML\n");
-                exit(2);
-        }
-        return doc;
-}
+#include "xml.h"
 
 #define NS "xmlns=\"urn:vim25\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\""
 
