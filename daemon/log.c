@@ -74,7 +74,19 @@ void log_set_event_hook(log_event_hook hook, void *userdata) {
 }
 
 static nw_kind kind_of(const nw_fix *fix) {
-        return fix->kind == NW_FIX_VM_NESTED_HV ? NW_KIND_VM : fix->kind == NW_FIX_STDPG_SECURITY ? NW_KIND_PG : NW_KIND_DVPG;
+        switch (fix->kind) {
+        case NW_FIX_VM_NESTED_HV:
+                return NW_KIND_VM;
+        case NW_FIX_STDPG_SECURITY:
+                return NW_KIND_PG;
+        case NW_FIX_DVPORT_MAC:
+        case NW_FIX_DVPORT_SECURITY:
+                return NW_KIND_DVPORT;
+        case NW_FIX_DVPG_MAC:
+        case NW_FIX_DVPG_SECURITY:
+                break;
+        }
+        return NW_KIND_DVPG;
 }
 
 void log_fix(const char *vcenter, const nw_fix *fix, nw_event_type type, const char *task, const char *fault,

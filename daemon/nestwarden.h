@@ -4,6 +4,7 @@
 #include "config.h"
 #include "http.h"
 #include "inventory.h"
+#include "inventory-ports.h"
 #include "remedy-apply.h"
 #include "vapi.h"
 #include "vim.h"

@@ -50,7 +50,9 @@ typedef struct service {
         unsigned failures;
         bool relogin_tried;
 
-        double next_tags, next_full;
+        double next_tags, next_full, next_ports;
+        nw_strv noticed;             /* objects whose notice was said: once each, while it stands */
+        bool ports_stale;            /* a change that may have moved or changed a watched port */
         uint64_t watchdog_usec;
         double next_watchdog;
         size_t n_portgroups;         /* judged at the last pass (uplink and NSX ones are not) */
@@ -169,6 +171,26 @@ static int emit_drift(void *userdata, nw_event_type type, const nw_drift *x) {
         return 0;
 }
 
+/* A notice is said once per object, and again only after it went away in between. */
+static int say_notices(service *d, const nw_findings *f) {
+        _cleanup_strv_ nw_strv now = {};
+
+        for (size_t i = 0; i < f->n_notices; i++) {
+                const nw_notice *x = &f->notices[i];
+
+                if (nw_strv_push(&now, x->object) < 0)
+                        return -ENOMEM;
+                if (!nw_strv_contains(&d->noticed, x->object))
+                        log_event(&(nw_event) { .type = NW_EVENT_OVERRIDE_ALLOWED, .vcenter = d->cfg->vcenter.url,
+                                                .object = x->object, .object_name = x->name,
+                                                .object_kind = x->kind, .detail = x->detail });
+        }
+        nw_strv_done(&d->noticed);
+        d->noticed = now;
+        now = (nw_strv) {};
+        return 0;
+}
+
 /* Judges the facts and reports what changed since the last judgement. */
 static int judge(service *d) {
         _cleanup_findings_ nw_findings findings = {};
@@ -185,6 +207,8 @@ static int judge(service *d) {
         if (r < 0)
                 return r;
         r = drift_diff(&d->drift, &now, still_watched, emit_drift, d);
+        if (r >= 0)
+                r = say_notices(d, &findings);
         if (r < 0)
                 return r;
         drift_set_done(&d->drift);
@@ -283,6 +307,10 @@ static int apply_update(void *userdata, const char *type, const char *moref, con
         int r;
 
         log_msg(LOG_DEBUG, "update: %s %s %s", kind, type, moref);
+        /* Ports have no change feed: a reconfigure of a VM whose ports are judged, or of a DV
+         * portgroup (its override rights, its default), is the reason to read them again. */
+        if (strcmp(type, "DistributedVirtualPortgroup") == 0 || nw_inventory_vm_has_ports(&d->facts.inv, moref))
+                d->ports_stale = true;
         r = inventory_apply_update(&d->facts, type, moref, kind, ou, &d->need_resync, err);
         if (d->need_resync && !before)
                 log_msg(LOG_DEBUG, "%s %s changed what is watched: gathering again", type, moref);
@@ -341,7 +369,19 @@ static int resync_once(service *d, nw_err *err) {
         d->first_pass_done = true;
         d->next_full = nw_now_mono() + (double) d->cfg->daemon.interval;
         d->next_tags = nw_now_mono() + (double) d->cfg->daemon.tag_refresh;
+        d->next_ports = nw_now_mono() + (double) d->cfg->daemon.port_refresh;
+        d->ports_stale = false;
         return 0;
+}
+
+/* The ports again (no change feed), and a judgement when they were read. */
+static int refresh_ports(service *d, nw_err *err) {
+        int r;
+
+        d->next_ports = nw_now_mono() + (double) d->cfg->daemon.port_refresh;
+        d->ports_stale = false;
+        r = inventory_ports_read(d->s.vc, &d->facts, d->cfg->vcenter.page_size, err);
+        return r < 0 ? r : evaluate(d, err);
 }
 
 /* A resync cut short (vCenter gone, a signal) must happen again, whatever it had got to. */
@@ -393,7 +433,7 @@ static void pace_early_wait(service *d, double asked, double took) {
 }
 
 static int wait_for_changes(service *d, nw_err *err) {
-        double now = nw_now_mono(), until = fmin(d->next_tags, d->next_full);
+        double now = nw_now_mono(), until = fmin(fmin(d->next_tags, d->next_full), d->next_ports);
         int wait = (int) fmax(1.0, fmin(until - now, WATCH_WAIT_MAX));
         int r;
 
@@ -558,6 +598,11 @@ static int run_once(service *d, nw_err *err) {
                 if (d->need_resync)
                         return 0;
         }
+        if (d->ports_stale || nw_now_mono() >= d->next_ports) {
+                r = refresh_ports(d, err);
+                if (r < 0)
+                        return r;
+        }
         r = wait_for_changes(d, err);
         if (r >= 0)
                 recovered(d);
@@ -605,6 +650,7 @@ int cmd_run(const nw_opts *o) {
         nw_flap_done(&d.flap);
         nw_strv_done(&d.left_alone);
         nw_strv_done(&d.left_now);
+        nw_strv_done(&d.noticed);
         nw_strv_done(&d.failed);
         config_free(d.cfg);
         return 0;

@@ -12,6 +12,10 @@
 
 #include "thumbprint.h"
 
+/* The configured limit policy becomes a finding's expected value: it must fit there whole. */
+_Static_assert(sizeof(((nw_config *) NULL)->limit_policy_buf) <= sizeof(((nw_value *) NULL)->limit_policy),
+               "limit_policy_buf outgrows nw_value.limit_policy");
+
 #define FIELD(m) .offset = offsetof(nw_config, m)
 #define FIELD_SIZE(m) .size = sizeof(((nw_config *) NULL)->m)
 
@@ -50,6 +54,7 @@ const config_key config_keys[] = {
 
         { "daemon", "interval", KEY_INT, .min = 30, .max = 86400, FIELD(daemon.interval) },
         { "daemon", "tag_refresh", KEY_INT, .min = 5, .max = 3600, FIELD(daemon.tag_refresh) },
+        { "daemon", "port_refresh", KEY_INT, .min = 10, .max = 86400, FIELD(daemon.port_refresh) },
         { "daemon", "mode", KEY_CHOICE, .choices = modes, FIELD(daemon.mode), FIELD_SIZE(daemon.mode) },
         { "daemon", "log_level", KEY_CHOICE, .choices = log_levels, FIELD(daemon.log_level),
           FIELD_SIZE(daemon.log_level) },
@@ -367,6 +372,7 @@ int config_defaults(nw_config *cfg) {
         cfg->vcenter.max_reply_size = 64 << 20;
         cfg->daemon.interval = 600;
         cfg->daemon.tag_refresh = 60;
+        cfg->daemon.port_refresh = 300;
         strcpy(cfg->daemon.mode, "report");
         strcpy(cfg->daemon.log_level, "info");
         nw_policy_cfg_defaults(&cfg->policy);

@@ -30,6 +30,7 @@ typedef struct nw_config {
         struct {
                 int64_t interval;     /* seconds between full resyncs (the safety net) */
                 int64_t tag_refresh;  /* seconds between tag lookups: tags have no change feed */
+                int64_t port_refresh; /* seconds between DV port reads: ports have no change feed either */
                 char mode[16];        /* "report" or "remediate" */
                 char log_level[16];   /* err, warning, notice, info, debug */
         } daemon;

@@ -3,6 +3,30 @@
 
 #include <string.h>
 
+static const char *const check_names[_NW_CHECK_MAX] = {
+        [NW_CHECK_NESTED_HV] = "nested_hv",
+        [NW_CHECK_NESTED_HV_SUPPORTED] = "nested_hv_supported",
+        [NW_CHECK_MAC_LEARNING] = "mac_learning",
+        [NW_CHECK_PROMISCUOUS] = "promiscuous",
+        [NW_CHECK_FORGED_TRANSMITS] = "forged_transmits",
+        [NW_CHECK_MAC_CHANGES] = "mac_changes",
+        [NW_CHECK_MAC_LEARNING_LIMIT] = "mac_learning_limit",
+        [NW_CHECK_UNREADABLE] = "unreadable",
+};
+
+const char *nw_check_to_string(nw_check c) {
+        if ((unsigned) c >= ELEMENTSOF(check_names))
+                return NULL;
+        return check_names[c];
+}
+
+int nw_check_from_string(const char *s) {
+        for (int c = NW_CHECK_NONE + 1; s && c < _NW_CHECK_MAX; c++)
+                if (strcmp(s, nw_check_to_string(c)) == 0)
+                        return c;
+        return -EINVAL;
+}
+
 const char *nw_kind_to_string(nw_kind k) {
         switch (k) {
         case NW_KIND_VM:
@@ -17,6 +41,8 @@ const char *nw_kind_to_string(nw_kind k) {
                 return "switch";
         case NW_KIND_HOST:
                 return "host";
+        case NW_KIND_DVPORT:
+                return "dvport";
         case NW_KIND_NONE:
                 break;
         }
@@ -30,13 +56,55 @@ int nw_kind_from_string(const char *s) {
         return -EINVAL;
 }
 
+void nw_nic_done(nw_nic *nic) {
+        free(nic->label);
+        free(nic->portgroup);
+        free(nic->port_key);
+        *nic = (nw_nic) {};
+}
+
 void nw_vm_done(nw_vm *vm) {
         free(vm->moref);
         free(vm->name);
         free(vm->power_state);
         free(vm->host);
         nw_strv_done(&vm->networks);
+        for (size_t i = 0; i < vm->n_nics; i++)
+                nw_nic_done(&vm->nics[i]);
+        free(vm->nics);
         *vm = (nw_vm) {};
+}
+
+void nw_dvport_done(nw_dvport *port) {
+        free(port->id);
+        free(port->switch_moref);
+        free(port->switch_type);
+        free(port->key);
+        free(port->portgroup);
+        free(port->vm);
+        free(port->name);
+        free(port->config_version);
+        free(port->mac.limit_policy);
+        *port = (nw_dvport) {};
+}
+
+void nw_unreadable_done(nw_unreadable *u) {
+        free(u->object);
+        free(u->name);
+        free(u->fault);
+        free(u->what);
+        *u = (nw_unreadable) {};
+}
+
+bool nw_inventory_vm_has_ports(const nw_inventory *inv, const char *moref) {
+        for (size_t i = 0; i < inv->n_dvports; i++)
+                if (strcmp(inv->dvports[i].vm, moref) == 0)
+                        return true;
+        return false;
+}
+
+bool nw_dvpg_override_allowed(const nw_dvpg *pg) {
+        return pg->security_override == NW_TRUE || pg->mac_override == NW_TRUE;
 }
 
 static void network_done(nw_network *n) {
@@ -89,6 +157,9 @@ void nw_inventory_done(nw_inventory *inv) {
                 nw_dvpg_done(&inv->dvpgs[i]);
         for (size_t i = 0; i < inv->n_stdpgs; i++)
                 nw_stdpg_done(&inv->stdpgs[i]);
+        for (size_t i = 0; i < inv->n_dvports; i++)
+                nw_dvport_done(&inv->dvports[i]);
+        free(inv->dvports);
 
         free(inv->vms);
         free(inv->networks);
@@ -98,16 +169,19 @@ void nw_inventory_done(nw_inventory *inv) {
                 free(inv->others[i].moref);
                 free(inv->others[i].name);
         }
-        for (size_t i = 0; i < inv->n_unreadable; i++) {
-                free(inv->unreadable[i].object);
-                free(inv->unreadable[i].name);
-                free(inv->unreadable[i].fault);
-                free(inv->unreadable[i].what);
-        }
+        for (size_t i = 0; i < inv->n_unreadable; i++)
+                nw_unreadable_done(&inv->unreadable[i]);
         free(inv->unreadable);
         free(inv->stdpgs);
         free(inv->others);
         *inv = (nw_inventory) {};
+}
+
+ssize_t nw_inventory_dvport_index(const nw_inventory *inv, const char *id) {
+        for (size_t i = 0; inv && id && i < inv->n_dvports; i++)
+                if (strcmp(inv->dvports[i].id, id) == 0)
+                        return (ssize_t) i;
+        return -1;
 }
 
 ssize_t nw_inventory_switch_index(const nw_inventory *inv, const char *moref) {
@@ -136,8 +210,9 @@ const nw_network *nw_inventory_get_network(const nw_inventory *inv, const char *
 
 bool nw_inventory_has_object(const nw_inventory *inv, const char *object) {
         return nw_inventory_vm_index(inv, object) >= 0 || nw_inventory_dvpg_index(inv, object) >= 0 ||
-                nw_inventory_stdpg_index(inv, object) >= 0;
+                nw_inventory_stdpg_index(inv, object) >= 0 || nw_inventory_dvport_index(inv, object) >= 0;
 }
+
 const char *nw_inventory_get_other_name(const nw_inventory *inv, const char *moref) {
         for (size_t i = 0; i < inv->n_others; i++)
                 if (strcmp(inv->others[i].moref, moref) == 0)
@@ -175,10 +250,7 @@ int nw_inventory_add_unreadable(nw_inventory *inv, nw_kind kind, const char *obj
                 .what = strdup(what),
         };
         if (!u->object || !u->what || (name && !u->name) || (fault && !u->fault)) {
-                free(u->object);
-                free(u->name);
-                free(u->fault);
-                free(u->what);
+                nw_unreadable_done(u);
                 return -ENOMEM;
         }
         inv->n_unreadable++;
@@ -195,10 +267,10 @@ bool nw_inventory_unobserved(const nw_inventory *inv, const char *object) {
                         const nw_switch *sw = nw_inventory_get_switch(inv, inv->dvpgs[i].switch_moref);
                         return sw && sw->unreadable;
                 }
-        /* HOST/PORTGROUP: its host may be the unreadable one. */
+        /* HOST/PORTGROUP or SWITCH/PORT: its host or switch may be the unreadable one. */
         if (slash) {
                 for (size_t i = 0; i < inv->n_unreadable; i++)
-                        if (inv->unreadable[i].kind == NW_KIND_HOST &&
+                        if ((inv->unreadable[i].kind == NW_KIND_HOST || inv->unreadable[i].kind == NW_KIND_SWITCH) &&
                             strlen(inv->unreadable[i].object) == (size_t) (slash - object) &&
                             strncmp(inv->unreadable[i].object, object, (size_t) (slash - object)) == 0)
                                 return true;

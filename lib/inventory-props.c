@@ -165,9 +165,25 @@ static void parse_mac_policy(const xmlNode *n, nw_mac_policy *m) {
 /* DVSSecurityPolicy holds BoolPolicy elements: {inherited, value}. */
 static void parse_sec_policy(const xmlNode *n, nw_sec_policy *s) {
         s->present = n != NULL;
+        s->inherited = soap_bool(soap_child_text(n, "inherited")) == 1;
         s->promiscuous = tri(soap_child(soap_child(n, "allowPromiscuous"), "value"));
         s->mac_changes = tri(soap_child(soap_child(n, "macChanges"), "value"));
         s->forged_transmits = tri(soap_child(soap_child(n, "forgedTransmits"), "value"));
+}
+
+/* A VMwareDVSPortSetting: a portgroup's defaultPortConfig, or a port's config.setting. */
+static int set_port_setting(nw_mac_policy *m, nw_sec_policy *s, const xmlNode *setting) {
+        const xmlNode *mac = soap_child(setting, "macManagementPolicy");
+        const char *lp = soap_child_text(soap_child(mac, "macLearningPolicy"), "limitPolicy");
+        char *limit_policy = NULL;
+
+        if (lp && !(limit_policy = strdup(lp)))
+                return -ENOMEM;
+        free(m->limit_policy);
+        parse_mac_policy(mac, m);
+        m->limit_policy = limit_policy;
+        parse_sec_policy(soap_child(setting, "securityPolicy"), s);
+        return 0;
 }
 
 int props_set_dvpg(void *object, const char *name, const xmlNode *val) {
@@ -188,17 +204,11 @@ int props_set_dvpg(void *object, const char *name, const xmlNode *val) {
                 return set_refs(&pg->vms, val);
         if (strcmp(name, "config.uplink") == 0)
                 pg->uplink = tri(val) == NW_TRUE;
-        else if (strcmp(name, "config.defaultPortConfig") == 0) {
-                const xmlNode *mac = soap_child(val, "macManagementPolicy");
-                char *limit_policy = NULL;
-                const char *lp = soap_child_text(soap_child(mac, "macLearningPolicy"), "limitPolicy");
-
-                if (lp && !(limit_policy = strdup(lp)))
-                        return -ENOMEM;
-                free(pg->mac.limit_policy);
-                parse_mac_policy(mac, &pg->mac);
-                pg->mac.limit_policy = limit_policy;
-                parse_sec_policy(soap_child(val, "securityPolicy"), &pg->sec);
+        else if (strcmp(name, "config.defaultPortConfig") == 0)
+                return set_port_setting(&pg->mac, &pg->sec, val);
+        else if (strcmp(name, "config.policy") == 0) {
+                pg->security_override = tri(soap_child(val, "securityPolicyOverrideAllowed"));
+                pg->mac_override = tri(soap_child(val, "macManagementOverrideAllowed"));
         }
         return 0;
 }
@@ -256,5 +266,53 @@ int props_parse_dvpg(const xmlNode *oc, const char *moref, nw_dvpg *ret, nw_err 
                 return nw_errf(err, -NW_EREPLY, "DV portgroup %s: reply has no name or switch", moref);
         }
         *ret = pg;
+        return 0;
+}
+
+int props_parse_nics(const xmlNode *devices, nw_nic **ret, size_t *ret_n) {
+        nw_nic *v = NULL;
+        size_t n = 0;
+
+        for (const xmlNode *d = devices ? devices->children : NULL; d; d = d->next) {
+                const xmlNode *backing = soap_child(d, "backing"), *port = soap_child(backing, "port");
+                char buf[96];
+                const char *type = soap_xsi_type(backing, buf, sizeof(buf)), *pg = soap_child_text(port, "portgroupKey");
+                const char *key = soap_child_text(port, "portKey");
+                const char *label = soap_child_text(soap_child(d, "deviceInfo"), "label");
+                nw_nic *nic;
+
+                /* Only a NIC on a distributed portgroup has a port of its own. */
+                if (d->type != XML_ELEMENT_NODE || !type ||
+                    strcmp(type, "VirtualEthernetCardDistributedVirtualPortBackingInfo") != 0 || !pg)
+                        continue;
+                nic = PUSH(v, n);
+                if (!nic || !(nic->label = strdup(label ?: "network adapter")) || !(nic->portgroup = strdup(pg)) ||
+                    (key && !(nic->port_key = strdup(key)))) {
+                        for (size_t i = 0; i < n; i++)
+                                nw_nic_done(&v[i]);
+                        free(v);
+                        return -ENOMEM;
+                }
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+int props_parse_dvport(const xmlNode *port, nw_dvport *ret) {
+        const xmlNode *config = soap_child(port, "config");
+        const char *key = soap_child_text(port, "key"), *pg = soap_child_text(port, "portgroupKey");
+        const char *version = soap_child_text(config, "configVersion");
+        nw_dvport p = { .mac.limit = -1 };
+
+        if (!key)
+                return -EBADMSG;
+        if (!(p.key = strdup(key)) || (pg && !(p.portgroup = strdup(pg))) ||
+            (version && !(p.config_version = strdup(version))) ||
+            set_port_setting(&p.mac, &p.sec, soap_child(config, "setting")) < 0) {
+                nw_dvport_done(&p);
+                return -ENOMEM;
+        }
+        *ret = p;
         return 0;
 }

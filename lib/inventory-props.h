@@ -29,3 +29,15 @@ int props_set_vm(void *object, const char *name, const xmlNode *val);
 int props_set_dvpg(void *object, const char *name, const xmlNode *val);
 int props_set_switch(void *object, const char *name, const xmlNode *val);
 int props_set_network(void *object, const char *name, const xmlNode *val);
+
+/* Parsers for one ObjectContent each (the gather's first sight of an object, and the unit tests). */
+int props_parse_vm(const xmlNode *oc, const char *moref, nw_vm *ret, nw_err *err);
+int props_parse_dvpg(const xmlNode *oc, const char *moref, nw_dvpg *ret, nw_err *err);
+
+/* A VM's config.hardware.device → its NICs on DV portgroups (label, portgroup and port key).
+ * 0 or -ENOMEM; *ret is a new array of *ret_n. */
+int props_parse_nics(const xmlNode *devices, nw_nic **ret, size_t *ret_n);
+/* One DistributedVirtualPort from FetchDVPorts: key, portgroupKey, config.configVersion and the
+ * effective setting. Fills key, portgroup, config_version, mac, sec only. 0, -EBADMSG without a
+ * key, -ENOMEM. */
+int props_parse_dvport(const xmlNode *port, nw_dvport *ret);

@@ -3,25 +3,27 @@
 #include "inventory.h"
 #include "inventory-account.h"
 #include "inventory-host.h"
+#include "inventory-ports.h"
 #include "inventory-props.h"
 
 #include <libxml/tree.h>
 #include <string.h>
 
+/* config.changeVersion: any reconfigure of a VM, a NIC moved to another port among them. */
 static const char *const vm_paths[] = {
         "name", "runtime.powerState", "runtime.host", "config.template", "config.nestedHVEnabled",
-        "config.version", "capability.nestedHVSupported", "network", NULL,
+        "config.version", "capability.nestedHVSupported", "network", "config.changeVersion", NULL,
 };
 /* vm: who else sits on a portgroup, the blast radius of changing it (DV portgroups are Networks too). */
 static const char *const net_paths[] = { "name", "vm", NULL };
 /* config.backingType exists from API 7.0 on; dvpg_paths_old is the retry for older vCenters. */
 static const char *const dvpg_paths[] = {
         "name", "config.distributedVirtualSwitch", "config.configVersion", "config.uplink",
-        "config.defaultPortConfig", "config.backingType", NULL,
+        "config.defaultPortConfig", "config.policy", "config.backingType", NULL,
 };
 static const char *const dvpg_paths_old[] = {
         "name", "config.distributedVirtualSwitch", "config.configVersion", "config.uplink",
-        "config.defaultPortConfig", NULL,
+        "config.defaultPortConfig", "config.policy", NULL,
 };
 static const char *const dvs_paths[] = { "name", "config.productInfo.version", "capability.featuresSupported", NULL };
 static const char *const host_paths[] = { "name", "config.network.portgroup", "configManager.networkSystem", NULL };
@@ -135,7 +137,8 @@ static int on_round2(void *userdata, const char *type, const char *moref, const 
                 if (r < 0 || missing)
                         return r;
                 return inventory_host_set_portgroups(ctx, moref, props_val(oc, "config.network.portgroup", &present),
-                                           soap_text(props_val(oc, "configManager.networkSystem", &present)), err);
+                                                     soap_text(props_val(oc, "configManager.networkSystem", &present)),
+                                                     err);
         }
         i = nw_inventory_switch_index(&ctx->inv, moref);
         if (i < 0)
@@ -249,6 +252,9 @@ int inventory_gather(vim_ctx *vc, const nw_strv *vm_morefs, bool standard_portgr
         r = round2(vc, page_size, &g, err);
         if (r >= 0)
                 r = inventory_account_round2(&g, err);
+        /* The ports last: which to read follows from the portgroups and switches. */
+        if (r >= 0)
+                r = inventory_ports_read(vc, &ctx, page_size, err);
         if (r < 0)
                 return r;
 
@@ -446,6 +452,8 @@ int inventory_refresh(vim_ctx *vc, inventory_ctx *ctx, const char *type, const c
         refresh rf = { .ctx = ctx };
         int r;
 
+        if (strcmp(type, INVENTORY_DVPORT) == 0)
+                return inventory_ports_refresh(vc, ctx, moref, err);
         r = vim_retrieve(vc, &(vim_filter_spec) { props, ELEMENTSOF(props), &obj, 1 }, 1, on_refresh, &rf, err);
         if (r < 0)
                 return r;

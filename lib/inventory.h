@@ -37,14 +37,12 @@ void inventory_watch_spec_free(void *storage);
 int inventory_apply_update(inventory_ctx *ctx, const char *type, const char *moref, const char *kind, const xmlNode *ou,
                            bool *ret_resync, nw_err *err);
 
-/* Reads one object again (type VirtualMachine, DistributedVirtualPortgroup or HostSystem) into ctx,
- * through the same setters: after a change, to see what vCenter made of it. */
+/* Reads one object again (type VirtualMachine, DistributedVirtualPortgroup or HostSystem, or
+ * INVENTORY_DVPORT with a SWITCH/KEY id) into ctx, through the same setters: after a change, to see
+ * what vCenter made of it. */
+#define INVENTORY_DVPORT "DistributedVirtualPort" /* no managed object type: a port is read by its switch */
 int inventory_refresh(vim_ctx *vc, inventory_ctx *ctx, const char *type, const char *moref, nw_err *err);
 
 /* Learns the names of untagged VMs (morefs) into ctx->inv.others, for messages about who else
  * sits on a portgroup. Names already known are not asked for again. */
 int inventory_fetch_names(vim_ctx *vc, inventory_ctx *ctx, const nw_strv *morefs, nw_err *err);
-
-/* Parsers for one ObjectContent each, exposed for the unit tests. */
-int props_parse_vm(const xmlNode *oc, const char *moref, nw_vm *ret, nw_err *err);
-int props_parse_dvpg(const xmlNode *oc, const char *moref, nw_dvpg *ret, nw_err *err);

@@ -29,6 +29,7 @@ static const char *const message_ids[_NW_EVENT_MAX] = {
         [NW_EVENT_READABLE] = "5ce7449f35384964a3cc03de5d6490b8",
         [NW_EVENT_TAG_EMPTY] = "254c0231e0c546d48d407342652aab8b",
         [NW_EVENT_CONFIG_PROBLEM] = "f4fe43d2807a4c55bcfe1740bd86fea6",
+        [NW_EVENT_OVERRIDE_ALLOWED] = "f1991d3e045446a3a2076282c3075723",
 };
 
 static const int priorities[_NW_EVENT_MAX] = {
@@ -47,6 +48,7 @@ static const int priorities[_NW_EVENT_MAX] = {
         [NW_EVENT_READABLE] = LOG_NOTICE,
         [NW_EVENT_TAG_EMPTY] = LOG_WARNING,
         [NW_EVENT_CONFIG_PROBLEM] = LOG_ERR,
+        [NW_EVENT_OVERRIDE_ALLOWED] = LOG_NOTICE,
 };
 
 static bool type_valid(nw_event_type t) {
@@ -87,6 +89,8 @@ static const char *kind_label(nw_kind kind) {
                 return "DV portgroup";
         case NW_KIND_SWITCH:
                 return "distributed switch";
+        case NW_KIND_DVPORT:
+                return "DV port";
         case NW_KIND_PG:
         case NW_KIND_NETWORK:
         case NW_KIND_HOST:
@@ -236,6 +240,11 @@ static int format_event(const nw_event *ev, char *buf, size_t size, size_t *ret_
                 sink_printf(&s, "vCenter %s refuses what the configuration asks: %s; retrying", vc,
                             or_unset(ev->detail));
                 break;
+        case NW_EVENT_OVERRIDE_ALLOWED:
+                sink_object(&s, ev);
+                sink_printf(&s, " lets ports override its policy");
+                sink_part(&s, ev->detail);
+                break;
         default:
                 assert(false);
         }
@@ -255,7 +264,7 @@ int journal_format(const nw_event *ev, char *buf, size_t size) {
         return len < size ? 0 : -ENOBUFS;
 }
 
-/* The NESTWARDEN_* fields, in the order they are sent (event_values gives them in the same order). */
+/* The NESTWARDEN_* fields, in the order they are sent (journal_send's values[] gives them in the same order). */
 static const char *const event_fields[] = {
         "NESTWARDEN_VCENTER", "NESTWARDEN_OBJECT", "NESTWARDEN_OBJECT_NAME", "NESTWARDEN_OBJECT_KIND",
         "NESTWARDEN_CHECK", "NESTWARDEN_EXPECTED", "NESTWARDEN_ACTUAL", "NESTWARDEN_BEFORE", "NESTWARDEN_AFTER",

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <syslog.h>
 
-#include "policy.h"
+#include "facts.h"
 
 typedef enum nw_event_type {
         NW_EVENT_DRIFT,            /* a check started failing on an object (warning) */
@@ -47,6 +47,9 @@ typedef enum nw_event_type {
                                        * (unknown tag or category, a missing privilege) (err); the
                                        * session is kept and the call retried. Always: vcenter,
                                        * detail (the error); fault when vCenter sent one. */
+        NW_EVENT_OVERRIDE_ALLOWED,    /* a DV portgroup the nested hosts use lets ports override its
+                                       * policy, where port-level drift comes from (notice). Always:
+                                       * object fields, detail (which policies). */
         _NW_EVENT_MAX,
 } nw_event_type;
 

@@ -18,23 +18,6 @@ void nw_policy_cfg_defaults(nw_policy_cfg *cfg) {
         };
 }
 
-static const char *const check_names[_NW_CHECK_MAX] = {
-        [NW_CHECK_NESTED_HV] = "nested_hv",
-        [NW_CHECK_NESTED_HV_SUPPORTED] = "nested_hv_supported",
-        [NW_CHECK_MAC_LEARNING] = "mac_learning",
-        [NW_CHECK_PROMISCUOUS] = "promiscuous",
-        [NW_CHECK_FORGED_TRANSMITS] = "forged_transmits",
-        [NW_CHECK_MAC_CHANGES] = "mac_changes",
-        [NW_CHECK_MAC_LEARNING_LIMIT] = "mac_learning_limit",
-        [NW_CHECK_UNREADABLE] = "unreadable",
-};
-
-const char *nw_check_to_string(nw_check c) {
-        if ((unsigned) c >= ELEMENTSOF(check_names))
-                return NULL;
-        return check_names[c];
-}
-
 int nw_value_to_string(const nw_value *v, char *buf, size_t size) {
         int n;
 
@@ -67,13 +50,6 @@ int nw_value_to_string(const nw_value *v, char *buf, size_t size) {
         return (size_t) n < size ? 0 : -ENOBUFS;
 }
 
-int nw_check_from_string(const char *s) {
-        for (int c = NW_CHECK_NONE + 1; s && c < _NW_CHECK_MAX; c++)
-                if (strcmp(s, nw_check_to_string(c)) == 0)
-                        return c;
-        return -EINVAL;
-}
-
 void nw_finding_done(nw_finding *x) {
         free(x->object);
         free(x->name);
@@ -86,6 +62,11 @@ void nw_findings_done(nw_findings *f) {
         for (size_t i = 0; i < f->n; i++)
                 nw_finding_done(&f->v[i]);
         free(f->v);
+        for (size_t i = 0; i < f->n_notices; i++) {
+                free(f->notices[i].object);
+                free(f->notices[i].name);
+        }
+        free(f->notices);
         *f = (nw_findings) {};
 }
 
@@ -186,8 +167,9 @@ static nw_value val_tri(nw_tri t) {
 static nw_value val_limit(int64_t limit, const char *limit_policy) {
         nw_value v = { .type = NW_VAL_LIMIT, .limit = limit };
 
-        /* A policy longer than the field is none of the API's values: cut, it matches neither. */
-        snprintf(v.limit_policy, sizeof(v.limit_policy), "%s", limit_policy ?: "");
+        /* A policy longer than the field is none of the API's values: shown cut, it never complies. */
+        if (snprintf(v.limit_policy, sizeof(v.limit_policy), "%s", limit_policy ?: "") >= (int) sizeof(v.limit_policy))
+                v.limit_policy_cut = true;
         return v;
 }
 
@@ -211,6 +193,7 @@ static bool value_complies(const nw_value *expected, const nw_value *actual) {
         case NW_VAL_LIMIT:
                 /* Case-sensitive: the API's enum is lowercase, and a fix must write exactly the configured value. */
                 return actual->limit >= 0 && expected->limit == actual->limit && expected->limit_policy[0] &&
+                        !expected->limit_policy_cut && !actual->limit_policy_cut &&
                         strcmp(expected->limit_policy, actual->limit_policy) == 0;
         }
         return false;
@@ -363,26 +346,41 @@ static int judge_mac_learning(nw_findings *f, const nw_policy_cfg *cfg, const su
                            cfg->mac_learning_limit_policy ? cfg->mac_learning_limit_policy : "unset", sw, why);
 }
 
-static int judge_dvpg(nw_findings *f, const nw_inventory *inv, const nw_policy_cfg *cfg, const nw_dvpg *pg) {
-        subject proto = { .kind = NW_KIND_DVPG, .object = pg->moref, .name = pg->name };
-        const nw_switch *sw;
+const char *nw_notice_type_to_string(nw_notice_type t) {
+        return t == NW_NOTICE_PORT_OVERRIDE_ALLOWED ? "port_override_allowed" : NULL;
+}
+
+static int notice_add(nw_findings *f, const subject *about, nw_notice_type type, const char *detail) {
+        _cleanup_free_ char *o = strdup(about->object), *n = strdup(about->name ?: about->object);
+        nw_notice *v;
+
+        if (!o || !n)
+                return -ENOMEM;
+        v = reallocarray(f->notices, f->n_notices + 1, sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        f->notices = v;
+        v[f->n_notices] = (nw_notice) { .type = type, .kind = about->kind, .object = TAKE_PTR(o), .name = TAKE_PTR(n) };
+        snprintf(v[f->n_notices].detail, sizeof(v[0].detail), "%s", detail);
+        f->n_notices++;
+        return 0;
+}
+
+/* Uplinks carry no VMs; NSX owns its portgroups' policy and overwrites changes made here. */
+static bool judged_pg(const nw_dvpg *pg) {
+        return !pg->uplink && !(pg->backing_type && strcasecmp(pg->backing_type, "nsx") == 0);
+}
+
+/* The rules of a DV portgroup, applied to its own defaultPortConfig or to a port's setting (mac,
+ * sec). overridden_only: judge only a policy the setting does not inherit (a port). */
+static int judge_setting(nw_findings *f, const nw_policy_cfg *cfg, const subject *proto, const nw_switch *sw,
+                         const nw_dvpg *pg, const nw_mac_policy *mac, const nw_sec_policy *sec,
+                         bool overridden_only) {
         const char *why, *swname;
         nw_tri prom = NW_UNSET, forged = NW_UNSET;
         bool available;
         int r;
 
-        /* Uplinks carry no VMs; NSX owns its portgroups' policy and overwrites changes made here. */
-        if (pg->uplink || (pg->backing_type && strcasecmp(pg->backing_type, "nsx") == 0))
-                return 0;
-        f->portgroups++;
-
-        sw = nw_inventory_get_switch(inv, pg->switch_moref);
-        /* What MAC learning needs to know comes from the switch: no switch, no verdict (the switch
-         * has its own unreadable finding). */
-        if (sw && sw->unreadable) {
-                f->portgroups--;
-                return 0;
-        }
         if (cfg->mac_learning)
                 available = policy_mac_learning_available(sw, pg, &why);
         else {
@@ -392,22 +390,72 @@ static int judge_dvpg(nw_findings *f, const nw_inventory *inv, const nw_policy_c
         swname = sw && sw->name ? sw->name : pg->switch_moref ? pg->switch_moref : "unknown";
 
         if (available)
-                return judge_mac_learning(f, cfg, &proto, &pg->mac, swname, why);
+                return overridden_only && (!mac->present || mac->inherited) ? 0 :
+                        judge_mac_learning(f, cfg, proto, mac, swname, why);
 
         /* Config info holds effective values whichever policy carries them; the deprecated
          * securityPolicy only stands in when macManagementPolicy is missing (vCenter before 6.7). */
-        if (pg->mac.present) {
-                prom = pg->mac.promiscuous;
-                forged = pg->mac.forged_transmits;
-        } else if (pg->sec.present) {
-                prom = pg->sec.promiscuous;
-                forged = pg->sec.forged_transmits;
-        }
+        if (mac->present) {
+                if (overridden_only && mac->inherited)
+                        return 0;
+                prom = mac->promiscuous;
+                forged = mac->forged_transmits;
+        } else if (sec->present) {
+                if (overridden_only && sec->inherited)
+                        return 0;
+                prom = sec->promiscuous;
+                forged = sec->forged_transmits;
+        } else if (overridden_only)
+                return 0;
 
-        r = judge_promiscuous_flood(f, &proto, prom, "vDS", swname, why);
+        r = judge_promiscuous_flood(f, proto, prom, "vDS", swname, why);
         if (r < 0)
                 return r;
-        return judge_forged(f, cfg, &proto, forged, "vDS", swname, why);
+        return judge_forged(f, cfg, proto, forged, "vDS", swname, why);
+}
+
+static int judge_dvpg(nw_findings *f, const nw_inventory *inv, const nw_policy_cfg *cfg, const nw_dvpg *pg) {
+        const subject proto = { .kind = NW_KIND_DVPG, .object = pg->moref, .name = pg->name };
+        const nw_switch *sw = nw_inventory_get_switch(inv, pg->switch_moref);
+        int r;
+
+        if (!judged_pg(pg))
+                return 0;
+        /* What MAC learning needs to know comes from the switch: no switch, no verdict (the switch
+         * has its own unreadable finding). */
+        if (sw && sw->unreadable)
+                return 0;
+        f->portgroups++;
+        if (nw_dvpg_override_allowed(pg)) {
+                r = notice_add(f, &proto, NW_NOTICE_PORT_OVERRIDE_ALLOWED,
+                               pg->security_override == NW_TRUE && pg->mac_override == NW_TRUE ?
+                               "ports may override its security and MAC management policies: each port is judged" :
+                               pg->security_override == NW_TRUE ?
+                               "ports may override its security policy: each port is judged" :
+                               "ports may override its MAC management policy: each port is judged");
+                if (r < 0)
+                        return r;
+        }
+        return judge_setting(f, cfg, &proto, sw, pg, &pg->mac, &pg->sec, false);
+}
+
+static int judge_dvport(nw_findings *f, const nw_inventory *inv, const nw_policy_cfg *cfg, const nw_dvport *port) {
+        const subject proto = { .kind = NW_KIND_DVPORT, .object = port->id, .name = port->name };
+        ssize_t k = nw_inventory_dvpg_index(inv, port->portgroup);
+        const nw_switch *sw;
+
+        if (k < 0 || !judged_pg(&inv->dvpgs[k]))
+                return 0;
+        sw = nw_inventory_get_switch(inv, inv->dvpgs[k].switch_moref);
+        if (sw && sw->unreadable)
+                return 0;
+        f->ports++;
+        return judge_setting(f, cfg, &proto, sw, &inv->dvpgs[k], &port->mac, &port->sec, true);
+}
+
+static int notice_cmp(const void *a, const void *b) {
+        const nw_notice *x = a, *y = b;
+        return strcmp(x->object, y->object);
 }
 
 static int judge_stdpg(nw_findings *f, const nw_policy_cfg *cfg, const nw_stdpg *pg) {
@@ -442,6 +490,8 @@ static const char *unreadable_hint(const nw_unreadable *u) {
                 return "grant System.Read on the distributed switch: its portgroups cannot be judged without it";
         case NW_KIND_HOST:
                 return "grant System.Read on the host: its standard portgroups cannot be judged without it";
+        case NW_KIND_DVPORT:
+                return "grant System.Read on the distributed switch (FetchDVPorts reads its ports)";
         case NW_KIND_NONE:
                 break;
         }
@@ -496,6 +546,8 @@ int policy_evaluate(const nw_inventory *inv, const nw_policy_cfg *cfg, nw_findin
                 r = judge_dvpg(&f, inv, cfg, &inv->dvpgs[i]);
         for (size_t i = 0; cfg->standard_portgroups && i < inv->n_stdpgs && r >= 0; i++)
                 r = judge_stdpg(&f, cfg, &inv->stdpgs[i]);
+        for (size_t i = 0; i < inv->n_dvports && r >= 0; i++)
+                r = judge_dvport(&f, inv, cfg, &inv->dvports[i]);
         for (size_t i = 0; i < inv->n_unreadable && r >= 0; i++)
                 r = judge_unreadable(&f, &inv->unreadable[i]);
         if (r < 0)
@@ -503,6 +555,8 @@ int policy_evaluate(const nw_inventory *inv, const nw_policy_cfg *cfg, nw_findin
 
         if (f.n > 1)
                 qsort(f.v, f.n, sizeof(f.v[0]), finding_cmp);
+        if (f.n_notices > 1)
+                qsort(f.notices, f.n_notices, sizeof(f.notices[0]), notice_cmp);
 
         *out = f;
         f = (nw_findings) {};

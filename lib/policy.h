@@ -15,19 +15,6 @@ typedef struct nw_policy_cfg {
 
 void nw_policy_cfg_defaults(nw_policy_cfg *cfg);
 
-typedef enum nw_check {
-        NW_CHECK_NONE,            /* events that are about no one check */
-        NW_CHECK_NESTED_HV,
-        NW_CHECK_NESTED_HV_SUPPORTED,
-        NW_CHECK_MAC_LEARNING,
-        NW_CHECK_PROMISCUOUS,
-        NW_CHECK_FORGED_TRANSMITS,
-        NW_CHECK_MAC_CHANGES,
-        NW_CHECK_MAC_LEARNING_LIMIT,
-        NW_CHECK_UNREADABLE,      /* the object could not be read: no verdict, exit UNKNOWN */
-        _NW_CHECK_MAX,
-} nw_check;
-
 typedef enum nw_value_type {
         NW_VAL_BOOL,
         NW_VAL_UNSET,  /* the property was absent */
@@ -41,7 +28,8 @@ typedef struct nw_value {
         nw_value_type type;
         bool b;
         int64_t limit;            /* -1: absent */
-        char limit_policy[16];    /* "allow", "drop"; "": absent. Longer replies are cut and never match */
+        char limit_policy[16];    /* "allow", "drop"; "": absent */
+        bool limit_policy_cut;    /* longer than the field: none of the API's values; never matches */
         char text[64];            /* NW_VAL_TEXT */
 } nw_value;
 
@@ -57,10 +45,25 @@ typedef struct nw_finding {
         char hint[256];
 } nw_finding;
 
+/* Worth knowing, not drift: where drift can come from. Owns its strings like a finding. */
+typedef enum nw_notice_type {
+        NW_NOTICE_PORT_OVERRIDE_ALLOWED, /* a DV portgroup the nested hosts use lets ports override it */
+} nw_notice_type;
+
+typedef struct nw_notice {
+        nw_notice_type type;
+        nw_kind kind;
+        char *object;
+        char *name;
+        char detail[160];
+} nw_notice;
+
 typedef struct nw_findings {
         nw_finding *v;
         size_t n, cap;
-        size_t vms, templates, portgroups; /* what was checked */
+        nw_notice *notices;       /* sorted by object */
+        size_t n_notices;
+        size_t vms, templates, portgroups, ports; /* what was checked */
         size_t unreadable;        /* findings of check unreadable: compliance is unknown while > 0 */
 } nw_findings;
 
@@ -76,19 +79,20 @@ static inline void nw_findings_donep(nw_findings *f) {
 }
 #define _cleanup_findings_ _cleanup_(nw_findings_donep)
 
-/* Judges every VM, DV portgroup and standard portgroup in inv, and turns each unreadable object into
- * a finding of check unreadable (a DV portgroup on an unreadable switch is not judged: what it
- * needs is not known). The findings own their strings: inv may change or go afterwards. Sorted by
+/* Judges every VM, DV portgroup, standard portgroup and DV port in inv, and turns each unreadable
+ * object into a finding of check unreadable (a DV portgroup on an unreadable switch is not judged:
+ * what it needs is not known). A port is judged on the policies it overrides, with the rules of its
+ * portgroup; what it inherits, its portgroup's verdict covers. A DV portgroup that lets ports
+ * override it gets a notice. The findings own their strings: inv may change or go afterwards. Sorted by
  * (object, check). 0 or -ENOMEM; out is empty on failure. */
 int policy_evaluate(const nw_inventory *inv, const nw_policy_cfg *cfg, nw_findings *out);
 
 /* Whether MAC learning applies on a DV portgroup; why (static text) says what decided it. */
 bool policy_mac_learning_available(const nw_switch *sw, const nw_dvpg *pg, const char **why);
 
+/* "port_override_allowed". NULL for an invalid value. */
+const char *nw_notice_type_to_string(nw_notice_type t);
+
 /* "6.6.0" vs "6.5.0": <0, 0, >0. Missing components count as 0; garbage sorts lowest. */
 int policy_version_cmp(const char *a, const char *b);
 
-/* "nested_hv": the name in JSON and journal fields. NULL for NONE and invalid values. */
-const char *nw_check_to_string(nw_check c);
-/* The other way round: the value, or -EINVAL for a name that is none of them. */
-int nw_check_from_string(const char *s);

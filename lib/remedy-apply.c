@@ -17,6 +17,9 @@ static const char *object_type(const nw_fix *fix) {
                 return "DistributedVirtualPortgroup";
         case NW_FIX_STDPG_SECURITY:
                 return "HostSystem";
+        case NW_FIX_DVPORT_MAC:
+        case NW_FIX_DVPORT_SECURITY:
+                return INVENTORY_DVPORT;
         }
         return "";
 }
@@ -35,6 +38,10 @@ static int live(const inventory_ctx *ctx, const nw_fix *fix, ssize_t *ret, nw_er
                 break;
         case NW_FIX_STDPG_SECURITY:
                 *ret = nw_inventory_stdpg_index(inv, fix->object);
+                break;
+        case NW_FIX_DVPORT_MAC:
+        case NW_FIX_DVPORT_SECURITY:
+                *ret = nw_inventory_dvport_index(inv, fix->object);
                 break;
         default:
                 return nw_errf(err, -EINVAL, "%s: unknown fix kind", fix->object);
@@ -87,24 +94,33 @@ static int write_once(vim_ctx *vc, const inventory_ctx *ctx, const nw_fix *fix, 
                 r = vim_reconfig_vm(vc, fix->object, t->nested_hv, &task, err);
                 break;
         case NW_FIX_DVPG_MAC:
-        case NW_FIX_DVPG_SECURITY: {
-                const nw_dvpg *pg = &ctx->inv.dvpgs[i];
+        case NW_FIX_DVPG_SECURITY:
+        case NW_FIX_DVPORT_MAC:
+        case NW_FIX_DVPORT_SECURITY: {
+                bool mac = fix->kind == NW_FIX_DVPG_MAC || fix->kind == NW_FIX_DVPORT_MAC;
+                bool port = fix->kind == NW_FIX_DVPORT_MAC || fix->kind == NW_FIX_DVPORT_SECURITY;
+                const nw_dvport *dp = port ? &ctx->inv.dvports[i] : NULL;
+                const char *version = port ? dp->config_version : ctx->inv.dvpgs[i].config_version;
                 const vim_dvpg_policy p = {
-                        .mac_management = fix->kind == NW_FIX_DVPG_MAC,
+                        .mac_management = mac,
                         .promiscuous = t->promiscuous,
                         .forged_transmits = t->forged_transmits,
                         .mac_changes = t->mac_changes,
-                        .set_mac_changes = fix->kind == NW_FIX_DVPG_MAC || t->set_mac_changes,
+                        .set_mac_changes = mac || t->set_mac_changes,
                         .learning_enabled = t->learning_enabled,
                         .unicast_flooding = t->unicast_flooding,
                         .limit = t->limit,
                         .limit_policy = t->limit_policy[0] ? t->limit_policy : NULL,
                 };
 
-                if (!pg->config_version)
+                if (!version)
                         return nw_errf(err, -NW_EREPLY, "%s: vCenter gave no configVersion to reconfigure with",
                                        fix->object);
-                r = vim_reconfigure_dvpg(vc, fix->object, pg->config_version, &p, &task, err);
+                if (port)
+                        r = vim_reconfigure_dvport(vc, dp->switch_type, dp->switch_moref, dp->key, version, &p, &task,
+                                                   err);
+                else
+                        r = vim_reconfigure_dvpg(vc, fix->object, version, &p, &task, err);
                 break;
         }
         case NW_FIX_STDPG_SECURITY: {

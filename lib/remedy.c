@@ -50,6 +50,10 @@ const char *nw_fix_kind_to_string(nw_fix_kind k) {
                 return "dvpg-security";
         case NW_FIX_STDPG_SECURITY:
                 return "stdpg-security";
+        case NW_FIX_DVPORT_MAC:
+                return "dvport-mac";
+        case NW_FIX_DVPORT_SECURITY:
+                return "dvport-security";
         }
         return NULL;
 }
@@ -68,82 +72,6 @@ void nw_fix_plan_done(nw_fix_plan *p) {
                 nw_fix_done(&p->v[i]);
         free(p->v);
         *p = (nw_fix_plan) {};
-}
-
-/* --- anti-flap memory --- */
-
-void nw_flap_done(nw_flap *f) {
-        if (!f)
-                return;
-        for (size_t i = 0; i < f->n; i++)
-                free(f->v[i].object);
-        free(f->v);
-        *f = (nw_flap) {};
-}
-
-void remedy_flap_reset(nw_flap *f) {
-        nw_flap_done(f);
-}
-
-static ssize_t flap_index(const nw_flap *f, const char *object) {
-        for (size_t i = 0; f && i < f->n; i++)
-                if (strcmp(f->v[i].object, object) == 0)
-                        return (ssize_t) i;
-        return -1;
-}
-
-static const nw_flap_entry *flap_get(const nw_flap *f, const char *object) {
-        ssize_t i = flap_index(f, object);
-        return i < 0 ? NULL : &f->v[i];
-}
-
-int remedy_flap_record(nw_flap *f, const char *object, double now) {
-        nw_flap_entry *e = NULL;
-        ssize_t i;
-
-        if (!f || !object)
-                return -EINVAL;
-
-        i = flap_index(f, object);
-        if (i >= 0)
-                e = &f->v[i];
-        else {
-                _cleanup_free_ char *copy = strdup(object);
-                nw_flap_entry *v;
-
-                if (!copy)
-                        return -ENOMEM;
-                v = reallocarray(f->v, f->n + 1, sizeof(*v));
-                if (!v)
-                        return -ENOMEM;
-                f->v = v;
-                e = &f->v[f->n++];
-                *e = (nw_flap_entry) { .object = copy };
-                copy = NULL;
-        }
-
-        /* The window lives in the config, not here: keep the newest times and let remedy_plan count
-         * those inside it. 32 is far above any sensible flap_limit. */
-        if (e->n == ELEMENTSOF(e->times)) {
-                memmove(e->times, e->times + 1, (e->n - 1) * sizeof(e->times[0]));
-                e->n--;
-        }
-        e->times[e->n++] = now;
-        /* A fix went through, so a fight reported earlier is over (FIGHT holds fixes back): the next
-         * fight gets its own event. */
-        e->fight_reported = false;
-        return 0;
-}
-
-/* Fixes of object within (now - window, now]. */
-static size_t flap_count(const nw_flap *f, const char *object, double now, int64_t window) {
-        const nw_flap_entry *e = flap_get(f, object);
-        size_t n = 0;
-
-        for (size_t i = 0; e && i < e->n; i++)
-                if (e->times[i] > now - (double) window && e->times[i] <= now)
-                        n++;
-        return n;
 }
 
 /* --- building one fix --- */
@@ -215,9 +143,8 @@ static void build_vm(nw_fix *fix, const group *g, char *unfixable, size_t size) 
 
 /* The whole macManagementPolicy, since a spec replaces it as one object. Unset and not drifted (a
  * check switched off, or a field never judged): what the policy wants, so the write stays compliant. */
-static void build_dvpg_mac(nw_fix *fix, const group *g, const nw_dvpg *pg, const nw_policy_cfg *pol,
+static void build_dvpg_mac(nw_fix *fix, const group *g, const nw_mac_policy *m, const nw_policy_cfg *pol,
                            char *unfixable, size_t size) {
-        const nw_mac_policy *m = &pg->mac;
         nw_fix_target *t = &fix->target;
         const nw_finding *x;
         const char *lp;
@@ -236,7 +163,7 @@ static void build_dvpg_mac(nw_fix *fix, const group *g, const nw_dvpg *pg, const
         if (x && x->expected.type == NW_VAL_LIMIT) {
                 change_add(fix, x);
                 t->limit = x->expected.limit;
-                lp = x->expected.limit_policy;
+                lp = x->expected.limit_policy_cut ? NULL : x->expected.limit_policy;
         } else {
                 t->limit = m->limit >= 0 ? m->limit : pol->mac_learning_limit;
                 lp = m->limit_policy ? m->limit_policy : pol->mac_learning_limit_policy;
@@ -250,19 +177,19 @@ static void build_dvpg_mac(nw_fix *fix, const group *g, const nw_dvpg *pg, const
 
 /* The deprecated securityPolicy: promiscuous and forged transmits; macChanges only where it is known
  * (set_mac_changes = false leaves it out of the spec). */
-static void build_dvpg_security(nw_fix *fix, const group *g, const nw_dvpg *pg) {
+static void build_dvpg_security(nw_fix *fix, const group *g, const nw_mac_policy *mac, const nw_sec_policy *sec) {
         nw_tri prom = NW_UNSET, forged = NW_UNSET, changes = NW_UNSET;
         nw_fix_target *t = &fix->target;
 
         /* Where policy took the current values from. */
-        if (pg->mac.present) {
-                prom = pg->mac.promiscuous;
-                forged = pg->mac.forged_transmits;
-                changes = pg->mac.mac_changes;
-        } else if (pg->sec.present) {
-                prom = pg->sec.promiscuous;
-                forged = pg->sec.forged_transmits;
-                changes = pg->sec.mac_changes;
+        if (mac->present) {
+                prom = mac->promiscuous;
+                forged = mac->forged_transmits;
+                changes = mac->mac_changes;
+        } else if (sec->present) {
+                prom = sec->promiscuous;
+                forged = sec->forged_transmits;
+                changes = sec->mac_changes;
         }
 
         fix->kind = NW_FIX_DVPG_SECURITY;
@@ -302,12 +229,40 @@ static const nw_stdpg *find_stdpg(const nw_inventory *inv, const char *id) {
         return i < 0 ? NULL : &inv->stdpgs[i];
 }
 
-/* The facts a fix is planned from, by kind exactly one set: borrowed while planning, never kept. */
+/* The facts a fix is planned from, by kind exactly one set (a port's portgroup too): borrowed while
+ * planning, never kept. */
 typedef struct source {
         const nw_vm *vm;
         const nw_dvpg *dvpg;
         const nw_stdpg *stdpg;
+        const nw_dvport *dvport;
 } source;
+
+/* A port is fixed like its portgroup would be, in its own setting. */
+static int build_dvport(nw_fix *fix, source *src, const nw_inventory *inv, const group *g, const nw_policy_cfg *pol,
+                        char *unfixable, size_t size) {
+        ssize_t i = nw_inventory_dvport_index(inv, g->v[0].object), k;
+        const nw_dvport *port;
+
+        if (i < 0)
+                return -ENOENT;
+        port = src->dvport = &inv->dvports[i];
+        k = nw_inventory_dvpg_index(inv, port->portgroup);
+        if (k < 0)
+                return -ENOENT;
+        if (pol->mac_learning &&
+            policy_mac_learning_available(nw_inventory_get_switch(inv, inv->dvpgs[k].switch_moref), &inv->dvpgs[k], NULL)) {
+                build_dvpg_mac(fix, g, &port->mac, pol, unfixable, size);
+                fix->kind = NW_FIX_DVPORT_MAC;
+        } else {
+                build_dvpg_security(fix, g, &port->mac, &port->sec);
+                fix->kind = NW_FIX_DVPORT_SECURITY;
+        }
+        /* ReconfigureDVPort_Task refuses a spec without the port's current configVersion. */
+        if (!unfixable[0] && !port->config_version)
+                text_set(unfixable, size, "vCenter sent no configVersion for the port: a reconfigure needs it");
+        return 0;
+}
 
 /* Fills fix and src from the findings on one object. 0; -ENOENT when the object is not in inv
  * (findings from another inventory): nothing to point the fix at, so it is left out; -ENOMEM. */
@@ -330,9 +285,9 @@ static int fix_build(nw_fix *fix, source *src, const nw_inventory *inv, const gr
                 if (pol->mac_learning &&
                     policy_mac_learning_available(nw_inventory_get_switch(inv, src->dvpg->switch_moref),
                                                   src->dvpg, NULL))
-                        build_dvpg_mac(fix, g, src->dvpg, pol, unfixable, size);
+                        build_dvpg_mac(fix, g, &src->dvpg->mac, pol, unfixable, size);
                 else
-                        build_dvpg_security(fix, g, src->dvpg);
+                        build_dvpg_security(fix, g, &src->dvpg->mac, &src->dvpg->sec);
                 /* ReconfigureDVPortgroup_Task refuses a spec without the current configVersion. */
                 if (!unfixable[0] && !src->dvpg->config_version)
                         text_set(unfixable, size, "vCenter sent no configVersion: a reconfigure needs it");
@@ -343,6 +298,12 @@ static int fix_build(nw_fix *fix, source *src, const nw_inventory *inv, const gr
                         return -ENOENT;
                 build_stdpg(fix, g, src->stdpg, unfixable, size);
                 break;
+        case NW_KIND_DVPORT: {
+                int r = build_dvport(fix, src, inv, g, pol, unfixable, size);
+                if (r < 0)
+                        return r;
+                break;
+        }
         case NW_KIND_NETWORK:
         case NW_KIND_SWITCH:
         case NW_KIND_HOST:
@@ -357,7 +318,7 @@ static int fix_build(nw_fix *fix, source *src, const nw_inventory *inv, const gr
 /* --- the safety rails --- */
 
 static bool turns_promiscuous_on(const nw_fix *fix) {
-        if (fix->kind != NW_FIX_DVPG_SECURITY && fix->kind != NW_FIX_STDPG_SECURITY)
+        if (fix->kind != NW_FIX_DVPG_SECURITY && fix->kind != NW_FIX_STDPG_SECURITY && fix->kind != NW_FIX_DVPORT_SECURITY)
                 return false;
         for (size_t i = 0; i < fix->n_changes; i++)
                 if (fix->changes[i].check == NW_CHECK_PROMISCUOUS && fix->changes[i].after.type == NW_VAL_BOOL &&
@@ -385,6 +346,10 @@ static int shared_collect(nw_fix *fix, const source *src, const nw_inventory *in
         int r;
 
         *ret_known = true;
+        /* A port's promiscuous mode shows the portgroup's traffic to that port only, whose VM is
+         * tagged: no one else is reached. */
+        if (src->dvport)
+                return 0;
         if (src->dvpg)
                 return shared_add(fix, inv, &src->dvpg->vms);
 
@@ -427,11 +392,18 @@ static void reason_shared(nw_fix *fix) {
                          b.data);
 }
 
-static bool is_excluded(const nw_remedy_cfg *cfg, const nw_fix *fix) {
+static bool is_excluded(const nw_remedy_cfg *cfg, const nw_fix *fix, const source *src, const nw_inventory *inv) {
         /* Exclusions may name objects: one whose name vCenter did not give cannot be told apart from
          * an excluded one, so it is left alone too. */
         if (cfg->exclude.n > 0 && (!fix->name || !fix->name[0]))
                 return true;
+        /* A port belongs to its VM: excluding the VM excludes its ports. */
+        if (src->dvport) {
+                const nw_vm *vm = find_vm(inv, src->dvport->vm);
+
+                if (nw_strv_contains(&cfg->exclude, src->dvport->vm) || (vm && nw_strv_contains(&cfg->exclude, vm->name)))
+                        return true;
+        }
         return nw_strv_contains(&cfg->exclude, fix->object) ||
                 nw_strv_contains(&cfg->exclude, fix->name);
 }
@@ -443,7 +415,7 @@ static int fix_judge(nw_fix *fix, const source *src, const nw_inventory *inv, co
         size_t fixes;
         int r;
 
-        if (is_excluded(cfg, fix)) {
+        if (is_excluded(cfg, fix, src, inv)) {
                 fix->verdict = NW_FIX_EXCLUDED;
                 text_set(fix->reason, sizeof(fix->reason), "excluded by [remediation] exclude");
                 return 0;
@@ -497,7 +469,7 @@ static int fix_judge(nw_fix *fix, const source *src, const nw_inventory *inv, co
                         return 0;
                 }
         }
-        fixes = flap_count(flap, fix->object, now, cfg->flap_window);
+        fixes = remedy_flap_count(flap, fix->object, now, cfg->flap_window);
         if (cfg->flap_limit > 0 && fixes >= (uint64_t) cfg->flap_limit) {
                 fix->verdict = NW_FIX_FIGHT;
                 text_set(fix->reason, sizeof(fix->reason),

@@ -5,6 +5,7 @@
 
 #include "facts.h"
 #include "policy.h"
+#include "remedy-flap.h"
 
 typedef struct nw_remedy_cfg {
         bool nested_hv;                   /* fix config.nestedHVEnabled */
@@ -26,6 +27,8 @@ typedef enum nw_fix_kind {
         NW_FIX_DVPG_MAC,          /* ReconfigureDVPortgroup_Task {macManagementPolicy} */
         NW_FIX_DVPG_SECURITY,     /* ReconfigureDVPortgroup_Task {securityPolicy} (no MAC learning) */
         NW_FIX_STDPG_SECURITY,    /* HostNetworkSystem.UpdatePortGroup {policy.security} */
+        NW_FIX_DVPORT_MAC,        /* ReconfigureDVPort_Task {setting.macManagementPolicy}: a port's override */
+        NW_FIX_DVPORT_SECURITY,   /* ReconfigureDVPort_Task {setting.securityPolicy} (no MAC learning) */
 } nw_fix_kind;
 
 typedef enum nw_fix_verdict {
@@ -88,30 +91,11 @@ static inline void nw_fix_plan_donep(nw_fix_plan *p) {
 }
 #define _cleanup_fix_plan_ _cleanup_(nw_fix_plan_donep)
 
-/* Anti-flap memory, kept by the caller across passes: when nestwarden fixed which object. */
-typedef struct nw_flap_entry {
-        char *object;
-        double times[32];            /* fixes within the window, oldest first */
-        size_t n;
-        bool fight_reported;         /* FIGHT sent for the current fight */
-} nw_flap_entry;
-
-typedef struct nw_flap {
-        nw_flap_entry *v;
-        size_t n;
-} nw_flap;
-
-void nw_flap_done(nw_flap *f);
-/* After a successful fix of object at now. Keeps the newest 32 times; clears fight_reported (the fix went
- * through, so any fight reported before is over). 0, -EINVAL or -ENOMEM. */
-int remedy_flap_record(nw_flap *f, const char *object, double now);
-/* Forget everything (SIGHUP: an admin says "try again"). */
-void remedy_flap_reset(nw_flap *f);
 
 /* One fix per object (a VM's nested_hv; a portgroup's drifted checks together), in findings order,
  * with a verdict each. Template findings (f's template flag) are included. The fixes borrow nothing:
- * inv and f may change or go afterwards. At most cfg->max_changes_per_pass fixes get NW_FIX_APPLY (or DRY_RUN); the rest
- * that would have, NW_FIX_DEFERRED. now is for the flap window. 0 or -ENOMEM. */
+ * inv and f may change or go afterwards. At most cfg->max_changes_per_pass fixes get NW_FIX_APPLY (or
+ * DRY_RUN); the rest that would have, NW_FIX_DEFERRED. now is for the flap window. 0 or -ENOMEM. */
 int remedy_plan(const nw_inventory *inv, const nw_findings *f, const nw_policy_cfg *pol, const nw_remedy_cfg *cfg,
                 const nw_flap *flap, double now, nw_fix_plan *out);
 

@@ -115,6 +115,15 @@ static int json_add_value(json_object *o, const char *key, const nw_value *v) {
         return r;
 }
 
+/* What a finding or a notice is about: object, kind, name. */
+static int json_add_subject(json_object *o, const char *object, nw_kind kind, const char *name) {
+        int r = json_add_string(o, "object", object);
+
+        if (r >= 0)
+                r = json_add_string(o, "kind", nw_kind_to_string(kind));
+        return r < 0 ? r : json_add_string(o, "name", name);
+}
+
 static int finding_json(const nw_finding *x, json_object **ret) {
         _cleanup_json_ json_object *o = NULL;
         int r;
@@ -122,11 +131,7 @@ static int finding_json(const nw_finding *x, json_object **ret) {
         o = json_object_new_object();
         if (!o)
                 return -ENOMEM;
-        r = json_add_string(o, "object", x->object);
-        if (r >= 0)
-                r = json_add_string(o, "kind", nw_kind_to_string(x->kind));
-        if (r >= 0)
-                r = json_add_string(o, "name", x->name);
+        r = json_add_subject(o, x->object, x->kind, x->name);
         if (r >= 0)
                 r = json_add_string(o, "check", nw_check_to_string(x->check));
         if (r >= 0)
@@ -169,6 +174,33 @@ static int findings_json(const nw_findings *f, bool templates, json_object **ret
         return 0;
 }
 
+static int notices_json(const nw_findings *f, json_object **ret) {
+        _cleanup_json_ json_object *a = json_object_new_array();
+
+        if (!a)
+                return -ENOMEM;
+        for (size_t i = 0; i < f->n_notices; i++) {
+                const nw_notice *x = &f->notices[i];
+                _cleanup_json_ json_object *o = json_object_new_object();
+                int r;
+
+                if (!o)
+                        return -ENOMEM;
+                r = json_add_subject(o, x->object, x->kind, x->name);
+                if (r >= 0)
+                        r = json_add_string(o, "notice", nw_notice_type_to_string(x->type));
+                if (r >= 0)
+                        r = json_add_string(o, "detail", x->detail);
+                if (r < 0)
+                        return r;
+                if (json_object_array_add(a, o) < 0)
+                        return -ENOMEM;
+                o = NULL;
+        }
+        *ret = TAKE_PTR(a);
+        return 0;
+}
+
 static int checked_json(const nw_findings *f, json_object **ret) {
         _cleanup_json_ json_object *o = NULL;
         int r;
@@ -181,6 +213,8 @@ static int checked_json(const nw_findings *f, json_object **ret) {
                 r = json_add(o, "templates", json_object_new_int64((int64_t) f->templates));
         if (r >= 0)
                 r = json_add(o, "portgroups", json_object_new_int64((int64_t) f->portgroups));
+        if (r >= 0)
+                r = json_add(o, "ports", json_object_new_int64((int64_t) f->ports));
         if (r >= 0)
                 r = json_add(o, "unreadable", json_object_new_int64((int64_t) f->unreadable));
         if (r < 0)
@@ -218,6 +252,9 @@ int report_json(const char *vcenter, const nw_findings *f, char **ret) {
                 return r;
         r = findings_json(f, true, &o);
         if (r < 0 || (r = json_add(root, "template_findings", o)) < 0)
+                return r;
+        r = notices_json(f, &o);
+        if (r < 0 || (r = json_add(root, "notices", o)) < 0)
                 return r;
 
         s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -467,13 +504,26 @@ int report_table(const char *vcenter, const nw_findings *f, char **ret) {
         }
         if (f->n > 0)
                 nw_buf_puts(&b, "\n");
+        /* Not drift: where drift can come from, said once so that an admin can close the door. */
+        for (size_t i = 0; i < f->n_notices; i++) {
+                char name[256];
+
+                report_sanitize(f->notices[i].name, name, sizeof(name));
+                nw_buf_printf(&b, "notice: %s %s (%s): %s\n", nw_kind_to_string(f->notices[i].kind), name,
+                              f->notices[i].object, f->notices[i].detail);
+        }
+        if (f->n_notices > 0)
+                nw_buf_puts(&b, "\n");
 
         r = count_objects(f, &n_objects);
         if (r < 0)
                 return r;
-        nw_buf_printf(&b, "checked %zu VM%s, %zu template%s, %zu portgroup%s: ",
+        nw_buf_printf(&b, "checked %zu VM%s, %zu template%s, %zu portgroup%s",
                       f->vms, plural(f->vms), f->templates, plural(f->templates),
                       f->portgroups, plural(f->portgroups));
+        if (f->ports > 0)
+                nw_buf_printf(&b, ", %zu port%s", f->ports, plural(f->ports));
+        nw_buf_puts(&b, ": ");
         if (f->n > 0)
                 nw_buf_printf(&b, "%zu finding%s on %zu object%s", f->n, plural(f->n), n_objects, plural(n_objects));
         else

@@ -33,6 +33,12 @@ int vim_body_reconfigure_dvpg(nw_buf *b, const char *dvpg, const char *config_ve
 int vim_body_update_portgroup(nw_buf *b, const char *network_system, const char *pg_name, const char *spec_head_xml,
                               const char *policy_tail_xml, int promiscuous, int mac_changes, int forged_transmits);
 int vim_body_create_collector(nw_buf *b, const char *property_collector);
+int vim_body_fetch_dvports(nw_buf *b, const char *dvs_type, const char *dvs, const char *const *keys, size_t n_keys);
+int vim_body_reconfigure_dvport(nw_buf *b, const char *dvs_type, const char *dvs, const char *key,
+                                const char *config_version, const vim_dvpg_policy *p);
+/* <elem xsi:type="VMwareDVSPortSetting"> with the one policy p writes: a portgroup's
+ * defaultPortConfig, a port's setting. */
+void vim_put_port_setting(nw_buf *b, const char *elem, const vim_dvpg_policy *p);
 int vim_body_log_user_event(nw_buf *b, const char *event_manager, const char *entity_type, const char *entity,
                             const char *msg);
 int vim_body_add_custom_field_def(nw_buf *b, const char *custom_fields_manager, const char *name, const char *mo_type);

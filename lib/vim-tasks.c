@@ -5,7 +5,6 @@
 #include <time.h>
 
 #include "vim-internal.h"
-#include "vim-tasks.h"
 
 static void put_bool(nw_buf *b, const char *elem, bool v) {
         nw_buf_printf(b, "<%s>%s</%s>", elem, v ? "true" : "false", elem);
@@ -26,14 +25,10 @@ static void put_bool_policy(nw_buf *b, const char *elem, bool v) {
         nw_buf_printf(b, "<%s><inherited>false</inherited><value>%s</value></%s>", elem, v ? "true" : "false", elem);
 }
 
-int vim_body_reconfigure_dvpg(nw_buf *b, const char *dvpg, const char *config_version, const vim_dvpg_policy *p) {
-        nw_buf_puts(b, "<ReconfigureDVPortgroup_Task xmlns=\"urn:vim25\">");
-        soap_put_moref(b, "_this", "DistributedVirtualPortgroup", dvpg);
-        nw_buf_puts(b, "<spec><configVersion>");
-        nw_buf_put_xml(b, config_version);
-        /* Only the policy being fixed: everything else on the portgroup stays as it is. In
+void vim_put_port_setting(nw_buf *b, const char *elem, const vim_dvpg_policy *p) {
+        /* Only the policy being fixed: everything else on the portgroup or port stays as it is. In
          * VMwareDVSPortSetting securityPolicy comes before macManagementPolicy. */
-        nw_buf_puts(b, "</configVersion><defaultPortConfig xsi:type=\"VMwareDVSPortSetting\">");
+        nw_buf_printf(b, "<%s xsi:type=\"VMwareDVSPortSetting\">", elem);
         if (p->mac_management) {
                 nw_buf_puts(b, "<macManagementPolicy><inherited>false</inherited>");
                 put_bool(b, "allowPromiscuous", p->promiscuous);
@@ -54,7 +49,17 @@ int vim_body_reconfigure_dvpg(nw_buf *b, const char *dvpg, const char *config_ve
                 put_bool_policy(b, "forgedTransmits", p->forged_transmits);
                 nw_buf_puts(b, "</securityPolicy>");
         }
-        nw_buf_puts(b, "</defaultPortConfig></spec></ReconfigureDVPortgroup_Task>");
+        nw_buf_printf(b, "</%s>", elem);
+}
+
+int vim_body_reconfigure_dvpg(nw_buf *b, const char *dvpg, const char *config_version, const vim_dvpg_policy *p) {
+        nw_buf_puts(b, "<ReconfigureDVPortgroup_Task xmlns=\"urn:vim25\">");
+        soap_put_moref(b, "_this", "DistributedVirtualPortgroup", dvpg);
+        nw_buf_puts(b, "<spec><configVersion>");
+        nw_buf_put_xml(b, config_version);
+        nw_buf_puts(b, "</configVersion>");
+        vim_put_port_setting(b, "defaultPortConfig", p);
+        nw_buf_puts(b, "</spec></ReconfigureDVPortgroup_Task>");
         return b->oom ? -ENOMEM : 0;
 }
 

@@ -24,6 +24,16 @@ int vim_reconfigure_dvpg(vim_ctx *vc, const char *dvpg, const char *config_versi
 int vim_update_portgroup(vim_ctx *vc, const char *network_system, const char *pg_name, const char *spec_head_xml,
                          const char *policy_tail_xml, int promiscuous, int mac_changes, int forged_transmits,
                          nw_err *err);
+/* DistributedVirtualSwitch.FetchDVPorts with a criteria of port keys: cb once per returned
+ * DistributedVirtualPort (a port vCenter does not know is left out). dvs_type is the switch's moref
+ * type. Non-zero from cb stops. */
+typedef int (*vim_port_cb)(void *userdata, const xmlNode *port, nw_err *err);
+int vim_fetch_dvports(vim_ctx *vc, const char *dvs_type, const char *dvs, const char *const *keys, size_t n_keys,
+                      vim_port_cb cb, void *userdata, nw_err *err);
+/* DistributedVirtualSwitch.ReconfigureDVPort_Task {edit key, setting: policy, configVersion} → task. */
+int vim_reconfigure_dvport(vim_ctx *vc, const char *dvs_type, const char *dvs, const char *key,
+                           const char *config_version, const vim_dvpg_policy *p, char **ret_task, nw_err *err);
+
 /* Waits until task's info.state is success (0) or error: the task's fault becomes the error
  * (-NW_ECONCURRENT for ConcurrentAccess, else -NW_ESOAPFAULT with err->fault set). Through
  * WaitForUpdatesEx on a private collector, not by polling. */

@@ -2,6 +2,7 @@
  * walked by local name. */
 #include "vim-internal.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -145,6 +146,7 @@ int vim_call(vim_ctx *vc, const char *method, const nw_buf *body, xmlDoc **ret_d
         char *text = NULL;
         int r;
 
+        assert(!ret_returnval || ret_doc);
         if (body->oom)
                 return nw_errf(err, -ENOMEM, "out of memory");
         r = soap_call(vc->http, vc->url, vc->version, method, body->data, &doc, &res, err);
@@ -407,9 +409,14 @@ int vim_create_filter(vim_ctx *vc, const vim_filter_spec *spec, char **ret_filte
 int vim_create_filter_on(vim_ctx *vc, const char *collector, const vim_filter_spec *spec, char **ret_filter,
                          nw_err *err) {
         _cleanup_buf_ nw_buf body = {};
+        int r;
 
         vim_body_create_filter(&body, collector, spec);
-        return vim_call(vc, "CreateFilter", &body, NULL, NULL, ret_filter, err);
+        r = vim_call(vc, "CreateFilter", &body, NULL, NULL, ret_filter, err);
+        /* Said as before vim_call existed: what is missing is the filter. */
+        if (r == -NW_EREPLY)
+                nw_errf(err, r, "CreateFilter: reply has no filter");
+        return r;
 }
 
 int vim_destroy_filter(vim_ctx *vc, const char *filter, nw_err *err) {

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Every exported symbol carries the prefix of the file that defines it (README: Code layout).
+"""Every exported symbol carries the prefix of the file that defines it (README: Design, Conventions).
 
 lib/ROOM.c and lib/ROOM-PART.c export ROOM_* or PART_*; lib/util.c, the base, exports nw_*; any
 lib file may also export nw_TYPE_* for an nw_TYPE declared in its own header (nw_fix_done in

@@ -89,7 +89,9 @@ class Scenario:
                 conf[(section, k)] = value
         path = os.path.join(self.tmp, name)
         with open(path, "w") as f:
-            for section in ("vcenter", "selection", "policy"):
+            # Every section asked for: one left out would silently drop its keys.
+            extra = sorted({s for s, _ in conf} - {"vcenter", "selection", "policy"})
+            for section in ("vcenter", "selection", "policy", *extra):
                 f.write("[%s]\n" % section)
                 for (s, k), v in conf.items():
                     if s == section:

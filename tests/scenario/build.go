@@ -25,6 +25,14 @@ type inventory struct {
 	dvpgs   map[string]types.ManagedObjectReference // by name, curated and generated
 	uplinks []types.ManagedObjectReference
 	vms     []types.ManagedObjectReference // parallel to plan.VMs
+	// nicPorts: per VM (parallel to vms), per NIC, its DV port ("" on a standard portgroup)
+	nicPorts [][]nicPort
+}
+
+type nicPort struct {
+	Switch types.ManagedObjectReference
+	Key    string
+	Label  string
 }
 
 type builder struct {
@@ -37,6 +45,7 @@ type builder struct {
 	dvpgs    map[string]*simulator.DistributedVirtualPortgroup
 	std      map[string]*mo.Network
 	inv      inventory
+	lateDone bool
 }
 
 func newModel(hosts int) *simulator.Model {
@@ -95,6 +104,7 @@ func (w *world) Remove() {
 // for stderr.
 func build(p *plan, storeKey string) (*world, *inventory, []string, error) {
 	preferTmpfs()
+	resetPorts()
 	store, note, err := openDatastore(storeKey)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("datastore: %v", err)
@@ -154,6 +164,10 @@ func build(p *plan, storeKey string) (*world, *inventory, []string, error) {
 		}
 		log.Printf("built %s in %v", step.name, time.Since(start).Round(time.Millisecond))
 	}
+	if err := b.buildLatePortgroups(); err != nil { // no late VM in the plan: still made
+		w.Remove()
+		return nil, nil, nil, err
+	}
 	b.linkNetworks()
 	installNotifiers(simulator.Map) // last: the build holds pointers to vcsim's own objects
 	return w, &b.inv, notes, nil
@@ -194,6 +208,7 @@ func (b *builder) buildSwitches() error {
 		}
 		dvs := simulator.Map.Get(res.(types.ManagedObjectReference)).(*simulator.DistributedVirtualSwitch)
 		b.switches[sw.Name] = dvs
+		newSwitchPorts(dvs)
 
 		_, err = taskResult(dvs.ReconfigureDvsTask(&types.ReconfigureDvs_Task{
 			This: dvs.Self,
@@ -239,9 +254,25 @@ func (b *builder) buildSwitches() error {
 	return nil
 }
 
-func (b *builder) buildPortgroups() error {
+func (b *builder) buildPortgroups() error { return b.createPortgroups(false) }
+
+// buildLatePortgroups makes the lateDVPGs (once), after the VMs made before them.
+func (b *builder) buildLatePortgroups() error {
+	if b.lateDone {
+		return nil
+	}
+	b.lateDone = true
+	return b.createPortgroups(true)
+}
+
+// createPortgroups makes the planned portgroups that are late (or not), sets them up as vCenter
+// reports them, and gives them their ports.
+func (b *builder) createPortgroups(late bool) error {
 	bySwitch := map[string][]types.DVPortgroupConfigSpec{}
 	for _, pg := range b.plan.DVPGs {
+		if lateDVPGs[pg.Name] != late {
+			continue
+		}
 		kind := dvpgKindByID(pg.Kind)
 		bySwitch[kind.Switch] = append(bySwitch[kind.Switch], types.DVPortgroupConfigSpec{
 			Name:     pg.Name,
@@ -249,6 +280,7 @@ func (b *builder) buildPortgroups() error {
 			NumPorts: 8,
 		})
 	}
+	var made []*simulator.DistributedVirtualPortgroup // in switch and creation order
 	for _, sw := range switches {
 		dvs := b.switches[sw.Name]
 		if specs := bySwitch[sw.Name]; len(specs) > 0 {
@@ -258,7 +290,10 @@ func (b *builder) buildPortgroups() error {
 		}
 		for _, ref := range dvs.Portgroup {
 			pg := simulator.Map.Get(ref).(*simulator.DistributedVirtualPortgroup)
-			b.dvpgs[pg.Name] = pg
+			if _, ok := b.dvpgs[pg.Name]; !ok {
+				b.dvpgs[pg.Name] = pg
+				made = append(made, pg)
+			}
 		}
 	}
 
@@ -269,9 +304,12 @@ func (b *builder) buildPortgroups() error {
 	kinds, index := map[string]string{}, map[string]int{}
 	for i, pg := range b.plan.DVPGs {
 		kinds[pg.Name], index[pg.Name] = pg.Kind, i
-		b.inv.dvpgs[pg.Name] = b.dvpgs[pg.Name].Self
+		if p, ok := b.dvpgs[pg.Name]; ok {
+			b.inv.dvpgs[pg.Name] = p.Self
+		}
 	}
-	for name, pg := range b.dvpgs {
+	for _, pg := range made {
+		name := pg.Name
 		isUplink := uplink[pg.Self]
 		cfg := &pg.Config
 		cfg.ConfigVersion = "1"
@@ -280,10 +318,12 @@ func (b *builder) buildPortgroups() error {
 		if !ok {
 			return fmt.Errorf("%s: unexpected default port config %T", name, cfg.DefaultPortConfig)
 		}
+		override := false
 		if isUplink {
 			applyMacPolicy(setting, switchDefault, false)
 		} else {
 			kind := dvpgKindByID(kinds[name])
+			override = kind.OverrideAllowed
 			applyPortgroupSettings(setting, portgroupVLAN(index[name]))
 			applyMacPolicy(setting, kind.Policy, false)
 			// backingType is a 7.0 property that pyVmomi 6.7 cannot parse; "standard" is its
@@ -295,10 +335,29 @@ func (b *builder) buildPortgroups() error {
 			}
 		}
 		if pol, ok := cfg.Policy.(*types.VMwareDVSPortgroupPolicy); ok {
-			pol.MacManagementOverrideAllowed = types.NewBool(false)
+			pol.MacManagementOverrideAllowed = types.NewBool(override)
+			pol.SecurityPolicyOverrideAllowed = override
 		}
+		b.numberPorts(pg, isUplink)
 	}
 	return nil
+}
+
+// numberPorts replaces vcsim's port keys ("0".."7" in every portgroup) with keys unique on the
+// switch; an uplink portgroup gets dvUplink1 and dvUplink2 for each host.
+func (b *builder) numberPorts(pg *simulator.DistributedVirtualPortgroup, isUplink bool) {
+	sp := portsOf(*pg.Config.DistributedVirtualSwitch)
+	pg.PortKeys = nil
+	if !isUplink {
+		sp.addPorts(pg, int(pg.Config.NumPorts), nil)
+		return
+	}
+	var names []string
+	for range b.hosts {
+		names = append(names, "dvUplink1", "dvUplink2")
+	}
+	pg.Config.NumPorts = int32(len(names))
+	sp.addPorts(pg, len(names), names)
 }
 
 // explicitBacking makes every non-NSX DV portgroup report backingType "standard" (-explicit-backing).
@@ -344,11 +403,13 @@ func (b *builder) buildStandard() error {
 	return nil
 }
 
+// nicBacking is a NIC's backing; on a DV portgroup it takes a port of it (vcsim left portKey unset).
 func nicBacking(b *builder, name string) (types.BaseVirtualDeviceBackingInfo, error) {
 	if pg, ok := b.dvpgs[name]; ok {
 		dvs := simulator.Map.Get(*pg.Config.DistributedVirtualSwitch).(*simulator.DistributedVirtualSwitch)
+		key := portsOf(dvs.Self).connect(pg)
 		return &types.VirtualEthernetCardDistributedVirtualPortBackingInfo{
-			Port: types.DistributedVirtualSwitchPortConnection{SwitchUuid: dvs.Uuid, PortgroupKey: pg.Key},
+			Port: types.DistributedVirtualSwitchPortConnection{SwitchUuid: dvs.Uuid, PortgroupKey: pg.Key, PortKey: key},
 		}, nil
 	}
 	if n, ok := b.std[name]; ok {
@@ -366,6 +427,11 @@ func (b *builder) buildVMs() error {
 	for i := range b.plan.VMs {
 		spec := &b.plan.VMs[i]
 		host := b.hosts[spec.Host%len(b.hosts)]
+		if spec.Late {
+			if err := b.buildLatePortgroups(); err != nil {
+				return err
+			}
+		}
 
 		var devices object.VirtualDeviceList
 		for _, nic := range spec.NICs {
@@ -404,6 +470,7 @@ func (b *builder) buildVMs() error {
 		}
 		vm := simulator.Map.Get(res.(types.ManagedObjectReference)).(*simulator.VirtualMachine)
 		b.inv.vms = append(b.inv.vms, vm.Self)
+		b.inv.nicPorts = append(b.inv.nicPorts, b.connectNICs(vm, spec))
 
 		vm.Capability = vmCapability(!spec.NoNestedHVSupport)
 		if spec.PoweredOn {
@@ -418,6 +485,47 @@ func (b *builder) buildVMs() error {
 		}
 	}
 	return nil
+}
+
+// connectNICs labels the VM's NICs as vCenter does ("Network adapter N"; vcsim said
+// "ethernet-N"), makes each DV NIC its port's connectee, and sets the port overrides the spec asks.
+func (b *builder) connectNICs(vm *simulator.VirtualMachine, spec *vmSpec) []nicPort {
+	var out []nicPort
+	for _, d := range vm.Config.Hardware.Device {
+		card, ok := d.(types.BaseVirtualEthernetCard)
+		if !ok {
+			continue
+		}
+		dev := card.GetVirtualEthernetCard()
+		np := nicPort{Label: fmt.Sprintf("Network adapter %d", len(out)+1)}
+		// vCenter keys NICs 4000, 4001, ...; vcsim drew a random key.
+		old := dev.Key
+		dev.Key = int32(4000 + len(out))
+		for g := range vm.Guest.Net {
+			if vm.Guest.Net[g].DeviceConfigId == old {
+				vm.Guest.Net[g].DeviceConfigId = dev.Key
+			}
+		}
+		if dev.DeviceInfo == nil {
+			dev.DeviceInfo = &types.Description{}
+		}
+		dev.DeviceInfo.GetDescription().Label = np.Label
+		if bk, ok := dev.Backing.(*types.VirtualEthernetCardDistributedVirtualPortBackingInfo); ok {
+			for _, sw := range b.switches {
+				if sw.Uuid == bk.Port.SwitchUuid {
+					np.Switch, np.Key = sw.Self, bk.Port.PortKey
+					portsOf(sw.Self).setConnectee(np.Key, vm.Self, dev.Key)
+				}
+			}
+		}
+		out = append(out, np)
+	}
+	for _, o := range spec.PortOverrides {
+		own := &types.VMwareDVSPortSetting{}
+		applyMacPolicy(own, o.Policy, true) // every value the port's own: inherited false
+		portsOf(out[o.NIC].Switch).ports[out[o.NIC].Key].own = own
+	}
+	return out
 }
 
 // vmCapability is what vCenter reports for a hardware version 13 VM on ESXi 6.7; vcsim

@@ -94,7 +94,9 @@ func (pg *notifyingDVPG) reconfigure(r *simulator.Registry, spec *types.DVPortgr
 		}
 	}
 	if spec.Policy != nil {
-		cfg.Policy = spec.Policy
+		// Merged: a client of API 6.7 cannot send macManagementOverrideAllowed (6.7.1), which
+		// must not be cleared by its leaving the field out.
+		cfg.Policy = mergePolicy(cfg.Policy, spec.Policy)
 	}
 	if spec.AutoExpand != nil {
 		cfg.AutoExpand = spec.AutoExpand
@@ -108,6 +110,16 @@ func (pg *notifyingDVPG) reconfigure(r *simulator.Registry, spec *types.DVPortgr
 	cfg.ConfigVersion = nextConfigVersion(cfg.ConfigVersion)
 	pg.Config = cfg
 	return nil
+}
+
+// mergePolicy is spec with the optional (pointer) flags it leaves unset taken from cur.
+func mergePolicy(cur, spec types.BaseDVPortgroupPolicy) types.BaseDVPortgroupPolicy {
+	if cur == nil || reflect.TypeOf(cur) != reflect.TypeOf(spec) {
+		return spec
+	}
+	out := deepCopy(reflect.ValueOf(cur))
+	mergeValue(out.Elem(), reflect.ValueOf(spec).Elem(), reflect.Value{})
+	return out.Interface().(types.BaseDVPortgroupPolicy)
 }
 
 func nextConfigVersion(v string) string {

@@ -47,6 +47,9 @@ type dvpgKind struct {
 	Switch string
 	NSX    bool
 	Policy macPolicy
+	// OverrideAllowed sets config.policy.securityPolicyOverrideAllowed and
+	// macManagementOverrideAllowed: its ports may then carry their own MAC policy (dvport.go).
+	OverrideAllowed bool
 	// Findings are reported once per portgroup used by a tagged VM; NSX-backed kinds have none
 	// because a correct client skips them.
 	Findings []check
@@ -88,6 +91,9 @@ var dvpgKinds = []dvpgKind{
 		Findings: []check{{"promiscuous", true, false}}},
 	{ID: "legacy-noforge", Switch: "dvs-65", Policy: noForge(legacyTarget),
 		Findings: []check{{"forged_transmits", true, false}}},
+	// Ports may override its policy: a notice for the portgroup, and each port of a tagged VM's NIC
+	// is judged on what it overrides (vmSpec.PortOverrides).
+	{ID: "ml-override", Switch: "dvs-66", Policy: mlTarget, OverrideAllowed: true},
 	// Only untagged VMs use it; its findings must never reach the truth.
 	{ID: "ml-multi-bad", Switch: "dvs-66", Policy: promiscuous(notLearning(mlTarget)),
 		Findings: []check{{"mac_learning", true, false}, {"promiscuous", false, true}}},
@@ -111,7 +117,12 @@ var curatedDVPGs = []struct{ Name, Kind string }{
 	{"pg-legacy-ok", "legacy-ok"},
 	{"pg-legacy-nopromisc", "legacy-nopromisc"},
 	{"pg-legacy-noforge", "legacy-noforge"},
+	{"pg-ml-override", "ml-override"},
 }
+
+// lateDVPGs are curated portgroups made after the curated VMs (with lateVMs), so that every moref
+// made before them stays what it was before they were added.
+var lateDVPGs = map[string]bool{"pg-ml-override": true}
 
 // security is a standard-switch security policy; nil fields inherit from the vSwitch.
 type security struct {
@@ -175,6 +186,16 @@ type vmSpec struct {
 	NICs              []string
 	Host              int // index into the hosts, taken modulo their number
 	Findings          []check
+	// PortOverrides: the MAC policy (securityPolicy and macManagementPolicy, in step) that the
+	// port of a NIC overrides, with the findings a client judging that port must report.
+	PortOverrides []portOverride
+	Late          bool // made after the other curated VMs and lateDVPGs (see lateDVPGs)
+}
+
+type portOverride struct {
+	NIC      int // index into NICs
+	Policy   macPolicy
+	Findings []check
 }
 
 var (
@@ -216,6 +237,11 @@ var curatedVMs = []vmSpec{
 	// must refuse unless allow_promiscuous_on_shared says otherwise.
 	{Name: "plain-04", NestedHV: bp(false), PoweredOn: true, Host: 0,
 		NICs: []string{"pg-legacy-nopromisc", "VM Network"}},
+	// Its portgroup is compliant and allows port overrides; its port rejects forged transmits.
+	{Name: "hv-port-11", Tag: checkedTag, NestedHV: bp(true), Host: 0, Late: true,
+		NICs: []string{"pg-ml-override"},
+		PortOverrides: []portOverride{{NIC: 0, Policy: noForge(mlTarget),
+			Findings: []check{{"forged_transmits", true, false}}}}},
 }
 
 // genVMKinds are the states a generated VM draws from (-seed).

@@ -109,3 +109,35 @@ func TestScalePlan(t *testing.T) {
 		t.Error("the same seed gave two plans")
 	}
 }
+
+// A port override declares what judging its policy gives, and only on a portgroup that allows
+// overrides (else vCenter refuses it); override-allowing kinds are never generated.
+func TestPortOverridesDeclareTheirFindings(t *testing.T) {
+	kinds := map[string]*dvpgKind{}
+	for _, pg := range curatedDVPGs {
+		kinds[pg.Name] = dvpgKindByID(pg.Kind)
+	}
+	n := 0
+	for _, vm := range curatedVMs {
+		for _, o := range vm.PortOverrides {
+			n++
+			k := kinds[vm.NICs[o.NIC]]
+			if k == nil || !k.OverrideAllowed || k.NSX {
+				t.Errorf("%s: NIC %d is not on a portgroup allowing overrides", vm.Name, o.NIC)
+				continue
+			}
+			got := sorted(judgeDVPG(o.Policy, switchByName(k.Switch).MacLearning))
+			if want := sorted(o.Findings); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: port values give %v, table declares %v", vm.Name, got, want)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("no curated port override")
+	}
+	for _, id := range genCycle {
+		if dvpgKindByID(id).OverrideAllowed {
+			t.Errorf("generated kind %s allows port overrides", id)
+		}
+	}
+}

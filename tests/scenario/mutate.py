@@ -300,6 +300,112 @@ def vm_state(si, vm_moref):
             "powerState": p["runtime.powerState"], "template": p.get("config.template", False)}
 
 
+def vm_nic_port(si, vm_moref, nic=0):
+    """(dvs_moref, port_key, dvpg_moref) of the VM's NIC number nic (0-based, in device order) on a
+    DV portgroup; LookupError if that NIC is not on one."""
+    devices = props(si, _vm(si, vm_moref), ["config.hardware.device"])["config.hardware.device"]
+    cards = [d for d in devices if isinstance(d, vim.vm.device.VirtualEthernetCard)]
+    if nic >= len(cards) or not isinstance(
+            cards[nic].backing, vim.vm.device.VirtualEthernetCard.DistributedVirtualPortBackingInfo):
+        raise LookupError("%s has no NIC %d on a DV portgroup" % (vm_moref, nic))
+    port = cards[nic].backing.port
+    pg = port.portgroupKey  # a DV portgroup's key is its moref value
+    dvs = props(si, _dvpg(si, pg), ["config.distributedVirtualSwitch"])["config.distributedVirtualSwitch"]
+    return dvs._moId, port.portKey, pg
+
+
+def fetch_port(si, dvs_moref, port_key):
+    """The DistributedVirtualPort (FetchDVPorts with a portKey criteria); LookupError if none."""
+    dvs = vim.DistributedVirtualSwitch(dvs_moref, si._stub)
+    ports = dvs.FetchDVPorts(vim.dvs.PortCriteria(portKey=[port_key]))
+    if not ports:
+        raise LookupError("%s has no port %s" % (dvs_moref, port_key))
+    return ports[0]
+
+
+def reconfigure_port(si, dvs_moref, port_key, setting, config_version=None):
+    """ReconfigureDVPort_Task editing one port with setting, at config_version (default: the port's
+    current one; an older one fails with vim.fault.ConcurrentAccess, an unknown key with
+    vim.fault.NotFound, an override the portgroup does not allow with vmodl.fault.InvalidArgument)."""
+    if config_version is None:
+        config_version = fetch_port(si, dvs_moref, port_key).config.configVersion
+    spec = vim.dvs.DistributedVirtualPort.ConfigSpec(operation="edit", key=port_key, configVersion=config_version,
+                                                      setting=setting)
+    wait_task(vim.DistributedVirtualSwitch(dvs_moref, si._stub).ReconfigureDVPort_Task([spec]))
+
+
+def set_port_mac_policy(si, vm_moref, nic=0, config_version=None, **fields):
+    """Overrides the MAC policy on the port of the VM's NIC, as an admin does in Edit Settings: the
+    port's current effective macManagementPolicy with the named fields changed (the
+    set_dvpg_mac_policy keywords), sent with inherited false, securityPolicy in step."""
+    unknown = set(fields) - set(MAC_FIELDS) - set(LEARNING_FIELDS)
+    if unknown:
+        raise TypeError("unknown field(s) %s" % ", ".join(sorted(unknown)))
+    dvs, key, _ = vm_nic_port(si, vm_moref, nic)
+    port = fetch_port(si, dvs, key)
+    mm = port.config.setting.macManagementPolicy or DVS.MacManagementPolicy()
+    sec = DVS.SecurityPolicy(inherited=False)
+    for k, name in MAC_FIELDS.items():
+        value = bool(fields[k]) if k in fields else bool(getattr(mm, name))
+        setattr(mm, name, value)
+        setattr(sec, name, vim.BoolPolicy(inherited=False, value=value))
+    ml = mm.macLearningPolicy or DVS.MacLearningPolicy(enabled=False)
+    for k, name in LEARNING_FIELDS.items():
+        if k in fields:
+            v = fields[k]
+            setattr(ml, name, int(v) if name == "limit" else (str(v) if name == "limitPolicy" else bool(v)))
+    ml.inherited = mm.inherited = False
+    mm.macLearningPolicy = ml
+    reconfigure_port(si, dvs, key, DVS.VmwarePortConfigPolicy(macManagementPolicy=mm, securityPolicy=sec),
+                     config_version if config_version is not None else port.config.configVersion)
+
+
+def clear_port_override(si, vm_moref, nic=0, config_version=None):
+    """Drops the port's MAC policy override (macManagementPolicy and securityPolicy sent with
+    inherited true): the port takes its portgroup's values again."""
+    dvs, key, _ = vm_nic_port(si, vm_moref, nic)
+    setting = DVS.VmwarePortConfigPolicy(macManagementPolicy=DVS.MacManagementPolicy(inherited=True),
+                                         securityPolicy=DVS.SecurityPolicy(inherited=True))
+    reconfigure_port(si, dvs, key, setting, config_version)
+
+
+def set_dvpg_override_allowed(si, dvpg_moref, security=None, mac_management=None):
+    """ReconfigureDVPortgroup_Task with the portgroup's current config.policy (the whole policy, as
+    vCenter's required booleans want), securityPolicyOverrideAllowed and/or
+    macManagementOverrideAllowed changed (None: unchanged). pyVmomi speaks API 6.7 to the scenario,
+    which has no macManagementOverrideAllowed (6.7.1): it is neither read nor sent, and the scenario
+    keeps it; securityPolicyOverrideAllowed alone allows both port overrides there."""
+    pg = _dvpg(si, dvpg_moref)
+    p = props(si, pg, ["config.policy", "config.configVersion"])
+    policy = p["config.policy"]
+    if security is not None:
+        policy.securityPolicyOverrideAllowed = bool(security)
+    if mac_management is not None:
+        policy.macManagementOverrideAllowed = bool(mac_management)
+    spec = vim.dvs.DistributedVirtualPortgroup.ConfigSpec(configVersion=p["config.configVersion"], policy=policy)
+    wait_task(pg.ReconfigureDVPortgroup_Task(spec))
+
+
+def port_state(si, vm_moref, nic=0):
+    """The port of the VM's NIC: dvs, key, portgroup, configVersion, connectee (vm, nicKey), and
+    mac: inherited, allow_promiscuous, forged_transmits, mac_changes, learning_enabled;
+    security_inherited."""
+    dvs, key, pg = vm_nic_port(si, vm_moref, nic)
+    port = fetch_port(si, dvs, key)
+    s = port.config.setting
+    mm, sec = s.macManagementPolicy, s.securityPolicy
+    out = {"dvs": dvs, "key": port.key, "portgroup": port.portgroupKey, "configVersion": port.config.configVersion,
+           "connectee": None, "security_inherited": sec.inherited if sec else None, "mac": None}
+    if port.connectee:
+        out["connectee"] = {"vm": port.connectee.connectedEntity._moId, "nicKey": port.connectee.nicKey,
+                            "type": port.connectee.type}
+    if mm:
+        out["mac"] = {"inherited": mm.inherited, "allow_promiscuous": mm.allowPromiscuous,
+                      "forged_transmits": mm.forgedTransmits, "mac_changes": mm.macChanges,
+                      "learning_enabled": mm.macLearningPolicy.enabled if mm.macLearningPolicy else None}
+    return out
+
+
 class Vapi:
     """The vAPI /rest flavour (the scenario's -vapi rest or both; -vapi api serves no attach)."""
 

@@ -104,6 +104,7 @@ func installNotifiers(r *simulator.Registry) {
 	if !withNotifiers {
 		return
 	}
+	installPortServices(r)
 	installTellingServices(r)
 	for _, e := range r.All("VirtualMachine") {
 		if vm, ok := e.(*simulator.VirtualMachine); ok {

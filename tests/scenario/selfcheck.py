@@ -247,10 +247,35 @@ def std_findings(obj, name, computed):
     return [finding(obj, "portgroup", name, c, e, a) for c, e, a in checks if e != a]
 
 
-def evaluate(tagged, vms, dvpgs, switches, hosts, names):
+def override_allowed(pg):
+    pol = pg.get("config.policy")
+    return bool(pol and (getattr(pol, "securityPolicyOverrideAllowed", False) or
+                         getattr(pol, "macManagementOverrideAllowed", False)))
+
+
+def port_findings(obj, name, setting, switch):
+    """A port is judged only on what it overrides; an inheriting port is its portgroup's verdict."""
+    mm, sec = setting.macManagementPolicy, setting.securityPolicy
+    if mm is not None and not mm.inherited:
+        judged = {"config.defaultPortConfig": setting, "name": name}
+    elif sec is not None and not sec.inherited:
+        judged = {"config.defaultPortConfig": vim.dvs.VmwareDistributedVirtualSwitch.VmwarePortConfigPolicy(
+            securityPolicy=sec), "name": name}
+    else:
+        return []
+    out = dvpg_findings(obj, judged, switch)
+    if mm is None or mm.inherited:  # only securityPolicy overridden: no learning checks
+        out = [f for f in out if f["check"] in ("promiscuous", "forged_transmits")]
+    for f in out:
+        f["kind"] = "dvport"
+    return out
+
+
+def evaluate(tagged, vms, dvpgs, switches, hosts, names, fetch_ports=None):
     """nestwarden's policy, written from the spec independently of the scenario's tables."""
     findings, templates, seen = [], [], set()
-    counts = {"vms": 0, "templates": 0, "portgroups": 0, "unreadable": 0}
+    counts = {"vms": 0, "templates": 0, "portgroups": 0, "ports": 0, "unreadable": 0}
+    notices, wanted = [], {}  # wanted: dvs moref -> {port key: "VM label"}
     for moid in sorted(tagged):
         p = vms[moid]
         template = p.get("config.template", False)
@@ -264,6 +289,9 @@ def evaluate(tagged, vms, dvpgs, switches, hosts, names):
                     continue
                 seen.add(net._moId)
                 findings += dvpg_findings(net._moId, pg, switches[pg["config.distributedVirtualSwitch"]._moId])
+                if override_allowed(pg):
+                    notices.append({"object": net._moId, "kind": "dvportgroup", "name": pg["name"],
+                                    "notice": "port_override_allowed"})
             else:
                 name = names[net._moId]
                 obj = host + "/" + name
@@ -272,9 +300,26 @@ def evaluate(tagged, vms, dvpgs, switches, hosts, names):
                 seen.add(obj)
                 pg = [x for x in hosts[host]["config.network.portgroup"] if x.spec.name == name][0]
                 findings += std_findings(obj, name, pg.computedPolicy)
+        if template:
+            continue
+        nics = [d for d in p.get("config.hardware.device", []) if isinstance(d, vim.vm.device.VirtualEthernetCard)]
+        for d in nics:
+            b = d.backing
+            if not isinstance(b, vim.vm.device.VirtualEthernetCard.DistributedVirtualPortBackingInfo):
+                continue
+            pg = dvpgs.get(b.port.portgroupKey)
+            if pg is None or pg.get("config.uplink") or pg.get("config.backingType") == "nsx" or not override_allowed(pg):
+                continue
+            counts["ports"] += 1
+            wanted.setdefault(pg["config.distributedVirtualSwitch"]._moId, {})[b.port.portKey] = \
+                "%s %s" % (p["name"], d.deviceInfo.label)
+    for dvs, keys in sorted(wanted.items()):  # one FetchDVPorts per switch, never per VM
+        for port in fetch_ports(dvs, sorted(keys)):
+            findings += port_findings("%s/%s" % (dvs, port.key), keys[port.key], port.config.setting, switches[dvs])
     counts["portgroups"] = len(seen)
     key = lambda f: (f["object"], f["check"])
-    return {"checked": counts, "findings": sorted(findings, key=key), "template_findings": sorted(templates, key=key)}
+    return {"checked": counts, "findings": sorted(findings, key=key), "template_findings": sorted(templates, key=key),
+            "notices": sorted(notices, key=lambda n: n["object"])}
 
 
 def check_curated(chk, vms, dvpgs, switches, hosts, nets):
@@ -298,6 +343,9 @@ def check_curated(chk, vms, dvpgs, switches, hosts, nets):
     ok = pgs["pg-ml-ok"]["config.defaultPortConfig"]
     chk.expect(not ok.macManagementPolicy.inherited, "pg-ml-ok is inherited")
     chk.expect(pgs["pg-nsx"].get("config.backingType") == "nsx", "pg-nsx is not NSX-backed")
+    chk.expect(override_allowed(pgs["pg-ml-override"]), "pg-ml-override does not allow port overrides")
+    chk.expect(not any(override_allowed(p) for n, p in pgs.items() if n != "pg-ml-override"),
+               "a portgroup other than pg-ml-override allows port overrides")
     for name, p in pgs.items():
         s = p["config.defaultPortConfig"]
         mm, sec = s.macManagementPolicy, s.securityPolicy
@@ -403,11 +451,12 @@ def main():
 
     vms = retrieve(pc, vm_objs, vim.VirtualMachine, [
         "name", "config.nestedHVEnabled", "config.version", "config.template",
-        "capability.nestedHVSupported", "runtime.powerState", "runtime.host", "network"], page, chk)
+        "capability.nestedHVSupported", "runtime.powerState", "runtime.host", "network",
+        "config.hardware.device"], page, chk)
     # pg-nsx's whole config carries backingType, a 7.0 property pyVmomi 6.7 cannot parse: read leaves.
     dvpgs = retrieve(pc, view(content, vim.dvs.DistributedVirtualPortgroup), vim.dvs.DistributedVirtualPortgroup, [
         "name", "key", "config.uplink", "config.backingType", "config.defaultPortConfig",
-        "config.distributedVirtualSwitch", "config.configVersion", "vm"], page)
+        "config.distributedVirtualSwitch", "config.configVersion", "config.policy", "vm"], page)
     switches = retrieve(pc, view(content, vim.DistributedVirtualSwitch), vim.DistributedVirtualSwitch, [
         "name", "config.productInfo", "summary.productInfo", "capability.featuresSupported"], page)
     hosts = retrieve(pc, view(content, vim.HostSystem), vim.HostSystem, [
@@ -444,9 +493,12 @@ def main():
     chk.expect(all(a == answers[served[0]] for a in answers.values()), "the vAPI flavours disagree on the tags")
     chk.expect(not (tagged & decoys), "a VM carries both nested-hyperv tags")
 
-    got = evaluate(tagged, vms, dvpgs, switches, hosts, names)
+    def fetch_ports(dvs, keys):
+        return vim.DistributedVirtualSwitch(dvs, si._stub).FetchDVPorts(vim.dvs.PortCriteria(portKey=keys))
+
+    got = evaluate(tagged, vms, dvpgs, switches, hosts, names, fetch_ports)
     truth = ready["truth"]
-    for key in ("checked", "findings", "template_findings"):
+    for key in ("checked", "findings", "template_findings", "notices"):
         if not chk.expect(got[key] == truth[key], "%s differs from the truth" % key):
             if key == "checked":
                 print("  got %s, truth %s" % (got[key], truth[key]), file=sys.stderr)

@@ -20,19 +20,20 @@ import (
 	"regexp"
 
 	"github.com/vmware/govmomi/simulator"
-	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 )
 
 // soapRoutes maps a method (wire name) to the moref type its _this is rewritten to.
 var soapRoutes = map[string]string{
-	"LogUserEvent":      userEventType,
-	"AddCustomFieldDef": customFieldsType,
-	"SetField":          customFieldsType,
+	"FetchDVPorts":           portServiceType,
+	"ReconfigureDVPort_Task": portServiceType,
+	"LogUserEvent":           userEventType,
+	"AddCustomFieldDef":      customFieldsType,
+	"SetField":               customFieldsType,
 }
 
 var (
-	soapMethodRE = regexp.MustCompile(`<(?:[\w.-]+:)?(LogUserEvent|AddCustomFieldDef|SetField)[\s/>]`)
+	soapMethodRE = regexp.MustCompile(`<(?:[\w.-]+:)?(FetchDVPorts|ReconfigureDVPort_Task|LogUserEvent|AddCustomFieldDef|SetField)[\s/>]`)
 	soapThisRE   = regexp.MustCompile(`(<(?:[\w.-]+:)?_this\b[^>]*?\btype=")([^"]*)("[^>]*>)([^<]*)(<)`)
 )
 
@@ -86,16 +87,4 @@ func installSOAPFront(mux *http.ServeMux, s *simulator.Service, listenHost strin
 		mux.HandleFunc(h+"/sdk", serve)
 		mux.HandleFunc(h+"/sdk/vimService", serve)
 	}
-}
-
-// vmOf is the VM's managed object behind the notifying wrapper. On this branch only: issue9-scenario
-// has it in dvport.go, and its soapfront.go (without this) replaces this file at the merge.
-func vmOf(r *simulator.Registry, ref types.ManagedObjectReference) *mo.VirtualMachine {
-	switch vm := r.Get(ref).(type) {
-	case *notifyingVM:
-		return vm.mo()
-	case *simulator.VirtualMachine:
-		return &vm.VirtualMachine
-	}
-	return nil
 }

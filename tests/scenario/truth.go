@@ -19,6 +19,9 @@ type checkedCounts struct {
 	VMs        int `json:"vms"`
 	Templates  int `json:"templates"`
 	Portgroups int `json:"portgroups"`
+	// Ports: the DV ports a correct client reads and judges: those of the NICs of tagged
+	// non-template VMs on non-NSX DV portgroups that allow security or MAC management override.
+	Ports      int `json:"ports"`
 	Unreadable int `json:"unreadable"` // the scenario's own truth: its account reads everything (see -deny)
 }
 
@@ -26,6 +29,16 @@ type truth struct {
 	Checked          checkedCounts `json:"checked"`
 	Findings         []finding     `json:"findings"`
 	TemplateFindings []finding     `json:"template_findings"`
+	Notices          []notice      `json:"notices"`
+}
+
+// notice is not drift: a non-NSX DV portgroup used by a tagged VM lets its ports override the
+// security or MAC management policy ("port_override_allowed"), where port-level drift comes from.
+type notice struct {
+	Object string `json:"object"`
+	Kind   string `json:"kind"`
+	Name   string `json:"name"`
+	Notice string `json:"notice"`
 }
 
 func findingsOf(object, kind, name string, checks []check) []finding {
@@ -47,7 +60,7 @@ func sortFindings(f []finding) {
 }
 
 func makeTruth(p *plan, inv *inventory) truth {
-	t := truth{Findings: []finding{}, TemplateFindings: []finding{}}
+	t := truth{Findings: []finding{}, TemplateFindings: []finding{}, Notices: []notice{}}
 	kinds := map[string]*dvpgKind{}
 	for _, pg := range p.DVPGs {
 		kinds[pg.Name] = dvpgKindByID(pg.Kind)
@@ -67,7 +80,7 @@ func makeTruth(p *plan, inv *inventory) truth {
 			t.Findings = append(t.Findings, findingsOf(ref, "vm", vm.Name, vm.Findings)...)
 		}
 
-		for _, nic := range vm.NICs {
+		for n, nic := range vm.NICs {
 			if kind, ok := kinds[nic]; ok {
 				if kind.NSX {
 					continue
@@ -76,6 +89,13 @@ func makeTruth(p *plan, inv *inventory) truth {
 				if !seen[obj] {
 					seen[obj] = true
 					t.Findings = append(t.Findings, findingsOf(obj, "dvportgroup", nic, kind.Findings)...)
+					if kind.OverrideAllowed {
+						t.Notices = append(t.Notices, notice{obj, "dvportgroup", nic, "port_override_allowed"})
+					}
+				}
+				if kind.OverrideAllowed && !vm.Template {
+					t.Checked.Ports++
+					t.Findings = append(t.Findings, portFindings(vm, n, inv.nicPorts[i][n])...)
 				}
 				continue
 			}
@@ -88,7 +108,19 @@ func makeTruth(p *plan, inv *inventory) truth {
 		}
 	}
 	t.Checked.Portgroups = len(seen)
+	sort.Slice(t.Notices, func(i, j int) bool { return t.Notices[i].Object < t.Notices[j].Object })
 	sortFindings(t.Findings)
 	sortFindings(t.TemplateFindings)
 	return t
+}
+
+// portFindings are the findings of the port of a VM's NIC n: those its override declares (a port
+// that overrides nothing is covered by its portgroup's verdict).
+func portFindings(vm vmSpec, n int, port nicPort) []finding {
+	for _, o := range vm.PortOverrides {
+		if o.NIC == n {
+			return findingsOf(port.Switch.Value+"/"+port.Key, "dvport", vm.Name+" "+port.Label, o.Findings)
+		}
+	}
+	return nil
 }

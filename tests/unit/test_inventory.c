@@ -3,16 +3,9 @@
 #include <string.h>
 
 #include "inventory.h"
+#include "inventory-props.h"
 #include "tap.h"
-
-static xmlDoc *parse(const char *xml) {
-        xmlDoc *doc = xmlReadMemory(xml, (int) strlen(xml), NULL, "UTF-8", XML_PARSE_NONET | XML_PARSE_NOBLANKS);
-        if (!doc) {
-                fprintf(stderr, "bad test XML\n");
-                exit(2);
-        }
-        return doc;
-}
+#include "xml.h"
 
 #define OC_HEAD "<objects xmlns=\"urn:vim25\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
 #define PROP(name, type, val) "<propSet><name>" name "</name><val xsi:type=\"" type "\">" val "</val></propSet>"

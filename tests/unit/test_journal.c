@@ -73,6 +73,7 @@ static const char *const always[_NW_EVENT_MAX] = {
         [NW_EVENT_READABLE] = OBJ "NESTWARDEN_CHECK NESTWARDEN_EXPECTED NESTWARDEN_ACTUAL ",
         [NW_EVENT_TAG_EMPTY] = " NESTWARDEN_VCENTER NESTWARDEN_DETAIL ",
         [NW_EVENT_CONFIG_PROBLEM] = " NESTWARDEN_VCENTER NESTWARDEN_DETAIL ",
+        [NW_EVENT_OVERRIDE_ALLOWED] = OBJ "NESTWARDEN_DETAIL ",
 };
 #undef OBJ
 
@@ -392,6 +393,19 @@ static void test_partial_events(void) {
                      "VM a (vm-1): (unknown check) is false, expected true");
 }
 
+static void test_notice_events(void) {
+        check_format(&(nw_event) { .type = NW_EVENT_OVERRIDE_ALLOWED, .vcenter = "https://vc/sdk",
+                                   .object = "dvportgroup-30", .object_name = "pg-ml-override",
+                                   .object_kind = NW_KIND_DVPG, .detail = "ports may override its security policy" },
+                     "DV portgroup pg-ml-override (dvportgroup-30) lets ports override its policy: ports may "
+                     "override its security policy");
+        CHECK_INTEQ(journal_priority(NW_EVENT_OVERRIDE_ALLOWED), LOG_NOTICE);
+        check_format(&(nw_event) { .type = NW_EVENT_DRIFT, .object = "dvs-21/17",
+                                   .object_name = "hv-port-11 Network adapter 1", .object_kind = NW_KIND_DVPORT, .check = NW_CHECK_FORGED_TRANSMITS,
+                                   .expected = "true", .actual = "false" },
+                     "DV port hv-port-11 Network adapter 1 (dvs-21/17): forged transmits is false, expected true");
+}
+
 static void test_vcenter_events(void) {
         check_format(&(nw_event) { .type = NW_EVENT_VCENTER_LOST, .vcenter = "https://vc/sdk",
                                    .detail = "Failed to connect to vc port 443: Connection refused" },
@@ -496,6 +510,7 @@ int main(void) {
         test_partial_remediation_events();
         test_partial_events();
         test_vcenter_events();
+        test_notice_events();
         test_hostile_names();
         test_truncation();
         test_invalid();

@@ -410,6 +410,30 @@ static bool utf8_whole(const char *s) {
         return true;
 }
 
+/* A limit policy longer than a value holds is none of the API's values: two that share the part kept
+ * must not compare equal, and nothing that long is ever a fix's target. */
+static void test_long_limit_policy(void) {
+        _cleanup_inventory_ nw_inventory inv = {};
+        _cleanup_findings_ nw_findings f = {};
+        nw_policy_cfg cfg = make_pol(0);
+        mac_spec m = MAC(NO, NO, YES, YES, 4096, "abcdefghijklmnoY");
+
+        cfg.mac_learning_limit_policy = "abcdefghijklmnoX";
+        add_switch(&inv, "dvs-1", "7.0.3", YES);
+        add_dvpg(&inv, "dvportgroup-1", NULL, "dvs-1", &m, &(sec_spec) {});
+        CHECK_INTEQ(policy_evaluate(&inv, &cfg, &f), 0);
+        CHECK_INTEQ(f.n, 1);
+        if (f.n == 1) {
+                CHECK_INTEQ(f.v[0].check, NW_CHECK_MAC_LEARNING_LIMIT);
+                CHECK(f.v[0].expected.limit_policy_cut && f.v[0].actual.limit_policy_cut);
+        }
+        /* Even the same long policy on both sides: not known to comply. */
+        cfg.mac_learning_limit_policy = "abcdefghijklmnoY";
+        nw_findings_done(&f);
+        CHECK_INTEQ(policy_evaluate(&inv, &cfg, &f), 0);
+        CHECK_INTEQ(f.n, 1);
+}
+
 /* A long UTF-8 switch name overflows the hint: it is cut short, never inside a character. */
 static void test_long_hint(void) {
         for (size_t shift = 0; shift < 4; shift++) {
@@ -689,6 +713,7 @@ int main(void) {
         test_sort_and_counts();
         test_empty();
         test_long_hint();
+        test_long_limit_policy();
         test_version_cmp();
         test_mac_learning_available();
         test_strings();

@@ -73,12 +73,15 @@ static void test_json(void) {
 
         root = json_tokener_parse(s);
         CHECK(root && json_object_is_type(root, json_type_object));
-        CHECK_INTEQ(json_object_object_length(root), 4);
+        CHECK_INTEQ(json_object_object_length(root), 5);
         CHECK_STREQ(get_str(root, "vcenter"), "https://vc.example.com/sdk");
+        CHECK(json_object_is_type(get(root, "notices"), json_type_array));
+        CHECK_INTEQ(json_object_array_length(get(root, "notices")), 0);
 
         checked = get(root, "checked");
-        CHECK_INTEQ(json_object_object_length(checked), 4);
+        CHECK_INTEQ(json_object_object_length(checked), 5);
         CHECK_INTEQ(json_object_get_int64(get(checked, "unreadable")), 0);
+        CHECK_INTEQ(json_object_get_int64(get(checked, "ports")), 0);
         CHECK_INTEQ(json_object_get_int64(get(checked, "vms")), 2);
         CHECK_INTEQ(json_object_get_int64(get(checked, "templates")), 1);
         CHECK_INTEQ(json_object_get_int64(get(checked, "portgroups")), 3);

@@ -83,8 +83,9 @@ class WireTest(unittest.TestCase):
         self.assertEqual(seen, {"RetrieveServiceContent", "Login", "RetrievePropertiesEx",
                                 "ContinueRetrievePropertiesEx", "CreateFilter", "WaitForUpdatesEx",
                                 "DestroyPropertyFilter", "CreatePropertyCollector", "ReconfigVM_Task",
-                                "ReconfigureDVPortgroup_Task", "UpdatePortGroup", "Logout",
-                                "LogUserEvent", "AddCustomFieldDef", "SetField"})
+                                "ReconfigureDVPortgroup_Task", "UpdatePortGroup", "FetchDVPorts",
+                                "ReconfigureDVPort_Task", "Logout", "LogUserEvent",
+                                "AddCustomFieldDef", "SetField"})
         # Both policy flavours of the portgroup fix went out.
         dvpg = [r["body"] for r in records if "ReconfigureDVPortgroup_Task" in r["body"]]
         self.assertTrue(any("<macManagementPolicy>" in b for b in dvpg), dvpg)
