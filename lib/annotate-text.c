@@ -149,6 +149,24 @@ int annotate_entity(const nw_event *ev, const nw_inventory *inv, const char **re
                 if (n == 0 || object[n] != '/')
                         return -ENOENT;
                 break;
+        case NW_KIND_DVPORT: {
+                /* A port is no managed object: it goes on the VM whose NIC uses it (where the admin
+                 * looks, and whose status names it), or else on its switch. */
+                ssize_t p = inv ? nw_inventory_dvport_index(inv, object) : -1;
+
+                if (p >= 0 && inv->dvports[p].vm) {
+                        object = inv->dvports[p].vm;
+                        n = strlen(object);
+                        type = "VirtualMachine";
+                        break;
+                }
+                n = strcspn(object, "/");
+                if (n == 0 || object[n] != '/')
+                        return -ENOENT;
+                type = p >= 0 && inv->dvports[p].switch_type ? inv->dvports[p].switch_type
+                                                               : "VmwareDistributedVirtualSwitch";
+                break;
+        }
         case NW_KIND_SWITCH: {
                 const nw_switch *sw = inv ? nw_inventory_get_switch(inv, object) : NULL;
 
@@ -180,10 +198,16 @@ static int rank(nw_check c) {
 }
 
 /* Whether finding object is the VM or something its verdict rests on: a network it is on, that
- * network's standard portgroup on its host ("HOST/NAME"), a DV portgroup's switch, its host. */
+ * network's standard portgroup on its host ("HOST/NAME"), a DV portgroup's switch, its host, the
+ * port one of its NICs uses ("SWITCH/KEY"). */
 static bool concerns(const nw_inventory *inv, const nw_vm *vm, const char *object) {
+        ssize_t port;
+
         if (strcmp(object, vm->moref) == 0 || (vm->host && strcmp(object, vm->host) == 0))
                 return true;
+        port = nw_inventory_dvport_index(inv, object);
+        if (port >= 0)
+                return inv->dvports[port].vm && strcmp(inv->dvports[port].vm, vm->moref) == 0;
         for (size_t i = 0; i < vm->networks.n; i++) {
                 const char *net = vm->networks.v[i];
                 const nw_network *nw = nw_inventory_get_network(inv, net);

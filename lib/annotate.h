@@ -32,7 +32,8 @@ size_t annotate_bucket_take_dropped(annotate_bucket *b);
  * size. Cut to size at a character boundary. */
 int annotate_message(const nw_event *ev, char *buf, size_t size);
 /* The managed object to log ev on: the VM, the DV portgroup, the host of a standard portgroup
- * ("host-17/VM Network" → host-17), a switch (its type from inv when known), a host. *ret_type is a
+ * ("host-17/VM Network" → host-17), a switch (its type from inv when known), a host; a DV port
+ * ("dvs-21/12") on the VM whose NIC uses it, per inv, else on its switch. *ret_type is a
  * static string. 0; -ENOENT for an object of a kind not known here (skip it); -ENOBUFS. */
 int annotate_entity(const nw_event *ev, const nw_inventory *inv, const char **ret_type, char *moref, size_t size);
 /* The tagged VM inv->vms[vm]'s state in a few words: "compliant", "pending power-off" (plan holds

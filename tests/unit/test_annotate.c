@@ -89,6 +89,12 @@ static void test_messages(void) {
                 { { .type = NW_EVENT_VM_TAGGED, .object = "vm-42", .object_kind = NW_KIND_VM }, NULL },
                 { { .type = NW_EVENT_DRY_RUN, .object = "vm-42", .object_kind = NW_KIND_VM }, NULL },
                 { { .type = NW_EVENT_TAG_EMPTY, .detail = "nested/nested-hyperv" }, NULL },
+                { { .type = NW_EVENT_OVERRIDE_ALLOWED, .object = "dvportgroup-92", .object_kind = NW_KIND_DVPG }, NULL },
+                { { .type = NW_EVENT_DRIFT, .object = "dvs-28/76", .object_name = "hv-port-11 Network adapter 1",
+                    .object_kind = NW_KIND_DVPORT, .check = NW_CHECK_FORGED_TRANSMITS, .expected = "true",
+                    .actual = "false" },
+                  "nestwarden: forged transmits rejected on hv-port-11 Network adapter 1; nested Hyper-V guests lose "
+                  "their network" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(t); i++) {
@@ -120,6 +126,19 @@ static void test_message_cut(void) {
         CHECK_INTEQ(annotate_message(&ev, buf, 0), -EINVAL);
 }
 
+static void add_port(nw_inventory *inv, const char *sw, const char *key, const char *vm, const char *name) {
+        nw_dvport *p = APPEND(inv, dvports);
+        char id[64];
+
+        snprintf(id, sizeof(id), "%s/%s", sw, key);
+        p->id = xstrdup(id);
+        p->switch_moref = xstrdup(sw);
+        p->switch_type = xstrdup("DistributedVirtualSwitch");
+        p->key = xstrdup(key);
+        p->vm = xstrdup(vm);
+        p->name = xstrdup(name);
+}
+
 static void test_entity(void) {
         static const struct {
                 nw_kind kind;
@@ -133,6 +152,9 @@ static void test_entity(void) {
                 { NW_KIND_HOST, "host-9", "HostSystem", "host-9" },
                 { NW_KIND_SWITCH, "dvs-9", "DistributedVirtualSwitch", "dvs-9" },    /* its type from the facts */
                 { NW_KIND_SWITCH, "dvs-2", "VmwareDistributedVirtualSwitch", "dvs-2" }, /* not among them */
+                { NW_KIND_DVPORT, "dvs-9/12", "VirtualMachine", "vm-1" },        /* on its VM, per the facts */
+                { NW_KIND_DVPORT, "dvs-2/7", "VmwareDistributedVirtualSwitch", "dvs-2" }, /* else its switch */
+                { NW_KIND_DVPORT, "12", NULL, NULL },
                 { NW_KIND_NETWORK, "network-5", NULL, NULL },        /* its type is unknown */
                 { NW_KIND_NONE, "x", NULL, NULL },
                 { (nw_kind) 99, "x", NULL, NULL },
@@ -143,6 +165,7 @@ static void test_entity(void) {
 
         add_switch(&inv, "dvs-9", "7.0.0", YES);
         inv.switches[0].type = xstrdup("DistributedVirtualSwitch");
+        add_port(&inv, "dvs-9", "12", "vm-1", "hv-1 Network adapter 1");
         for (size_t i = 0; i < ELEMENTSOF(t); i++) {
                 nw_event ev = { .type = NW_EVENT_DRIFT, .object = t[i].object, .object_kind = t[i].kind };
                 int r = annotate_entity(&ev, &inv, &type, moref, sizeof(moref));
@@ -193,6 +216,7 @@ static void test_status(void) {
         push(&vm->networks, "network-5");
         vm = add_vm(&inv, "vm-2", "hv-2", YES, YES, 13, "poweredOn");
         vm->host = xstrdup("host-18");
+        add_port(&inv, "dvs-9", "12", "vm-1", "hv-1 Network adapter 1");
 
         {
                 _cleanup_findings_ nw_findings f = {};
@@ -211,6 +235,14 @@ static void test_status(void) {
                 add_finding(&f, NW_KIND_DVPG, "dvportgroup-7", "dvpg-lab", NW_CHECK_PROMISCUOUS);
                 add_finding(&f, NW_KIND_PG, "host-17/VM Network", "VM Network", NW_CHECK_FORGED_TRANSMITS);
                 CHECK_STREQ(status(&inv, &f, NULL, 0), "drift: forged_transmits on VM Network");
+                CHECK_STREQ(status(&inv, &f, NULL, 1), "compliant");
+                /* A port of vm-1's NIC: vm-1's, not vm-2's. */
+                add_finding(&f, NW_KIND_DVPORT, "dvs-9/12", "hv-1 Network adapter 1", NW_CHECK_MAC_LEARNING);
+                CHECK_STREQ(status(&inv, &f, NULL, 0), "drift: forged_transmits on VM Network");
+                CHECK_STREQ(status(&inv, &f, NULL, 1), "compliant");
+                f.v[0].check = NW_CHECK_MAC_CHANGES;
+                f.v[1].check = NW_CHECK_MAC_CHANGES;
+                CHECK_STREQ(status(&inv, &f, NULL, 0), "drift: mac_learning on hv-1 Network adapter 1");
                 add_finding(&f, NW_KIND_VM, "vm-1", "hv-1", NW_CHECK_NESTED_HV);
                 CHECK_STREQ(status(&inv, &f, NULL, 0), "drift: nested_hv on hv-1");
                 /* A plan holding the VM's fix for a power-off. */
