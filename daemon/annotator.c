@@ -21,6 +21,12 @@ static void say(annotator *a, int r, const nw_err *err, const char *what) {
         snprintf(a->last_error, sizeof(a->last_error), "%s", err->msg);
 }
 
+static void say_dropped(annotator *a) {
+        log_msg(LOG_WARNING, "vCenter %s: %zu events not logged on their objects in vCenter (at most %d a minute); "
+                "the journal has them all", a->cfg->vcenter.url, a->dropped, ANNOTATE_RATE_PER_MINUTE);
+        a->dropped = 0;
+}
+
 static void on_event(void *userdata, const nw_event *ev) {
         annotator *a = userdata;
         nw_err err = {};
@@ -52,7 +58,7 @@ void annotator_pass_end(annotator *a, bool remediating, bool pass_ok) {
         _cleanup_findings_ nw_findings f = {};
         _cleanup_fix_plan_ nw_fix_plan plan = {};
         nw_err err = {};
-        size_t dropped;
+        double now;
         int r = 0;
 
         if (a->vc && pass_ok && !a->broken && a->ctx.status) {
@@ -72,16 +78,20 @@ void annotator_pass_end(annotator *a, bool remediating, bool pass_ok) {
                 else
                         a->last_error[0] = '\0';
         }
-        dropped = annotate_bucket_take_dropped(&a->ctx.bucket);
-        if (dropped > 0)
-                log_msg(LOG_WARNING, "vCenter %s: %zu events not logged on their objects in vCenter (at most %d a "
-                        "minute); the journal has them all", a->cfg->vcenter.url, dropped, ANNOTATE_RATE_PER_MINUTE);
+        a->dropped += annotate_bucket_take_dropped(&a->ctx.bucket);
+        now = nw_now_mono();
+        if (a->dropped > 0 && (a->dropped_said == 0 || now - a->dropped_said >= 60.0)) {
+                say_dropped(a);
+                a->dropped_said = now;
+        }
         a->vc = NULL;
         a->facts = NULL;
 }
 
 void annotator_done(annotator *a) {
         log_set_event_hook(NULL, NULL);
+        if (a->dropped > 0 && a->cfg)
+                say_dropped(a);
         annotate_done(&a->ctx);
         a->vc = NULL;
 }

@@ -260,14 +260,20 @@ class RateTest(Base):
         while time.monotonic() < deadline and not w:
             w = [e["MESSAGE"] for e in self.journal.entries(PRIORITY="4") if "events not logged" in e["MESSAGE"]]
             time.sleep(0.2)
-        self.assertEqual(len(w), 1, w)
         dropped = int(re.search(r": (\d+) events not logged on their objects in vCenter \(at most 20 a minute\)",
                                 w[0]).group(1))
+        # The fixes deferred past max_changes_per_pass come a pass later: wait for the end of it all.
+        self.journal.wait_for(1, MESSAGE_ID=RESOLVED, NESTWARDEN_OBJECT=self.ids["hv-unset-04"])
+        time.sleep(2)
         told = [t for t in self.all_told() if t.startswith("nestwarden:")]
         self.assertEqual(len(told), 20, told)
         transitions = [e for e in self.journal.entries() if e.get("NESTWARDEN_OBJECT_KIND") and e.get("MESSAGE_ID")
                        not in (TAGGED, UNTAGGED, DRY_RUN, OVERRIDE_ALLOWED)]
-        self.assertEqual(dropped + 20, len(transitions), [e["MESSAGE"] for e in transitions])
+        # Said once: what a later pass drops within the minute waits to be summed up with what follows.
+        w = [e["MESSAGE"] for e in self.journal.entries(PRIORITY="4") if "events not logged" in e["MESSAGE"]]
+        self.assertEqual(len(w), 1, w)
+        self.assertGreaterEqual(dropped, 1)
+        self.assertLessEqual(20 + dropped, len(transitions), [e["MESSAGE"] for e in transitions])
 
 
 class OffTest(Base):
