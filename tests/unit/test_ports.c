@@ -180,6 +180,7 @@ static void test_policy(void) {
                 free(inv.switches[0].version);
                 inv.switches[0].version = xstrdup("6.5.0");
                 inv.switches[0].mac_learning_supported = NW_FALSE;
+                free(inv.dvpgs[0].mac.limit_policy);
                 inv.dvpgs[0].mac = (nw_mac_policy) { .limit = -1 };
                 inv.dvpgs[0].sec = (nw_sec_policy) { .present = true, .promiscuous = NW_TRUE,
                                                       .forged_transmits = NW_TRUE, .mac_changes = NW_FALSE };
