@@ -41,10 +41,10 @@ static bool refused(int r, const nw_err *err) {
         return r == -EACCES || (r == -NW_ESOAPFAULT && strcmp(err->fault, "NoPermission") == 0);
 }
 
-static int denied(bool *part, const char *privilege, const char *what, const nw_err *e, nw_err *err) {
-        *part = false;
-        return nw_errf(err, -EACCES, "vCenter refused %s (%s): the account lacks %s; nestwarden goes on without "
-                       "it until a reload", what, e->msg, privilege);
+/* part: what goes off ("events on the objects", "the VMs' status attribute"). */
+static int denied(bool *on, const char *privilege, const char *part, const nw_err *e, nw_err *err) {
+        *on = false;
+        return nw_errf(err, -EACCES, "the account lacks %s (%s); %s off until a reload", privilege, e->msg, part);
 }
 
 int annotate_event(annotate_ctx *a, vim_ctx *vc, const nw_inventory *inv, const nw_event *ev, double now,
@@ -69,7 +69,7 @@ int annotate_event(annotate_ctx *a, vim_ctx *vc, const nw_inventory *inv, const 
         if (r == -NW_ESOAPFAULT && strcmp(e.fault, "ManagedObjectNotFound") == 0)
                 return 0;
         if (refused(r, &e))
-                return denied(&a->events, "Global.LogEvent", "LogUserEvent on events", &e, err);
+                return denied(&a->events, "Global.LogEvent", "events on the objects", &e, err);
         *err = e;
         return r;
 }
@@ -131,8 +131,7 @@ static int ensure_key(annotate_ctx *a, vim_ctx *vc, nw_err *err) {
                 return r;
         }
         if (refused(r, &e))
-                return denied(&a->status, "Global.ManageCustomFields", "AddCustomFieldDef on the status attribute",
-                              &e, err);
+                return denied(&a->status, "Global.ManageCustomFields", "the VMs' status attribute", &e, err);
         *err = e;
         return r;
 }
@@ -196,7 +195,7 @@ static int set_value(annotate_ctx *a, vim_ctx *vc, const char *vm, const char *v
                 return 0;
         r = vim_set_field(vc, VM_TYPE, vm, a->key, value, &e);
         if (r < 0 && readable && refused(r, &e))
-                return denied(&a->status, "Global.SetCustomField", "SetField on the status attribute", &e, err);
+                return denied(&a->status, "Global.SetCustomField", "the VMs' status attribute", &e, err);
         if (r < 0 && readable && !(r == -NW_ESOAPFAULT && strcmp(e.fault, "ManagedObjectNotFound") == 0)) {
                 *err = e;
                 return r;
