@@ -42,6 +42,7 @@ typedef struct service {
         inventory_ctx facts;
         nw_drift_set drift;
         tagged_set tagged;           /* the tag listing at the last resync, for entered/left events */
+        vapi_tag_ref tag_ref;        /* the tag's ids: a tag refresh lists by id, no walk by name */
         bool first_pass_done;
         bool ready_sent;
 
@@ -328,7 +329,9 @@ static int resync_once(service *d, nw_err *err) {
         log_msg(LOG_DEBUG, "full gather of %s", d->cfg->vcenter.url);
         d->need_resync = false;
         nw_strv_done(&d->failed);
-        r = vapi_attached_vms(d->s.tags, d->cfg->selection.tag_category, d->cfg->selection.tag, &vms, err);
+        /* Read the tag and its category by id as well: a rename would go unnoticed otherwise. */
+        r = vapi_tagged_vms(d->s.tags, &d->tag_ref, d->cfg->selection.tag_category, d->cfg->selection.tag, true, &vms,
+                            err);
         if (r < 0)
                 return r;
         r = inventory_gather(d->s.vc, &vms, d->cfg->policy.standard_portgroups, d->cfg->vcenter.page_size, &facts, err);
@@ -399,7 +402,8 @@ static int refresh_tags(service *d, nw_err *err) {
         int r;
 
         d->next_tags = nw_now_mono() + (double) d->cfg->daemon.tag_refresh;
-        r = vapi_attached_vms(d->s.tags, d->cfg->selection.tag_category, d->cfg->selection.tag, &vms, err);
+        r = vapi_tagged_vms(d->s.tags, &d->tag_ref, d->cfg->selection.tag_category, d->cfg->selection.tag, false,
+                            &vms, err);
         if (r < 0)
                 return r;
         if (tagged_set_differs(&d->tagged, &vms))
@@ -558,6 +562,8 @@ static void reload(service *d) {
                 /* An admin's "try again": objects given up on as fights are fair game once more. */
                 remedy_flap_reset(&d->flap);
                 nw_strv_done(&d->left_alone);
+                /* Another tag, or another vCenter, may be meant: resolve by name again. */
+                vapi_tag_ref_done(&d->tag_ref);
                 /* Credentials, TLS or the vCenter itself may have changed: start the session afresh. */
                 disconnect(d, true);
         }
@@ -647,6 +653,7 @@ int cmd_run(const nw_opts *o) {
         drift_set_done(&d.drift);
         annotator_done(&d.ann);
         tagged_set_done(&d.tagged);
+        vapi_tag_ref_done(&d.tag_ref);
         nw_flap_done(&d.flap);
         nw_strv_done(&d.left_alone);
         nw_strv_done(&d.left_now);

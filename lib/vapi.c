@@ -1,14 +1,8 @@
-/* vAPI REST for tagging. Tags have no SOAP API worth using, and no change feed: callers poll. */
-#include "vapi.h"
-#include "json-util.h"
+/* vAPI REST: the session, the one call every request goes through, and the attached-objects reply.
+ * Tags have no SOAP API worth using, and no change feed: callers poll (vapi-tags.c). */
+#include "vapi-internal.h"
 
-#include <curl/curl.h>
 #include <string.h>
-
-
-static inline void curl_freep(char **p) {
-        curl_free(*p);
-}
 
 static inline void json_tokener_freep(json_tokener **t) {
         if (*t)
@@ -69,16 +63,6 @@ static int parse_payload(const char *data, size_t len, bool legacy, json_object 
         return 0;
 }
 
-typedef struct vapi_paths {
-        const char *session;
-        const char *categories;
-        const char *category;          /* + escaped id */
-        const char *tags_for_category; /* legacy: + escaped category id + tags_for_category_action */
-        const char *tags_for_category_action;
-        const char *tag;               /* + escaped id */
-        const char *attached;
-} vapi_paths;
-
 static const vapi_paths paths_api = {
         .session = "/api/session",
         .categories = "/api/cis/tagging/category",
@@ -98,13 +82,12 @@ static const vapi_paths paths_rest = {
         .attached = "/rest/com/vmware/cis/tagging/tag-association?~action=list-attached-objects-on-tags",
 };
 
-static const vapi_paths *paths(const nw_vapi *v) {
+const vapi_paths *vapi_paths_of(const nw_vapi *v) {
         return v->legacy ? &paths_rest : &paths_api;
 }
 
-/* One REST call. *ret gets the payload, unwrapped from /rest's {"value": ...}. */
-static int vapi_call(nw_vapi *v, const char *method, const char *path, const char *body, const char *user,
-                     const char *password, json_object **ret, nw_err *err) {
+int vapi_call(nw_vapi *v, const char *method, const char *path, const char *body, const char *user,
+              const char *password, json_object **ret, nw_err *err) {
         /* The header carries the session token; a session-creation reply does too. */
         _cleanup_buf_ nw_buf url = {}, reply = { .sensitive = true }, hdr = { .sensitive = true };
         const char *headers[4] = { "Content-Type: application/json", "Accept: application/json", NULL, NULL };
@@ -154,19 +137,6 @@ static int vapi_call(nw_vapi *v, const char *method, const char *path, const cha
         if (r < 0)
                 return nw_errf(err, r, "%s %s: %s%s", method, path, strncmp(why, "reply", 5) == 0 ? "" : "reply is not JSON: ",
                                why);
-        return 0;
-}
-
-/* A list call's reply must be an array of ids (strings): anything else is an error, never "none". */
-static int check_ids(json_object *ids, const char *method, const char *path, nw_err *err) {
-        size_t n;
-
-        if (!json_object_is_type(ids, json_type_array))
-                return nw_errf(err, -NW_EREPLY, "%s %s: reply is not an array of ids", method, path);
-        n = json_object_array_length(ids);
-        for (size_t i = 0; i < n; i++)
-                if (!json_object_is_type(json_object_array_get_idx(ids, i), json_type_string))
-                        return nw_errf(err, -NW_EREPLY, "%s %s: id #%zu is not a string", method, path, i + 1);
         return 0;
 }
 
@@ -246,48 +216,14 @@ int vapi_login(nw_http *h, const char *sdk_url, const char *user, const char *pa
 int vapi_logout(nw_vapi *v, nw_err *err) {
         if (!v->token)
                 return 0;
-        return vapi_call(v, "DELETE", paths(v)->session, NULL, NULL, NULL, NULL, err);
-}
-
-/* Among ids, the one whose object (GET prefix + id) has "name" == name. *ret_id is a copy. */
-static int find_by_name(nw_vapi *v, json_object *ids, const char *prefix, const char *name, char **ret_id,
-                        nw_err *err) {
-        size_t n = json_object_array_length(ids);
-
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_json_ json_object *o = NULL;
-                _cleanup_(curl_freep) char *esc = NULL;
-                _cleanup_buf_ nw_buf path = {};
-                const char *id = json_object_get_string(json_object_array_get_idx(ids, i));
-                json_object *nm;
-                int r;
-
-                if (!id)
-                        continue;
-                esc = curl_easy_escape(NULL, id, 0);
-                if (!esc || nw_buf_printf(&path, "%s%s", prefix, esc) < 0)
-                        return nw_errf(err, -ENOMEM, "out of memory");
-                r = vapi_call(v, "GET", path.data, NULL, NULL, NULL, &o, err);
-                if (r == -ENOENT)
-                        continue; /* deleted between list and get */
-                if (r < 0)
-                        return r;
-                if (!json_object_object_get_ex(o, "name", &nm) || !json_object_is_type(nm, json_type_string))
-                        return nw_errf(err, -NW_EREPLY, "GET %s: reply is not an object with a \"name\" string",
-                                       path.data);
-                if (strcmp(json_object_get_string(nm), name) == 0) {
-                        *ret_id = strdup(id);
-                        return *ret_id ? 1 : nw_errf(err, -ENOMEM, "out of memory");
-                }
-        }
-        return 0;
+        return vapi_call(v, "DELETE", vapi_paths_of(v)->session, NULL, NULL, NULL, NULL, err);
 }
 
 /* [{"tag_id": ..., "object_ids": [{"type": ..., "id": ...}, ...]}, ...]: anything else is an error
  * naming call, never an empty set (which would read as "no tagged VMs"). */
-static int collect_vms(json_object *res, const char *call, nw_strv *ret, nw_err *err) {
+int vapi_collect_vms(json_object *res, const char *call, nw_strv *ret, size_t *ret_objects, nw_err *err) {
         _cleanup_strv_ nw_strv out = {};
-        size_t n;
+        size_t n, objects = 0;
 
         if (!json_object_is_type(res, json_type_array))
                 return nw_errf(err, -NW_EREPLY, "%s: reply is not an array", call);
@@ -306,6 +242,7 @@ static int collect_vms(json_object *res, const char *call, nw_strv *ret, nw_err 
                         return nw_errf(err, -NW_EREPLY, "%s: entry #%zu is not an object with an \"object_ids\" array",
                                        call, i + 1);
                 m = json_object_array_length(objs);
+                objects += m;
                 for (size_t j = 0; j < m; j++) {
                         json_object *o = json_object_array_get_idx(objs, j), *type, *id;
                         const char *moref;
@@ -326,6 +263,8 @@ static int collect_vms(json_object *res, const char *call, nw_strv *ret, nw_err 
         }
         *ret = out;
         out = (nw_strv) {};
+        if (ret_objects)
+                *ret_objects = objects;
         return 0;
 }
 
@@ -341,71 +280,5 @@ int vapi_parse_attached(const char *json, size_t len, bool legacy, nw_strv *ret,
         if (r < 0)
                 return nw_errf(err, r, "%s: %s%s", call, strncmp(why, "reply", 5) == 0 ? "" : "reply is not JSON: ",
                                why);
-        return collect_vms(res, call, ret, err);
-}
-
-int vapi_attached_vms(nw_vapi *v, const char *category, const char *tag, nw_strv *ret, nw_err *err) {
-        _cleanup_json_ json_object *cats = NULL, *tags = NULL, *res = NULL;
-        _cleanup_free_ char *cat_id = NULL, *tag_id = NULL;
-        _cleanup_(curl_freep) char *esc = NULL;
-        _cleanup_buf_ nw_buf path = {};
-        _cleanup_json_ json_object *req = NULL, *ids = NULL;
-        _cleanup_strv_ nw_strv vms = {};
-        int r;
-
-        r = vapi_call(v, "GET", paths(v)->categories, NULL, NULL, NULL, &cats, err);
-        if (r >= 0)
-                r = check_ids(cats, "GET", paths(v)->categories, err);
-        if (r < 0)
-                return nw_err_prefix(err, r, "listing tag categories");
-        r = find_by_name(v, cats, paths(v)->category, category, &cat_id, err);
-        if (r < 0)
-                return nw_err_prefix(err, r, "resolving tag category '%s'", category);
-        if (r == 0)
-                return nw_errf(err, -NW_ENOTFOUND, "tag category '%s' does not exist (or the user cannot read it)",
-                               category);
-
-        if (v->legacy) {
-                esc = curl_easy_escape(NULL, cat_id, 0);
-                if (!esc || nw_buf_printf(&path, "%s%s%s", paths(v)->tags_for_category, esc,
-                                          paths(v)->tags_for_category_action) < 0)
-                        return nw_errf(err, -ENOMEM, "out of memory");
-                /* vCenter takes an empty body here; the simulator insists on one. */
-                r = vapi_call(v, "POST", path.data, "{}", NULL, NULL, &tags, err);
-        } else {
-                req = json_object_new_object();
-                if (!req || json_object_object_add(req, "category_id", json_object_new_string(cat_id)) < 0)
-                        return nw_errf(err, -ENOMEM, "out of memory");
-                r = vapi_call(v, "POST", paths(v)->tags_for_category, json_object_to_json_string(req), NULL, NULL,
-                              &tags, err);
-        }
-        if (r >= 0)
-                r = check_ids(tags, "POST", v->legacy ? path.data : paths(v)->tags_for_category, err);
-        if (r < 0)
-                return nw_err_prefix(err, r, "listing tags of category '%s'", category);
-        r = find_by_name(v, tags, paths(v)->tag, tag, &tag_id, err);
-        if (r < 0)
-                return nw_err_prefix(err, r, "resolving tag '%s'", tag);
-        if (r == 0)
-                return nw_errf(err, -NW_ENOTFOUND, "tag '%s' does not exist in category '%s'", tag, category);
-
-        json_object_put(req);
-        req = json_object_new_object();
-        ids = json_object_new_array();
-        if (!req || !ids || json_object_array_add(ids, json_object_new_string(tag_id)) < 0 ||
-            json_object_object_add(req, "tag_ids", json_object_get(ids)) < 0)
-                return nw_errf(err, -ENOMEM, "out of memory");
-        r = vapi_call(v, "POST", paths(v)->attached, json_object_to_json_string(req), NULL, NULL, &res, err);
-        if (r < 0)
-                return nw_err_prefix(err, r, "listing objects tagged %s/%s", category, tag);
-        nw_buf_done(&path);
-        if (nw_buf_printf(&path, "POST %s", paths(v)->attached) < 0)
-                return nw_errf(err, -ENOMEM, "out of memory");
-        r = collect_vms(res, path.data, &vms, err);
-        if (r < 0)
-                return nw_err_prefix(err, r, "listing objects tagged %s/%s", category, tag);
-
-        *ret = vms;
-        vms = (nw_strv) {};
-        return 0;
+        return vapi_collect_vms(res, call, ret, NULL, err);
 }

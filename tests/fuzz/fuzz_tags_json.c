@@ -1,6 +1,7 @@
 /* The tagging JSON on arbitrary replies: vapi_login (the session token, /api then /rest), then
- * vapi_attached_vms (category and tag lookups by name, the attached-objects reply: collect_vms) and
- * vapi_logout, through vapi_call's status and {"value": ...} handling; and every reply straight
+ * vapi_attached_vms (category and tag lookups by name, the attached-objects reply: collect_vms),
+ * vapi_tagged_vms on cached ids (a refresh, then a verifying one: the checks by id, the walk again
+ * when they say the tag is gone) and vapi_logout, through vapi_call's status and {"value": ...} handling; and every reply straight
  * into vapi_parse_attached, in both flavours (the attached-objects reply is one of them).
  * Input: the vAPI replies in the order these calls ask for them (see fuzz.h). */
 #include <string.h>
@@ -54,6 +55,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 FUZZ_ASSERT(err.code == r && err.msg[0] != '\0' && vms.n == 0);
         else
                 fuzz_check_morefs(&vms);
+        {
+                _cleanup_tag_ref_ vapi_tag_ref ref = {
+                        .category = strdup("nested"), .tag = strdup("nested-hyperv"),
+                        .category_id = strdup("urn:c"), .tag_id = strdup("urn:t"),
+                };
+
+                if (!ref.category || !ref.tag || !ref.category_id || !ref.tag_id)
+                        abort();
+                for (int verify = 0; verify <= 1; verify++) {
+                        nw_strv_done(&vms);
+                        r = vapi_tagged_vms(v, &ref, "nested", "nested-hyperv", verify, &vms, &err);
+                        FUZZ_LOG("tagged (verify %d): %s, %zu VMs\n", verify, r < 0 ? err.msg : "ok", vms.n);
+                        if (r < 0)
+                                FUZZ_ASSERT(err.code == r && err.msg[0] != '\0' && vms.n == 0);
+                        else
+                                fuzz_check_morefs(&vms);
+                        if (r == -NW_ENOTFOUND)
+                                FUZZ_ASSERT(!ref.tag_id && !ref.category_id);
+                        if (r >= 0)
+                                FUZZ_ASSERT(ref.tag_id && ref.category_id);
+                }
+        }
         (void) vapi_logout(v, &err);
         return 0;
 }

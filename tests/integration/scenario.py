@@ -4,9 +4,11 @@ import json
 import os
 import select
 import signal
+import ssl
 import subprocess
 import tempfile
 import time
+import urllib.request
 
 import procs
 
@@ -54,6 +56,14 @@ class Scenario:
         with open(self.deny_path + ".new", "w") as f:
             json.dump(rules, f)
         os.rename(self.deny_path + ".new", self.deny_path)
+
+    def vapi_requests(self):
+        """The scenario's own log of nestwarden's vAPI requests (tests/scenario/vapicount.go):
+        {"now", "total", "by_route", "requests": [{"t", "method", "route", "status"}]}."""
+        ctx = ssl.create_default_context(cafile=self.ca_file)
+        url = self.url[:-len("/sdk")] + "/nw-scenario/vapi-requests"
+        with urllib.request.urlopen(url, context=ctx, timeout=10) as r:
+            return json.load(r)
 
     def _first_line(self, timeout):
         deadline = time.monotonic() + timeout

@@ -63,6 +63,8 @@ func run() error {
 	flag.IntVar(&opts.Tagged, "tagged", 0, "total VMs tagged nested/nested-hyperv, curated included")
 	flag.IntVar(&opts.Portgroups, "portgroups", 0, "extra generated DV portgroups")
 	flag.Int64Var(&opts.Seed, "seed", 1, "seed for the generated VMs")
+	flag.IntVar(&opts.ExtraCategories, "extra-categories", 0, "extra tag categories extra-001…, attached to nothing")
+	flag.IntVar(&opts.TagsPerCategory, "tags-per-category", 0, "tags extra-NNN-01… in each extra category")
 	flag.BoolVar(&explicitBacking, "explicit-backing", false,
 		"report backingType \"standard\" on non-NSX DV portgroups (pyVmomi 6.7 cannot parse it)")
 	flag.Var(races, "race-dvpg", "DV portgroup `name`s (repeatable, or comma-separated) whose first reconfiguration meets another admin's (VLAN 42, ConcurrentAccess)")

@@ -13,6 +13,10 @@ type options struct {
 	Tagged     int
 	Portgroups int
 	Seed       int64
+	// ExtraCategories categories extra-001…, each with TagsPerCategory tags extra-001-01…, on
+	// nothing: a vCenter's many other tags, which a lookup by name must walk past.
+	ExtraCategories int
+	TagsPerCategory int
 }
 
 type dvpgPlan struct {
@@ -21,9 +25,11 @@ type dvpgPlan struct {
 }
 
 type plan struct {
-	Hosts int
-	DVPGs []dvpgPlan
-	VMs   []vmSpec
+	Hosts           int
+	DVPGs           []dvpgPlan
+	VMs             []vmSpec
+	ExtraCategories int
+	TagsPerCategory int
 }
 
 func countTagged(vms []vmSpec) int {
@@ -44,8 +50,11 @@ func makePlan(o options) (*plan, []string, error) {
 	if o.VMs < 0 || o.Tagged < 0 || o.Portgroups < 0 {
 		return nil, nil, fmt.Errorf("-vms, -tagged and -portgroups must not be negative")
 	}
+	if o.ExtraCategories < 0 || o.ExtraCategories > 10000 || o.TagsPerCategory < 0 || o.TagsPerCategory > 1000 {
+		return nil, nil, fmt.Errorf("-extra-categories wants 0..10000, -tags-per-category 0..1000")
+	}
 	var notes []string
-	p := &plan{Hosts: o.Hosts}
+	p := &plan{Hosts: o.Hosts, ExtraCategories: o.ExtraCategories, TagsPerCategory: o.TagsPerCategory}
 
 	for _, pg := range curatedDVPGs {
 		p.DVPGs = append(p.DVPGs, dvpgPlan{Name: pg.Name, Kind: pg.Kind})

@@ -72,5 +72,25 @@ func setupTags(ctx context.Context, sdk *url.URL, user, pass string, p *plan, in
 			return fmt.Errorf("attach %s/%s: %v", t.Category, t.Tag, err)
 		}
 	}
+	return makeExtraTags(ctx, m, p)
+}
+
+// makeExtraTags adds the -extra-categories, after the curated ones so that their ids (drawn from
+// the seeded generator) stay what they were, one at a time so that theirs are the same at every
+// start too. On nothing: the truth does not change.
+func makeExtraTags(ctx context.Context, m *tags.Manager, p *plan) error {
+	for i := 1; i <= p.ExtraCategories; i++ {
+		name := fmt.Sprintf("extra-%03d", i)
+		id, err := m.CreateCategory(ctx, &tags.Category{Name: name, Cardinality: "MULTIPLE",
+			AssociableTypes: []string{"VirtualMachine"}})
+		if err != nil {
+			return fmt.Errorf("category %s: %v", name, err)
+		}
+		for j := 1; j <= p.TagsPerCategory; j++ {
+			if _, err = m.CreateTag(ctx, &tags.Tag{Name: fmt.Sprintf("%s-%02d", name, j), CategoryID: id}); err != nil {
+				return fmt.Errorf("tag %s-%02d: %v", name, j, err)
+			}
+		}
+	}
 	return nil
 }

@@ -44,13 +44,14 @@ type vapiFront struct {
 	// restGone is set in -vapi api once the scenario has tagged its VMs (through /rest, the
 	// only flavour govmomi 0.24.2 speaks); from then on /rest/com/vmware/cis/... is 404.
 	restGone int32
+	count    *vapiCounter // nestwarden's requests, either flavour (vapicount.go)
 }
 
 func newVAPIFront(mux *http.ServeMux, mode, user, pass string) *vapiFront {
-	v := &vapiFront{mux: mux, user: user, pass: pass, mode: mode}
-	mux.HandleFunc(restCIS, v.serveRest)
+	v := &vapiFront{mux: mux, user: user, pass: pass, mode: mode, count: newVAPICounter(mux)}
+	mux.HandleFunc(restCIS, v.count.wrap(v.serveRest))
 	if mode != vapiRest {
-		mux.HandleFunc("/api/", v.serveAPI)
+		mux.HandleFunc("/api/", v.count.wrap(v.serveAPI))
 	}
 	return v
 }
