@@ -7,15 +7,8 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
-#include "annotator.h"
-#include "drift.h"
-#include "inventory.h"
 #include "log.h"
-#include "nestwarden.h"
-#include "report.h"
-#include "tagged.h"
-#include "vim.h"
-#include "watch.h"
+#include "service.h"
 
 #define EXIT_CONFIG 78       /* sysexits.h EX_CONFIG */
 #define BACKOFF_MAX 300.0    /* seconds between attempts while vCenter is away */
@@ -30,44 +23,6 @@ static void on_signal(int sig) {
         abort_requests = 1;
 }
 
-typedef struct service {
-        const char *config_path;
-        nw_config *cfg;
-
-        nw_session s;
-        nw_watch watch;              /* the filter over the facts; forgotten with the session */
-        bool connected;
-        bool need_resync;
-
-        inventory_ctx facts;
-        nw_drift_set drift;
-        tagged_set tagged;           /* the tag listing at the last resync, for entered/left events */
-        vapi_tag_ref tag_ref;        /* the tag's ids: a tag refresh lists by id, no walk by name */
-        bool first_pass_done;
-        bool ready_sent;
-
-        bool outage;                 /* VCENTER_LOST sent, REGAINED pending */
-        double outage_since;
-        unsigned failures;
-        bool relogin_tried;
-
-        double next_tags, next_full, next_ports;
-        nw_strv noticed;             /* objects whose notice was said: once each, while it stands */
-        bool ports_stale;            /* a change that may have moved or changed a watched port */
-        uint64_t watchdog_usec;
-        double next_watchdog;
-        size_t n_portgroups;         /* judged at the last pass (uplink and NSX ones are not) */
-
-        nw_flap flap;                /* when we fixed what: the anti-flap memory */
-        nw_strv left_alone;          /* "OBJECT\tVERDICT" reported at the last pass: said once, not every pass */
-        nw_strv left_now;
-        size_t deferred;
-        nw_strv failed;              /* objects whose fix failed: held off until the next full resync */
-        char last_pass[16];
-
-        char config_problem[1024];   /* the CONFIG_PROBLEM last sent, "" when none is open */
-        annotator ann;               /* [vcenter] annotate: transitions told to vCenter too */
-} service;
 
 static void watchdog_tick(void *userdata) {
         service *d = userdata;
@@ -111,193 +66,11 @@ static int connect_vcenter(service *d, nw_err *err) {
         return 0;
 }
 
-static void notify_status(service *d) {
-        size_t objects = 0;
-
-        for (size_t i = 0; i < d->drift.n; i++)
-                if (i == 0 || strcmp(d->drift.v[i].object, d->drift.v[i - 1].object) != 0)
-                        objects++;
-        sd_notifyf(0, "STATUS=%zu VMs, %zu portgroups watched; %zu drifted; last pass %s%s", d->tagged.n,
-                   d->n_portgroups, objects, d->last_pass[0] ? d->last_pass : "never",
-                   d->outage ? "; vCenter unreachable, retrying" : "");
-}
-
 static void send_ready(service *d) {
         if (!d->ready_sent) {
                 sd_notify(0, "READY=1");
                 d->ready_sent = true;
         }
-}
-
-/* A drift whose object is gone from the facts is forgotten, not resolved. An object that could not
- * be read is "resolved" (READABLE) when it is among the facts again in any role: a switch, a host or
- * a network is, without being judged itself; a VM only while it is tagged. */
-static bool still_watched(void *userdata, const nw_drift *x) {
-        service *d = userdata;
-
-        if (x->check != NW_CHECK_UNREADABLE)
-                return nw_inventory_has_object(&d->facts.inv, x->object);
-        if (x->kind == NW_KIND_VM)
-                return tagged_set_contains(&d->tagged, x->object);
-        return nw_inventory_has_any(&d->facts.inv, x->object);
-}
-
-static bool unobserved(void *userdata, const nw_drift *x) {
-        service *d = userdata;
-
-        /* A VM that left the tag listing is not unobserved but no longer watched. */
-        if (x->kind == NW_KIND_VM && !tagged_set_contains(&d->tagged, x->object))
-                return false;
-        return nw_inventory_unobserved(&d->facts.inv, x->object);
-}
-
-static int emit_drift(void *userdata, nw_event_type type, const nw_drift *x) {
-        service *d = userdata;
-
-        /* Not drift but a verdict that cannot be made: its own events, so no alert on DRIFT fires. */
-        if (x->check == NW_CHECK_UNREADABLE)
-                type = type == NW_EVENT_DRIFT ? NW_EVENT_UNREADABLE : NW_EVENT_READABLE;
-        log_event(&(nw_event) {
-                .type = type,
-                .vcenter = d->cfg->vcenter.url,
-                .object = x->object,
-                .object_name = x->name,
-                .object_kind = x->kind,
-                .check = x->check,
-                .expected = x->expected,
-                /* Resolved: the value is what policy expects now. */
-                .actual = type == NW_EVENT_RESOLVED || type == NW_EVENT_READABLE ? x->expected : x->actual,
-                .detail = type == NW_EVENT_UNREADABLE ? x->hint : NULL,
-        });
-        return 0;
-}
-
-/* A notice is said once per object, and again only after it went away in between. */
-static int say_notices(service *d, const nw_findings *f) {
-        _cleanup_strv_ nw_strv now = {};
-
-        for (size_t i = 0; i < f->n_notices; i++) {
-                const nw_notice *x = &f->notices[i];
-
-                if (nw_strv_push(&now, x->object) < 0)
-                        return -ENOMEM;
-                if (!nw_strv_contains(&d->noticed, x->object))
-                        log_event(&(nw_event) { .type = NW_EVENT_OVERRIDE_ALLOWED, .vcenter = d->cfg->vcenter.url,
-                                                .object = x->object, .object_name = x->name,
-                                                .object_kind = x->kind, .detail = x->detail });
-        }
-        nw_strv_done(&d->noticed);
-        d->noticed = now;
-        now = (nw_strv) {};
-        return 0;
-}
-
-/* Judges the facts and reports what changed since the last judgement. */
-static int judge(service *d) {
-        _cleanup_findings_ nw_findings findings = {};
-        _cleanup_drift_set_ nw_drift_set now = {};
-        struct tm tm;
-        time_t t;
-        int r;
-
-        r = policy_evaluate(&d->facts.inv, &d->cfg->policy, &findings);
-        if (r >= 0)
-                r = drift_set_from(&findings, &now);
-        if (r >= 0)
-                r = drift_carry(&d->drift, &now, unobserved, d);
-        if (r < 0)
-                return r;
-        r = drift_diff(&d->drift, &now, still_watched, emit_drift, d);
-        if (r >= 0)
-                r = say_notices(d, &findings);
-        if (r < 0)
-                return r;
-        drift_set_done(&d->drift);
-        d->drift = now;
-        now = (nw_drift_set) {};
-        d->n_portgroups = findings.portgroups;
-
-        t = time(NULL);
-        strftime(d->last_pass, sizeof(d->last_pass), "%H:%M:%S", localtime_r(&t, &tm));
-        notify_status(d);
-        return 0;
-}
-
-static bool remediating(const service *d) {
-        return strcmp(d->cfg->daemon.mode, "remediate") == 0;
-}
-
-/* A fix that failed is tried again at the next full resync, not at every update that comes in:
- * one REMEDIATION_FAILED entry per attempt, and vCenter is not hammered. */
-static bool hold_failed(void *userdata, const char *object) {
-        service *d = userdata;
-        return nw_strv_contains(&d->failed, object);
-}
-
-static void on_fix(void *userdata, const nw_fix *fix, nw_fix_verdict verdict, const nw_fix_result *res,
-                   const nw_err *err) {
-        service *d = userdata;
-        const char *url = d->cfg->vcenter.url;
-        _cleanup_free_ char *key = NULL;
-        char detail[1024];
-
-        if (res) {
-                if (err) {
-                        log_fix(url, fix, NW_EVENT_REMEDIATION_FAILED, res->task, err->fault, err->msg);
-                        (void) nw_strv_push(&d->failed, fix->object);
-                } else if (!res->already_compliant)
-                        log_fix(url, fix, NW_EVENT_REMEDIATED, res->task, NULL, NULL);
-                return;
-        }
-        if (verdict == NW_FIX_DEFERRED) {
-                d->deferred++;
-                return;
-        }
-        /* Left alone: said once while it stays so, not at every pass. */
-        if (asprintf(&key, "%s\t%s", fix->object, nw_fix_verdict_to_string(verdict)) < 0 ||
-            nw_strv_push(&d->left_now, key) < 0 || nw_strv_contains(&d->left_alone, key))
-                return;
-        if (verdict == NW_FIX_SHARED)
-                remediate_shared_detail(d->s.vc, &d->facts, fix, detail, sizeof(detail));
-        else
-                snprintf(detail, sizeof(detail), "%s", fix->reason);
-        log_fix(url, fix,
-                verdict == NW_FIX_DRY_RUN ? NW_EVENT_DRY_RUN :
-                verdict == NW_FIX_FIGHT ? NW_EVENT_FIGHT : NW_EVENT_REMEDIATION_SKIPPED,
-                NULL, NULL, detail);
-}
-
-/* Judge; in remediate mode also fix what may be fixed, and judge again so that what was fixed is
- * reported resolved at once rather than when vCenter's update comes in. */
-static int evaluate_and_fix(service *d, nw_err *err) {
-        int r;
-
-        r = judge(d);
-        if (r < 0)
-                return nw_errf(err, r, "%s", strerror(-r));
-        if (!remediating(d))
-                return 0;
-        d->deferred = 0;
-        r = remediate_pass(d->cfg, d->s.vc, &d->facts, &d->flap, nw_now_mono(), hold_failed, on_fix, d, err);
-        nw_strv_done(&d->left_alone);
-        d->left_alone = d->left_now;
-        d->left_now = (nw_strv) {};
-        if (r < 0)
-                return r;
-        if (d->deferred)
-                log_msg(LOG_NOTICE, "%zu changes deferred to the next pass (max_changes_per_pass = %lld)", d->deferred,
-                        (long long) d->cfg->remediation.max_changes_per_pass);
-        r = judge(d);
-        return r < 0 ? nw_errf(err, r, "%s", strerror(-r)) : 0;
-}
-
-static int evaluate(service *d, nw_err *err) {
-        int r;
-
-        annotator_attach(&d->ann, d->s.vc, &d->facts);
-        r = evaluate_and_fix(d, err);
-        annotator_pass_end(&d->ann, remediating(d), r >= 0);
-        return r;
 }
 
 static int apply_update(void *userdata, const char *type, const char *moref, const char *kind, const xmlNode *ou,
@@ -363,7 +136,7 @@ static int resync_once(service *d, nw_err *err) {
         r = tagged_set_update(&d->tagged, &vms, &d->facts.inv, d->cfg, !d->first_pass_done);
         if (r < 0)
                 return nw_errf(err, r, "%s", strerror(-r));
-        r = evaluate(d, err);
+        r = pass_evaluate(d, err);
         if (r < 0)
                 return r;
         if (!d->first_pass_done)
@@ -384,7 +157,7 @@ static int refresh_ports(service *d, nw_err *err) {
         d->next_ports = nw_now_mono() + (double) d->cfg->daemon.port_refresh;
         d->ports_stale = false;
         r = inventory_ports_read(d->s.vc, &d->facts, d->cfg->vcenter.page_size, err);
-        return r < 0 ? r : evaluate(d, err);
+        return r < 0 ? r : pass_evaluate(d, err);
 }
 
 /* A resync cut short (vCenter gone, a signal) must happen again, whatever it had got to. */
@@ -450,7 +223,7 @@ static int wait_for_changes(service *d, nw_err *err) {
         /* Nothing changed (the wait timed out): nothing to judge again. */
         if (d->need_resync || d->watch.updates == 0)
                 return 0;
-        return evaluate(d, err);
+        return pass_evaluate(d, err);
 }
 
 /* Sleeps up to seconds, waking for signals and feeding the watchdog. */
@@ -510,7 +283,7 @@ static void handle_failure(service *d, int r, const nw_err *err) {
                                         .detail = err->msg });
                 d->outage = true;
                 d->outage_since = nw_now_mono();
-                notify_status(d);
+                pass_notify_status(d);
         } else
                 log_msg(LOG_DEBUG, "vCenter %s still unreachable: %s", d->cfg->vcenter.url, err->msg);
         send_ready(d);
@@ -568,7 +341,7 @@ static void reload(service *d) {
                 disconnect(d, true);
         }
         sd_notify(0, "READY=1");
-        notify_status(d);
+        pass_notify_status(d);
 }
 
 static void setup_signals(void) {
