@@ -37,21 +37,9 @@ size_t annotate_bucket_take_dropped(annotate_bucket *b) {
         return n;
 }
 
-_printf_(3, 4)
-static int put(char *buf, size_t size, const char *fmt, ...) {
-        va_list ap;
-        int n;
-
-        va_start(ap, fmt);
-        n = vsnprintf(buf, size, fmt, ap);
-        va_end(ap);
-        if (n < 0)
-                return -EINVAL;
-        /* Cut inside a name: never leave half a UTF-8 character for vCenter to refuse. */
-        if ((size_t) n >= size)
-                nw_utf8_trim_partial(buf);
-        return 0;
-}
+/* Cut inside a name: never leave half a UTF-8 character for vCenter to refuse; a cut line is still
+ * worth telling. */
+#define put(buf, size, ...) (nw_textf(buf, size, __VA_ARGS__) == -EINVAL ? -EINVAL : 0)
 
 static bool is_true(const char *v) {
         return v && strcmp(v, "true") == 0;

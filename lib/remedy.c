@@ -89,19 +89,6 @@ static const nw_finding *group_find(const group *g, nw_check c) {
         return NULL;
 }
 
-/* snprintf cuts at a byte; names and hints are UTF-8: drop a trailing partial character. */
-_printf_(3, 4)
-static void text_set(char *buf, size_t size, const char *fmt, ...) {
-        va_list ap;
-        int n;
-
-        va_start(ap, fmt);
-        n = vsnprintf(buf, size, fmt, ap);
-        va_end(ap);
-        if (n >= (int) size)
-                nw_utf8_trim_partial(buf);
-}
-
 static void change_add(nw_fix *fix, const nw_finding *x) {
         if (fix->n_changes >= ELEMENTSOF(fix->changes))
                 return;
@@ -138,7 +125,7 @@ static void build_vm(nw_fix *fix, const group *g, char *unfixable, size_t size) 
          * only churn (and look like a fix in the audit trail). */
         x = group_find(g, NW_CHECK_NESTED_HV_SUPPORTED);
         if (x)
-                text_set(unfixable, size, "no setting fixes this: %s", x->hint);
+                nw_textf(unfixable, size, "no setting fixes this: %s", x->hint);
 }
 
 /* The whole macManagementPolicy, since a spec replaces it as one object. Unset and not drifted (a
@@ -172,7 +159,7 @@ static void build_dvpg_mac(nw_fix *fix, const group *g, const nw_mac_policy *m, 
         if (lp && strlen(lp) < sizeof(t->limit_policy))
                 strcpy(t->limit_policy, lp);
         if (t->limit < 0 || !t->limit_policy[0])
-                text_set(unfixable, size, "MAC learning limit or limit policy unknown: nothing to write");
+                nw_textf(unfixable, size, "MAC learning limit or limit policy unknown: nothing to write");
 }
 
 /* The deprecated securityPolicy: promiscuous and forged transmits; macChanges only where it is known
@@ -210,7 +197,7 @@ static void build_stdpg(nw_fix *fix, const group *g, const nw_stdpg *pg, char *u
         t->set_mac_changes = false;
         t->mac_changes = false;
         if (!pg->spec_head_xml)
-                text_set(unfixable, size,
+                nw_textf(unfixable, size,
                          "vCenter sent no portgroup spec for this host: UpdatePortGroup needs it copied whole");
 }
 
@@ -251,7 +238,8 @@ static int build_dvport(nw_fix *fix, source *src, const nw_inventory *inv, const
         if (k < 0)
                 return -ENOENT;
         if (pol->mac_learning &&
-            policy_mac_learning_available(nw_inventory_get_switch(inv, inv->dvpgs[k].switch_moref), &inv->dvpgs[k], NULL)) {
+            policy_mac_learning_available(nw_inventory_get_switch(inv, inv->dvpgs[k].switch_moref), &inv->dvpgs[k],
+                                          NULL)) {
                 build_dvpg_mac(fix, g, &port->mac, pol, unfixable, size);
                 fix->kind = NW_FIX_DVPORT_MAC;
         } else {
@@ -260,7 +248,7 @@ static int build_dvport(nw_fix *fix, source *src, const nw_inventory *inv, const
         }
         /* ReconfigureDVPort_Task refuses a spec without the port's current configVersion. */
         if (!unfixable[0] && !port->config_version)
-                text_set(unfixable, size, "vCenter sent no configVersion for the port: a reconfigure needs it");
+                nw_textf(unfixable, size, "vCenter sent no configVersion for the port: a reconfigure needs it");
         return 0;
 }
 
@@ -290,7 +278,7 @@ static int fix_build(nw_fix *fix, source *src, const nw_inventory *inv, const gr
                         build_dvpg_security(fix, g, &src->dvpg->mac, &src->dvpg->sec);
                 /* ReconfigureDVPortgroup_Task refuses a spec without the current configVersion. */
                 if (!unfixable[0] && !src->dvpg->config_version)
-                        text_set(unfixable, size, "vCenter sent no configVersion: a reconfigure needs it");
+                        nw_textf(unfixable, size, "vCenter sent no configVersion: a reconfigure needs it");
                 break;
         case NW_KIND_PG:
                 src->stdpg = find_stdpg(inv, first->object);
@@ -318,7 +306,8 @@ static int fix_build(nw_fix *fix, source *src, const nw_inventory *inv, const gr
 /* --- the safety rails --- */
 
 static bool turns_promiscuous_on(const nw_fix *fix) {
-        if (fix->kind != NW_FIX_DVPG_SECURITY && fix->kind != NW_FIX_STDPG_SECURITY && fix->kind != NW_FIX_DVPORT_SECURITY)
+        if (fix->kind != NW_FIX_DVPG_SECURITY && fix->kind != NW_FIX_STDPG_SECURITY &&
+            fix->kind != NW_FIX_DVPORT_SECURITY)
                 return false;
         for (size_t i = 0; i < fix->n_changes; i++)
                 if (fix->changes[i].check == NW_CHECK_PROMISCUOUS && fix->changes[i].after.type == NW_VAL_BOOL &&
@@ -401,7 +390,8 @@ static bool is_excluded(const nw_remedy_cfg *cfg, const nw_fix *fix, const sourc
         if (src->dvport) {
                 const nw_vm *vm = find_vm(inv, src->dvport->vm);
 
-                if (nw_strv_contains(&cfg->exclude, src->dvport->vm) || (vm && nw_strv_contains(&cfg->exclude, vm->name)))
+                if (nw_strv_contains(&cfg->exclude, src->dvport->vm) ||
+                    (vm && nw_strv_contains(&cfg->exclude, vm->name)))
                         return true;
         }
         return nw_strv_contains(&cfg->exclude, fix->object) ||
@@ -417,23 +407,23 @@ static int fix_judge(nw_fix *fix, const source *src, const nw_inventory *inv, co
 
         if (is_excluded(cfg, fix, src, inv)) {
                 fix->verdict = NW_FIX_EXCLUDED;
-                text_set(fix->reason, sizeof(fix->reason), "excluded by [remediation] exclude");
+                nw_textf(fix->reason, sizeof(fix->reason), "excluded by [remediation] exclude");
                 return 0;
         }
         if (is_vm ? !cfg->nested_hv : !cfg->portgroups) {
                 fix->verdict = NW_FIX_DISABLED;
-                text_set(fix->reason, sizeof(fix->reason), "[remediation] %s = no",
+                nw_textf(fix->reason, sizeof(fix->reason), "[remediation] %s = no",
                          is_vm ? "nested_hv" : "portgroups");
                 return 0;
         }
         if (unfixable[0]) {
                 fix->verdict = NW_FIX_UNFIXABLE;
-                text_set(fix->reason, sizeof(fix->reason), "%s", unfixable);
+                nw_textf(fix->reason, sizeof(fix->reason), "%s", unfixable);
                 return 0;
         }
         if (is_vm && src->vm->template && !cfg->fix_templates) {
                 fix->verdict = NW_FIX_TEMPLATE;
-                text_set(fix->reason, sizeof(fix->reason), "template (fix_templates = no)");
+                nw_textf(fix->reason, sizeof(fix->reason), "template (fix_templates = no)");
                 return 0;
         }
         /* Anything but poweredOff, suspended included: vCenter wants the VM off for nestedHVEnabled, and
@@ -444,10 +434,10 @@ static int fix_judge(nw_fix *fix, const source *src, const nw_inventory *inv, co
 
                 if (cfg->fix_on_power_off) {
                         fix->verdict = NW_FIX_PENDING_POWER_OFF;
-                        text_set(fix->reason, sizeof(fix->reason), "VM is %s: fixed when it is powered off", state);
+                        nw_textf(fix->reason, sizeof(fix->reason), "VM is %s: fixed when it is powered off", state);
                 } else {
                         fix->verdict = NW_FIX_POWERED_ON;
-                        text_set(fix->reason, sizeof(fix->reason),
+                        nw_textf(fix->reason, sizeof(fix->reason),
                                  "VM is %s: the change needs a power-off (fix_on_power_off = no)", state);
                 }
                 return 0;
@@ -458,7 +448,7 @@ static int fix_judge(nw_fix *fix, const source *src, const nw_inventory *inv, co
                         return r;
                 if (!known) {
                         fix->verdict = NW_FIX_SHARED;
-                        text_set(fix->reason, sizeof(fix->reason),
+                        nw_textf(fix->reason, sizeof(fix->reason),
                                  "cannot tell which VMs sit on this portgroup, so promiscuous mode could reach "
                                  "untagged ones (allow_promiscuous_on_shared = no)");
                         return 0;
@@ -472,7 +462,7 @@ static int fix_judge(nw_fix *fix, const source *src, const nw_inventory *inv, co
         fixes = remedy_flap_count(flap, fix->object, now, cfg->flap_window);
         if (cfg->flap_limit > 0 && fixes >= (uint64_t) cfg->flap_limit) {
                 fix->verdict = NW_FIX_FIGHT;
-                text_set(fix->reason, sizeof(fix->reason),
+                nw_textf(fix->reason, sizeof(fix->reason),
                          "reverted %zu time%s within %" PRId64 " s after nestwarden fixed it", fixes,
                          fixes == 1 ? "" : "s", cfg->flap_window);
                 return 0;
@@ -533,14 +523,14 @@ int remedy_plan(const nw_inventory *inv, const nw_findings *f, const nw_policy_c
                 if (budget_used >= cfg->max_changes_per_pass) {
                         fix->verdict = NW_FIX_DEFERRED;
                         p.deferred++;
-                        text_set(fix->reason, sizeof(fix->reason), "over max_changes_per_pass = %" PRId64 ": next pass",
+                        nw_textf(fix->reason, sizeof(fix->reason), "over max_changes_per_pass = %" PRId64 ": next pass",
                                  cfg->max_changes_per_pass);
                         continue;
                 }
                 budget_used++;
                 if (cfg->dry_run) {
                         fix->verdict = NW_FIX_DRY_RUN;
-                        text_set(fix->reason, sizeof(fix->reason), "dry_run = yes: nothing is changed");
+                        nw_textf(fix->reason, sizeof(fix->reason), "dry_run = yes: nothing is changed");
                 }
         }
 

@@ -244,3 +244,18 @@ double nw_now_mono(void) {
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
+
+int nw_textf(char *buf, size_t size, const char *fmt, ...) {
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(buf, size, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return -EINVAL;
+        if ((size_t) n < size)
+                return 0;
+        nw_utf8_trim_partial(buf);
+        return -ENOBUFS;
+}

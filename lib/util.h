@@ -67,6 +67,9 @@ int nw_err_prefix(nw_err *e, int code, const char *fmt, ...) _printf_(3, 4);
 /* Cuts a partial UTF-8 character off the end of s (what snprintf leaves when it cuts at a byte), so
  * the text stays valid UTF-8. */
 void nw_utf8_trim_partial(char *s);
+/* snprintf into a fixed buffer for text people read: a cut never leaves half a UTF-8 character.
+ * 0; -ENOBUFS when cut (buf still valid text); -EINVAL when formatting failed. */
+_printf_(3, 4) int nw_textf(char *buf, size_t size, const char *fmt, ...);
 /* CLOCK_MONOTONIC in seconds. */
 double nw_now_mono(void);
 
