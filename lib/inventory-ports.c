@@ -56,10 +56,17 @@ static int note(nw_inventory *inv, nw_kind kind, const char *object, const char 
         return r;
 }
 
+typedef struct devices {
+        nw_inventory *inv;
+        nw_strv read;           /* the VMs whose devices came */
+} devices;
+
 static int on_devices(void *userdata, const char *type, const char *moref, const xmlNode *oc, nw_err *err) {
-        nw_inventory *inv = userdata;
+        devices *dv = userdata;
+        nw_inventory *inv = dv->inv;
         ssize_t i = nw_inventory_vm_index(inv, moref);
         char fault[64], what[256];
+        const xmlNode *list;
         const char *path;
         bool present;
         nw_vm *vm;
@@ -72,7 +79,13 @@ static int on_devices(void *userdata, const char *type, const char *moref, const
                 return note(inv, NW_KIND_VM, moref, vm->name, fault, what) < 0 ? nw_errf(err, -ENOMEM, "out of memory")
                                                                                 : 0;
         }
-        if (props_parse_nics(props_val(oc, "config.hardware.device", &present), &vm->nics, &vm->n_nics) < 0)
+        list = props_val(oc, "config.hardware.device", &present);
+        /* Without the device list the ports are unknown: never judged as if there were none. */
+        if (!present)
+                return note(inv, NW_KIND_VM, moref, vm->name, NULL,
+                            "config.hardware.device not returned: its ports cannot be judged") < 0 ?
+                        nw_errf(err, -ENOMEM, "out of memory") : 0;
+        if (props_parse_nics(list, &vm->nics, &vm->n_nics) < 0 || nw_strv_push(&dv->read, moref) < 0)
                 return nw_errf(err, -ENOMEM, "out of memory");
         return 0;
 }
@@ -81,12 +94,28 @@ static int read_nics(vim_ctx *vc, nw_inventory *inv, const nw_strv *vms, int64_t
         static const char *const paths[] = { "config.hardware.device", NULL };
         const vim_prop_spec props[] = { { "VirtualMachine", paths } };
         _cleanup_free_ vim_obj_spec *objs = calloc(vms->n ? vms->n : 1, sizeof(*objs));
+        _cleanup_strv_ nw_strv read = {};
+        devices dv = { .inv = inv };
+        int r;
 
         if (!objs)
                 return nw_errf(err, -ENOMEM, "out of memory");
         for (size_t i = 0; i < vms->n; i++)
                 objs[i] = (vim_obj_spec) { "VirtualMachine", vms->v[i], NULL, 0 };
-        return vim_retrieve(vc, &(vim_filter_spec) { props, 1, objs, vms->n }, page_size, on_devices, inv, err);
+        r = vim_retrieve(vc, &(vim_filter_spec) { props, 1, objs, vms->n }, page_size, on_devices, &dv, err);
+        read = dv.read;
+        if (r < 0)
+                return r;
+        /* A VM left out of the reply (or with a missingSet, noted already) has unknown ports. */
+        for (size_t i = 0; i < vms->n; i++) {
+                ssize_t k = nw_inventory_vm_index(inv, vms->v[i]);
+
+                if (!nw_strv_contains(&read, vms->v[i]) &&
+                    note(inv, NW_KIND_VM, vms->v[i], k >= 0 ? inv->vms[k].name : NULL, NULL,
+                         "devices not returned by vCenter: its ports cannot be judged") < 0)
+                        return nw_errf(err, -ENOMEM, "out of memory");
+        }
+        return 0;
 }
 
 /* A NIC whose port is to be read: on a portgroup of this inventory that allows overrides. */
@@ -121,6 +150,11 @@ static int on_port(void *userdata, const xmlNode *port, nw_err *err) {
                         w = &b->w[i];
         if (!w) {
                 /* Not asked for (vcsim without the scenario's fix returns them all): not ours. */
+                nw_dvport_done(&p);
+                return 0;
+        }
+        /* A port without its setting cannot be judged: left unfound, so it is noted unreadable. */
+        if (!p.mac.present && !p.sec.present) {
                 nw_dvport_done(&p);
                 return 0;
         }

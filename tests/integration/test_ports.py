@@ -16,6 +16,8 @@ import journald  # noqa: E402
 import mutate  # noqa: E402
 import testmain  # noqa: E402
 from daemon import start_ready  # noqa: E402
+from faultproxy import FaultProxy, rewrite  # noqa: E402
+import re  # noqa: E402
 from events import DRIFT, RESOLVED  # noqa: E402
 from scenario import USER, Scenario  # noqa: E402
 
@@ -65,6 +67,23 @@ class PortTest(unittest.TestCase):
         table = nw("check", "--config", self.scn.config("t.conf")).stdout
         self.assertIn("notice: dvportgroup pg-ml-override (%s): ports may override" % pg, table)
         self.assertRegex(table, r"\d+ portgroups, 1 port: ")
+
+    def test_devices_not_returned_is_no_verdict(self):
+        # The port round's reply without config.hardware.device (as a proxy or a bug may send it): the
+        # VM's ports are unknown, so the verdict is exit 3, never "no port, compliant".
+        def strip(body):
+            return re.sub(rb"<propSet><name>config\.hardware\.device</name>.*?</propSet>", b"", body, flags=re.S)
+        with FaultProxy(self.scn.url, ca_file=self.scn.ca_file, tmp=self.scn.tmp) as proxy:
+            rid = proxy.add_rule("RetrievePropertiesEx", rewrite(strip))
+            conf = self.scn.config("proxy.conf", vcenter__url=proxy.url, vcenter__ca_file=proxy.ca_file)
+            p = nw("check", "--json", "--config", conf)
+            self.assertGreater(proxy.hits(rid), 0)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        doc = json.loads(p.stdout)
+        self.assertEqual(port_findings(doc), [])
+        (u,) = [f for f in doc["findings"] if f["check"] == "unreadable"]
+        self.assertEqual((u["object"], u["kind"]), (self.vm, "vm"))
+        self.assertIn("config.hardware.device not returned", u["hint"])
 
     def test_fix_reconfigures_the_port_and_nothing_else(self):
         before = mutate.port_state(self.si, self.vm)
