@@ -16,7 +16,11 @@
 struct nw_http {
         CURL *curl;
         nw_http_opts opts;
-        nw_buf *sink;
+        nw_buf *body;
+        const nw_http_req *req;
+        nw_err *err;
+        size_t received;
+        int sink_r;             /* the request's sink said stop: its code */
         bool too_big;
         unsigned long requests;
         nw_http_trace_fn trace;
@@ -28,13 +32,22 @@ struct nw_http {
 static size_t write_cb(char *p, size_t size, size_t n, void *ud) {
         nw_http *h = ud;
         size_t len = size * n;
+        long status = 0;
+        int r;
 
-        if (h->sink->len + len > h->opts.max_body) {
+        if (len > h->opts.max_body - h->received) {
                 h->too_big = true;
                 return 0;
         }
-        if (nw_buf_append(h->sink, p, len) < 0)
+        h->received += len;
+        if (!h->req->sink)
+                return nw_buf_append(h->body, p, len) < 0 ? 0 : len;
+        curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
+        r = h->req->sink(h->req->sink_userdata, status, p, len, h->err);
+        if (r < 0) {
+                h->sink_r = r;
                 return 0;
+        }
         return len;
 }
 
@@ -264,12 +277,18 @@ int nw_http_do(nw_http *h, const nw_http_req *req, long *ret_status, nw_buf *ret
         /* A reply the caller marked secret (a session token) is secret from its first byte. */
         body.sensitive = ret_body && ret_body->sensitive;
         h->tls.seen = (nw_tls_seen) {};
-        h->sink = &body;
+        h->body = &body;
+        h->req = req;
+        h->err = err;
+        h->received = 0;
+        h->sink_r = 0;
         h->too_big = false;
         h->errbuf[0] = '\0';
         h->requests++;
         cc = curl_easy_perform(c);
-        h->sink = NULL;
+        h->body = NULL;
+        h->req = NULL;
+        h->err = NULL;
 
         if (req->user) {
                 /* Credentials stay on the handle otherwise; the next request must not carry them. */
@@ -284,6 +303,8 @@ int nw_http_do(nw_http *h, const nw_http_req *req, long *ret_status, nw_buf *ret
         curl_slist_free_all(hdrs);
 
         if (cc != CURLE_OK) {
+                if (h->sink_r < 0)
+                        return h->sink_r;
                 if (h->too_big || cc == CURLE_FILESIZE_EXCEEDED)
                         return too_big(h, err);
                 r = map_curl_error(cc);

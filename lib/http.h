@@ -29,6 +29,12 @@ typedef struct nw_http_req {
         size_t body_len;
         const char *user;       /* HTTP Basic auth for this request only; NULL: none */
         const char *password;
+        /* Streaming: the decoded reply goes to sink piece by piece as it arrives, instead of into
+         * ret_body (then NULL), so a reply is never held whole. status is the HTTP status. A negative
+         * return aborts the transfer and becomes nw_http_do's result, with err as sink set it. The
+         * max_body cap still applies to the whole. */
+        int (*sink)(void *userdata, long status, const char *data, size_t len, nw_err *err);
+        void *sink_userdata;
 } nw_http_req;
 
 int nw_http_new(const nw_http_opts *opts, nw_http **ret, nw_err *err);

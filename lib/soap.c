@@ -3,19 +3,18 @@
 
 #include <libxml/SAX2.h>
 #include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 #include <string.h>
 
 /* The deepest reply the scenario sends (a WaitForUpdatesEx update set holding a DV portgroup's
  * defaultPortConfig) nests 14 elements; vCenter's are of the same shape. 64 leaves a wide margin
  * and stays far below what costs anything to walk. */
 #define SOAP_MAX_DEPTH 64
+/* With records, what is not one (a token, a version) is all that is kept: a handful of elements in
+ * vCenter's replies. Far more is a reply that would hold its whole size as a tree after all. */
+#define SOAP_MAX_KEPT 10000
 #define STR_(x) #x
 #define STR(x) STR_(x)
-
-static inline void xmlFreeParserCtxtp(xmlParserCtxt **c) {
-        if (*c)
-                xmlFreeParserCtxt(*c);
-}
 
 #define ENVELOPE_HEAD                                                                              \
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"                                             \
@@ -174,12 +173,24 @@ static int decode_fault(xmlNode *fault, const char *method, nw_err *err) {
 
 /* Guards the parser sees through ctxt->_private. vCenter never sends a DTD, so a reply that carries
  * one is refused at its <!DOCTYPE, before any entity is declared: nothing can be expanded or fetched,
- * whatever encoding or spacing tricks the body plays (the parser itself found the DOCTYPE). */
+ * whatever encoding or spacing tricks the body plays (the parser itself found the DOCTYPE).
+ *
+ * It also hands records out as they complete: the elements at Envelope/Body/<METHODResponse>/path…
+ * go to the caller one at a time and are freed at once, so a page of 1,000 objects is never held
+ * as a tree, only one object's subtree is. */
 typedef struct parse_guard {
         const volatile sig_atomic_t *abort_flag;
         unsigned depth;
         int code;         /* why the parser was stopped; 0: it was not */
-        const char *why;
+        const char *why;  /* for code's message; NULL: a record callback failed and said why in err */
+        const char *method;
+        char response[128];         /* "<METHOD>Response" */
+        const soap_records *records; /* NULL: keep everything */
+        unsigned record_depth;       /* 3 + the path's length */
+        unsigned matched;            /* the open elements match the record path down to this depth */
+        xmlNode *record;             /* the record element being built */
+        unsigned kept;               /* elements outside records so far */
+        nw_err *err;
 } parse_guard;
 
 static void guard_stop(void *ctx, int code, const char *why) {
@@ -202,10 +213,24 @@ static void on_entity_decl(void *ctx, const xmlChar *name, int type, const xmlCh
         guard_stop(ctx, -NW_EREPLY, "reply declares an entity, which vCenter never does: refused");
 }
 
+static const char *path_name(const parse_guard *g, unsigned depth) {
+        switch (depth) {
+        case 1:
+                return "Envelope";
+        case 2:
+                return "Body";
+        case 3:
+                return g->response;
+        default:
+                return g->records->path[depth - 4];
+        }
+}
+
 static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
                      int nb_namespaces, const xmlChar **namespaces, int nb_attributes, int nb_defaulted,
                      const xmlChar **attributes) {
-        parse_guard *g = ((xmlParserCtxt *) ctx)->_private;
+        xmlParserCtxt *ctxt = ctx;
+        parse_guard *g = ctxt->_private;
 
         /* Checked per element: a capped body parses in well under a second, but SIGTERM must not
          * wait for it. */
@@ -216,91 +241,223 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
                                   " elements: refused");
         xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes, nb_defaulted,
                               attributes);
+        if (!g->records)
+                return;
+        if (g->matched == g->depth - 1 && g->depth <= g->record_depth &&
+            (strcmp(path_name(g, g->depth), "*") == 0 || strcmp((const char *) localname, path_name(g, g->depth)) == 0)) {
+                g->matched = g->depth;
+                if (g->depth == g->record_depth) {
+                        /* The element SAX2 just opened; anything else means it could not (out of memory). */
+                        if (!ctxt->node || ctxt->node->name != localname)
+                                return guard_stop(ctx, -ENOMEM, "out of memory");
+                        g->record = ctxt->node;
+                }
+        }
+        if (!g->record && ++g->kept > SOAP_MAX_KEPT)
+                guard_stop(ctx, -NW_EREPLY, "reply holds more than " STR(SOAP_MAX_KEPT)
+                           " elements besides its objects: refused");
 }
 
 static void on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri) {
-        parse_guard *g = ((xmlParserCtxt *) ctx)->_private;
+        xmlParserCtxt *ctxt = ctx;
+        parse_guard *g = ctxt->_private;
+        xmlNode *record = NULL;
+        int r;
 
+        if (g->records && g->matched == g->depth) {
+                g->matched--;
+                if (g->depth == g->record_depth && g->record == ctxt->node)
+                        record = g->record;
+                g->record = NULL;
+        }
         g->depth--;
         xmlSAX2EndElementNs(ctx, localname, prefix, uri);
+        if (!record)
+                return;
+        r = g->records->fn(g->records->userdata, record, g->err);
+        xmlUnlinkNode(record);
+        xmlFreeNode(record);
+        /* SAX2 appends text to the parent's last child in place, trusting lengths it kept for the
+         * node it made last; with the record gone that may be an older text node (mixed content in a
+         * hostile reply). 0 makes it append the slow, checked way. */
+        ctxt->nodemem = 0;
+        if (r < 0)
+                guard_stop(ctx, r, NULL);
 }
 
-static xmlDoc *parse_guarded(const char *body, int len, parse_guard *g, char *why, size_t why_size) {
-        _cleanup_(xmlFreeParserCtxtp) xmlParserCtxt *ctxt = NULL;
-        xmlDoc *doc;
-        const xmlError *e;
+static void on_parser_error(void *userdata, xmlError *e) {
+}
 
-        ctxt = xmlNewParserCtxt();
-        if (!ctxt) {
-                g->code = -ENOMEM;
-                g->why = "out of memory";
-                return NULL;
+typedef struct soap_reader {
+        xmlParserCtxt *ctxt;
+        parse_guard g;
+        char why[160];    /* the parser's own complaint */
+        bool failed;      /* the reader stopped the transfer (err says why) */
+} soap_reader;
+
+static void reader_free(soap_reader *rd) {
+        if (!rd)
+                return;
+        if (rd->ctxt) {
+                xmlFreeDoc(rd->ctxt->myDoc);
+                rd->ctxt->myDoc = NULL;
+                xmlFreeParserCtxt(rd->ctxt);
         }
-        ctxt->_private = g;
+        free(rd);
+}
+
+static inline void reader_freep(soap_reader **rd) {
+        reader_free(*rd);
+}
+
+static int reader_new(const char *method, const soap_records *records, const volatile sig_atomic_t *abort_flag,
+                      soap_reader **ret, nw_err *err) {
+        _cleanup_(reader_freep) soap_reader *rd = NULL;
+        xmlParserCtxt *ctxt;
+
+        rd = calloc(1, sizeof(*rd));
+        if (!rd)
+                return nw_errf(err, -ENOMEM, "out of memory");
+        rd->g = (parse_guard) { .abort_flag = abort_flag, .method = method, .records = records, .err = err };
+        snprintf(rd->g.response, sizeof(rd->g.response), "%sResponse", method);
+        for (const char *const *p = records ? records->path : NULL; p && *p; p++)
+                rd->g.record_depth = 4 + (unsigned) (p - records->path);
+        if (records && !rd->g.record_depth)
+                return nw_errf(err, -EINVAL, "%s: empty record path", method);
+
+        ctxt = rd->ctxt = xmlCreatePushParserCtxt(NULL, NULL, NULL, 0, NULL);
+        if (!ctxt)
+                return nw_errf(err, -ENOMEM, "out of memory");
+        /* The body is UTF-8 whatever it declares, as vCenter's always are. */
+        if (xmlSwitchEncoding(ctxt, XML_CHAR_ENCODING_UTF8) < 0)
+                return nw_errf(err, -ENOMEM, "out of memory");
+        ctxt->_private = &rd->g;
         ctxt->sax->internalSubset = on_doctype;
         ctxt->sax->externalSubset = on_doctype;
         ctxt->sax->entityDecl = on_entity_decl;
         ctxt->sax->startElementNs = on_start;
         ctxt->sax->endElementNs = on_end;
+        /* Nothing of ours reads them, and outside a record they would pile up for the whole reply. */
+        ctxt->sax->comment = NULL;
+        ctxt->sax->processingInstruction = NULL;
+        /* The parser's complaints are read back from the context (reader_check), never printed. */
+        ctxt->sax->serror = on_parser_error;
         /* Not XML_PARSE_HUGE: it lifts libxml2's own limits (amplification, text node and name sizes).
          * No NOENT, DTDLOAD or XINCLUDE: nothing outside the body is ever read. */
-        doc = xmlCtxtReadMemory(ctxt, body, len, NULL, "UTF-8",
-                                XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+        xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
                                 XML_PARSE_NOCDATA);
-        if (g->code) {
-                /* A stopped parser may still hand back the part it built. */
-                xmlFreeDoc(doc);
-                return NULL;
+        *ret = TAKE_PTR(rd);
+        return 0;
+}
+
+/* The parser's state after a chunk (or the end): the guard's refusal, a record's failure, or the
+ * body not being XML. */
+static int reader_check(soap_reader *rd, long status, nw_err *err) {
+        const xmlParserCtxt *ctxt = rd->ctxt;
+        const xmlError *e;
+
+        if (rd->g.code)
+                return rd->g.why ? nw_errf(err, rd->g.code, "%s: HTTP %ld: %s", rd->g.method, status, rd->g.why)
+                                 : rd->g.code;
+        /* A limit of libxml2's own (a text node over 10 MB) or its running out of memory leaves the
+         * document well-formed so far but stops the parse: what follows would be missing, silently. */
+        if (ctxt->wellFormed && ctxt->errNo == XML_ERR_OK && !ctxt->disableSAX)
+                return 0;
+        e = xmlCtxtGetLastError(rd->ctxt);
+        /* The push parser's word for a body that stops inside an element is "Extra content at the
+         * end of the document": say what happened instead. */
+        if (e && e->code == XML_ERR_DOCUMENT_END && rd->g.depth > 0)
+                snprintf(rd->why, sizeof(rd->why), "line %d: premature end of data, %u element%s still open",
+                         e->line, rd->g.depth, rd->g.depth == 1 ? "" : "s");
+        else if (e && e->message)
+                snprintf(rd->why, sizeof(rd->why), "line %d: %.*s", e->line, (int) strcspn(e->message, "\n"),
+                         e->message);
+        if (ctxt->wellFormed)
+                return nw_errf(err, -NW_EREPLY, "%s: HTTP %ld: reply refused by the XML parser (%s)", rd->g.method, status,
+                               rd->why[0] ? rd->why : "no reason given");
+        return nw_errf(err, -NW_EREPLY, "%s: HTTP %ld with a reply that is not XML%s%s%s", rd->g.method, status,
+                       rd->why[0] ? " (" : "", rd->why, rd->why[0] ? ")" : "");
+}
+
+static int reader_feed(soap_reader *rd, long status, const char *data, size_t len, nw_err *err) {
+        /* Only an answer (200) carries records; a fault's 500 is read whole. */
+        if (status != 200)
+                rd->g.records = NULL;
+        rd->g.err = err;
+        while (len > 0) {
+                int n = len > INT32_MAX ? INT32_MAX : (int) len;
+                int r;
+
+                xmlParseChunk(rd->ctxt, data, n, 0);
+                r = reader_check(rd, status, err);
+                if (r < 0)
+                        return r;
+                data += n;
+                len -= (size_t) n;
         }
-        if (!doc) {
-                e = xmlCtxtGetLastError(ctxt);
-                if (e && e->message)
-                        snprintf(why, why_size, "line %d: %.*s", e->line, (int) strcspn(e->message, "\n"),
-                                 e->message);
-        }
-        return doc;
+        return 0;
+}
+
+static int reader_finish(soap_reader *rd, long status, xmlDoc **ret_doc, xmlNode **ret_result, nw_err *err) {
+        _cleanup_xmldoc_ xmlDoc *doc = NULL;
+        xmlNode *env, *b, *first;
+        int r;
+
+        /* vCenter answers 200, or 500 with a SOAP fault: anything else came from something in between
+         * (an HTML error page, often with a DOCTYPE), and parsing it would only confuse the message. */
+        if (status != 200 && status != 500)
+                return nw_errf(err, -NW_EREPLY, "%s: HTTP %ld: not a SOAP reply (a proxy or load balancer "
+                               "answered, or vCenter's services are down)", rd->g.method, status);
+        rd->g.err = err;
+        xmlParseChunk(rd->ctxt, NULL, 0, 1);
+        r = reader_check(rd, status, err);
+        if (r < 0)
+                return r;
+        doc = rd->ctxt->myDoc;
+        rd->ctxt->myDoc = NULL;
+
+        env = xmlDocGetRootElement(doc);
+        if (!env || !is_element(env, "Envelope"))
+                return nw_errf(err, -NW_EREPLY, "%s: HTTP %ld: reply is not a SOAP envelope", rd->g.method, status);
+        b = soap_child(env, "Body");
+        first = soap_child(b, NULL);
+        if (first && is_element(first, "Fault"))
+                return decode_fault(first, rd->g.method, err);
+        if (status != 200)
+                return nw_errf(err, -NW_EREPLY, "%s: HTTP %ld without a SOAP fault", rd->g.method, status);
+        if (!first || !is_element(first, rd->g.response))
+                return nw_errf(err, -NW_EREPLY, "%s: reply has no <%s>", rd->g.method, rd->g.response);
+
+        *ret_result = first;
+        *ret_doc = TAKE_PTR(doc);
+        return 0;
+}
+
+int soap_parse_reply_records(const char *body, size_t len, size_t chunk, long status, const char *method,
+                             const soap_records *records, const volatile sig_atomic_t *abort_flag,
+                             xmlDoc **ret_doc, xmlNode **ret_result, nw_err *err) {
+        _cleanup_(reader_freep) soap_reader *rd = NULL;
+        int r;
+
+        r = reader_new(method, records, abort_flag, &rd, err);
+        if (r < 0)
+                return r;
+        if (status == 200 || status == 500)
+                for (size_t off = 0; off < len;) {
+                        size_t n = chunk && chunk < len - off ? chunk : len - off;
+
+                        r = reader_feed(rd, status, body + off, n, err);
+                        if (r < 0)
+                                return r;
+                        off += n;
+                }
+        return reader_finish(rd, status, ret_doc, ret_result, err);
 }
 
 int soap_parse_reply_abortable(const char *body, size_t len, long status, const char *method,
                                const volatile sig_atomic_t *abort_flag, xmlDoc **ret_doc, xmlNode **ret_result,
                                nw_err *err) {
-        _cleanup_xmldoc_ xmlDoc *doc = NULL;
-        parse_guard g = { .abort_flag = abort_flag };
-        xmlNode *env, *b, *first;
-        char want[128], why[160] = "";
-
-        if (len > INT32_MAX)
-                return nw_errf(err, -EFBIG, "%s: reply too large", method);
-        /* vCenter answers 200, or 500 with a SOAP fault: anything else came from something in between
-         * (an HTML error page, often with a DOCTYPE), and parsing it would only confuse the message. */
-        if (status != 200 && status != 500)
-                return nw_errf(err, -NW_EREPLY, "%s: HTTP %ld: not a SOAP reply (a proxy or load balancer "
-                               "answered, or vCenter's services are down)", method, status);
-        doc = parse_guarded(body, (int) len, &g, why, sizeof(why));
-        if (g.code)
-                return nw_errf(err, g.code, "%s: HTTP %ld: %s", method, status, g.why);
-        if (!doc)
-                return nw_errf(err, -NW_EREPLY, "%s: HTTP %ld with a reply that is not XML%s%s%s", method, status,
-                               why[0] ? " (" : "", why, why[0] ? ")" : "");
-
-        env = xmlDocGetRootElement(doc);
-        if (!env || !is_element(env, "Envelope"))
-                return nw_errf(err, -NW_EREPLY, "%s: HTTP %ld: reply is not a SOAP envelope", method, status);
-        b = soap_child(env, "Body");
-        first = soap_child(b, NULL);
-        if (first && is_element(first, "Fault"))
-                return decode_fault(first, method, err);
-        if (status != 200)
-                return nw_errf(err, -NW_EREPLY, "%s: HTTP %ld without a SOAP fault", method, status);
-
-        snprintf(want, sizeof(want), "%sResponse", method);
-        if (!first || !is_element(first, want))
-                return nw_errf(err, -NW_EREPLY, "%s: reply has no <%s>", method, want);
-
-        *ret_result = first;
-        *ret_doc = doc;
-        doc = NULL;
-        return 0;
+        return soap_parse_reply_records(body, len, 0, status, method, NULL, abort_flag, ret_doc, ret_result, err);
 }
 
 int soap_parse_reply(const char *body, size_t len, long status, const char *method, xmlDoc **ret_doc,
@@ -308,9 +465,22 @@ int soap_parse_reply(const char *body, size_t len, long status, const char *meth
         return soap_parse_reply_abortable(body, len, status, method, NULL, ret_doc, ret_result, err);
 }
 
+static int sink(void *userdata, long status, const char *data, size_t len, nw_err *err) {
+        /* Anything but 200 or 500 is refused as a whole after the transfer, unread. */
+        soap_reader *rd = userdata;
+        int r;
+
+        if (status != 200 && status != 500)
+                return 0;
+        r = reader_feed(rd, status, data, len, err);
+        rd->failed = r < 0;
+        return r;
+}
+
 int soap_call(nw_http *h, const char *url, const char *version, const char *method, const char *method_xml,
-              xmlDoc **ret_doc, xmlNode **ret_result, nw_err *err) {
-        _cleanup_buf_ nw_buf req = { .sensitive = true }, reply = {};
+              const soap_records *records, xmlDoc **ret_doc, xmlNode **ret_result, nw_err *err) {
+        _cleanup_buf_ nw_buf req = { .sensitive = true };
+        _cleanup_(reader_freep) soap_reader *rd = NULL;
         char action[64];
         const char *headers[] = {
                 "Content-Type: text/xml; charset=utf-8",
@@ -324,7 +494,12 @@ int soap_call(nw_http *h, const char *url, const char *version, const char *meth
         r = soap_envelope(&req, method_xml);
         if (r < 0)
                 return nw_errf(err, r, "out of memory");
+        r = reader_new(method, records, nw_http_abort_flag(h), &rd, err);
+        if (r < 0)
+                return r;
 
+        /* The reply is parsed as it arrives (a page of objects is never held whole, see
+         * parse_guard); a reply that cannot be one is refused at once, the rest left unread. */
         r = nw_http_do(h,
                        &(nw_http_req) {
                                .method = "POST",
@@ -332,16 +507,16 @@ int soap_call(nw_http *h, const char *url, const char *version, const char *meth
                                .headers = headers,
                                .body = req.data,
                                .body_len = req.len,
+                               .sink = sink,
+                               .sink_userdata = rd,
                        },
-                       &status, &reply, err);
+                       &status, NULL, err);
         if (r < 0)
-                return nw_err_prefix(err, r, "%s", method);
+                return rd->failed ? r : nw_err_prefix(err, r, "%s", method);
         if (status == 401)
                 return nw_errf(err, -NW_ENOTAUTH, "%s: HTTP 401", method);
         if (status == 403)
                 return nw_errf(err, -EACCES, "%s: HTTP 403 (forbidden: the account lacks a privilege for it)",
                                method);
-
-        return soap_parse_reply_abortable(reply.data ? reply.data : "", reply.len, status, method,
-                                          nw_http_abort_flag(h), ret_doc, ret_result, err);
+        return reader_finish(rd, status, ret_doc, ret_result, err);
 }

@@ -9,19 +9,35 @@
 /* Wraps a method element in the envelope pyVmomi sends (same prefixes and declarations). */
 int soap_envelope(nw_buf *out, const char *method_xml);
 
-/* POSTs the envelope around method_xml to url with SOAPAction "urn:vim25/<version>". On success
- * *ret_doc owns the reply and *ret_result points at the method's response element (<XResponse>).
- * A SOAP fault becomes -NW_ELOGIN (InvalidLogin), -NW_ENOTAUTH (NotAuthenticated) or -NW_ESOAPFAULT,
- * with err->fault set to the fault type and err->msg "METHOD: TYPE: faultstring". */
-int soap_call(nw_http *h, const char *url, const char *version, const char *method, const char *method_xml,
-              xmlDoc **ret_doc, xmlNode **ret_result, nw_err *err);
+/* Records: the elements at Envelope/Body/<METHOD>Response/path[0]/path[1]/…, handed to fn one at a
+ * time as each completes (its subtree whole, still linked to its ancestors) and freed when fn
+ * returns, so that a reply of any size is never held as one tree. A negative return from fn stops
+ * the parse (and the transfer) with that code; fn has set err. Only a 200 reply's records are
+ * handed out; what is not a record (a continuation token, a version) stays in the returned doc. */
+typedef struct soap_records {
+        const char *const *path;  /* NULL-terminated, at least one name; "*" stands for any */
+        int (*fn)(void *userdata, xmlNode *record, nw_err *err);
+        void *userdata;
+} soap_records;
 
-/* Parses a reply body; exposed for the unit tests. Same results as soap_call after the transfer. */
+/* POSTs the envelope around method_xml to url with SOAPAction "urn:vim25/<version>", parsing the
+ * reply as it arrives. On success *ret_doc owns the reply (without its records, when records is not
+ * NULL) and *ret_result points at the method's response element (<XResponse>). A SOAP fault becomes
+ * -NW_ELOGIN (InvalidLogin), -NW_ENOTAUTH (NotAuthenticated) or -NW_ESOAPFAULT, with err->fault set
+ * to the fault type and err->msg "METHOD: TYPE: faultstring". Records already handed out stand
+ * even when the call then fails: the caller discards what it built on error. */
+int soap_call(nw_http *h, const char *url, const char *version, const char *method, const char *method_xml,
+              const soap_records *records, xmlDoc **ret_doc, xmlNode **ret_result, nw_err *err);
+
+/* Parses a reply body fed in pieces of chunk bytes (0: at once), as soap_call does after the
+ * transfer; exposed for the unit tests and the fuzz harnesses. Either way a reply with a DTD or an
+ * entity declaration, or nested deeper than 64 elements, is refused (-NW_EREPLY) before anything in
+ * it is expanded, and the parse stops (-ECANCELED) as soon as *abort_flag is set. */
+int soap_parse_reply_records(const char *body, size_t len, size_t chunk, long status, const char *method,
+                             const soap_records *records, const volatile sig_atomic_t *abort_flag,
+                             xmlDoc **ret_doc, xmlNode **ret_result, nw_err *err);
 int soap_parse_reply(const char *body, size_t len, long status, const char *method, xmlDoc **ret_doc,
                      xmlNode **ret_result, nw_err *err);
-/* The same, stopping (-ECANCELED) as soon as *abort_flag is set. Either way a reply with a DTD or an
- * entity declaration, or nested deeper than 64 elements, is refused (-NW_EREPLY) before anything in
- * it is expanded. */
 int soap_parse_reply_abortable(const char *body, size_t len, long status, const char *method,
                                const volatile sig_atomic_t *abort_flag, xmlDoc **ret_doc, xmlNode **ret_result,
                                nw_err *err);

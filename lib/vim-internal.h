@@ -18,6 +18,10 @@
 int vim_call(vim_ctx *vc, const char *method, const nw_buf *body, xmlDoc **ret_doc, xmlNode **ret_returnval,
              char **ret_text, nw_err *err);
 
+/* The same, handing the reply's records (see soap_records) to records->fn as they are read. */
+int vim_call_records(vim_ctx *vc, const char *method, const nw_buf *body, const soap_records *records,
+                     xmlDoc **ret_doc, xmlNode **ret_returnval, nw_err *err);
+
 /* Request bodies (the method element, without envelope), exactly as pyVmomi orders them. 0 or
  * -ENOMEM (then b->oom is set). */
 int vim_body_retrieve_service_content(nw_buf *b);

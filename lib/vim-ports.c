@@ -29,23 +29,30 @@ int vim_body_reconfigure_dvport(nw_buf *b, const char *dvs_type, const char *dvs
         return b->oom ? -ENOMEM : 0;
 }
 
+typedef struct port_walk {
+        vim_port_cb cb;
+        void *userdata;
+} port_walk;
+
+static int on_port(void *userdata, xmlNode *port, nw_err *err) {
+        port_walk *w = userdata;
+
+        return w->cb(w->userdata, port, err);
+}
+
 int vim_fetch_dvports(vim_ctx *vc, const char *dvs_type, const char *dvs, const char *const *keys, size_t n_keys,
                       vim_port_cb cb, void *userdata, nw_err *err) {
+        /* One <returnval> per port (none when vCenter knows none of the keys), read one at a time:
+         * a page of ports is as big as a page of VMs. */
+        static const char *const path[] = { "returnval", NULL };
         _cleanup_buf_ nw_buf body = {};
-        xmlDoc *doc = NULL;
-        xmlNode *rv = NULL;
-        int r;
+        _cleanup_xmldoc_ xmlDoc *doc = NULL;
+        port_walk w = { .cb = cb, .userdata = userdata };
+        soap_records records = { .path = path, .fn = on_port, .userdata = &w };
+        xmlNode *rv;
 
         vim_body_fetch_dvports(&body, dvs_type, dvs, keys, n_keys);
-        r = vim_call(vc, "FetchDVPorts", &body, &doc, &rv, NULL, err);
-        if (r < 0)
-                return r;
-        /* One <returnval> per port; none when vCenter knows none of the keys. */
-        for (xmlNode *n = rv; n && r == 0; n = n->next)
-                if (n->type == XML_ELEMENT_NODE && strcmp((const char *) n->name, "returnval") == 0)
-                        r = cb(userdata, n, err);
-        xmlFreeDoc(doc);
-        return r;
+        return vim_call_records(vc, "FetchDVPorts", &body, &records, &doc, &rv, err);
 }
 
 int vim_reconfigure_dvport(vim_ctx *vc, const char *dvs_type, const char *dvs, const char *key,

@@ -26,7 +26,7 @@ int vim_update_portgroup(vim_ctx *vc, const char *network_system, const char *pg
                          nw_err *err);
 /* DistributedVirtualSwitch.FetchDVPorts with a criteria of port keys: cb once per returned
  * DistributedVirtualPort (a port vCenter does not know is left out). dvs_type is the switch's moref
- * type. Non-zero from cb stops. */
+ * type, read one port at a time. A negative return from cb stops. */
 typedef int (*vim_port_cb)(void *userdata, const xmlNode *port, nw_err *err);
 int vim_fetch_dvports(vim_ctx *vc, const char *dvs_type, const char *dvs, const char *const *keys, size_t n_keys,
                       vim_port_cb cb, void *userdata, nw_err *err);

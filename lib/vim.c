@@ -139,8 +139,8 @@ static char *dup_text(const xmlNode *parent, const char *name) {
         return t ? strdup(t) : NULL;
 }
 
-int vim_call(vim_ctx *vc, const char *method, const nw_buf *body, xmlDoc **ret_doc, xmlNode **ret_returnval,
-             char **ret_text, nw_err *err) {
+static int call(vim_ctx *vc, const char *method, const nw_buf *body, const soap_records *records, xmlDoc **ret_doc,
+                xmlNode **ret_returnval, char **ret_text, nw_err *err) {
         _cleanup_xmldoc_ xmlDoc *doc = NULL;
         xmlNode *res, *rv;
         char *text = NULL;
@@ -149,7 +149,7 @@ int vim_call(vim_ctx *vc, const char *method, const nw_buf *body, xmlDoc **ret_d
         assert(!ret_returnval || ret_doc);
         if (body->oom)
                 return nw_errf(err, -ENOMEM, "out of memory");
-        r = soap_call(vc->http, vc->url, vc->version, method, body->data, &doc, &res, err);
+        r = soap_call(vc->http, vc->url, vc->version, method, body->data, records, &doc, &res, err);
         if (r < 0)
                 return r;
         rv = soap_child(res, "returnval");
@@ -165,11 +165,19 @@ int vim_call(vim_ctx *vc, const char *method, const nw_buf *body, xmlDoc **ret_d
         }
         if (ret_returnval)
                 *ret_returnval = rv;
-        if (ret_doc) {
-                *ret_doc = doc;
-                doc = NULL;
-        }
+        if (ret_doc)
+                *ret_doc = TAKE_PTR(doc);
         return 0;
+}
+
+int vim_call(vim_ctx *vc, const char *method, const nw_buf *body, xmlDoc **ret_doc, xmlNode **ret_returnval,
+             char **ret_text, nw_err *err) {
+        return call(vc, method, body, NULL, ret_doc, ret_returnval, ret_text, err);
+}
+
+int vim_call_records(vim_ctx *vc, const char *method, const nw_buf *body, const soap_records *records,
+                     xmlDoc **ret_doc, xmlNode **ret_returnval, nw_err *err) {
+        return call(vc, method, body, records, ret_doc, ret_returnval, NULL, err);
 }
 
 void vim_free(vim_ctx *vc) {
@@ -261,54 +269,45 @@ int vim_logout(vim_ctx *vc, nw_err *err) {
 typedef struct retrieval {
         xmlHashTable *seen;   /* type + moref of every object passed on: each is passed once */
         size_t n_seen;
+        size_t n_new;         /* in the page being read */
+        const char *method;
         vim_object_cb cb;
         void *userdata;
 } retrieval;
 
-/* Feeds one RetrieveResult's new objects to cb (an object already passed on is skipped: a page
- * repeating one must not count it twice); *ret_new says how many were new, *ret_token is the
- * continuation token (owned by the document) or NULL. Objects with a missingSet go to cb too:
+/* One ObjectContent, as the page is read: new objects go to cb (an object already passed on is
+ * skipped: a page repeating one must not count it twice). Objects with a missingSet go to cb too:
  * an object the account may not read must be accounted for, never dropped. */
-static int walk_result(retrieval *rt, const char *method, const xmlNode *rv, size_t *ret_new,
-                       const char **ret_token, nw_err *err) {
-        size_t n_new = 0;
+static int on_object(void *userdata, xmlNode *oc, nw_err *err) {
+        retrieval *rt = userdata;
+        xmlNode *obj = soap_child(oc, "obj");
+        _cleanup_(xmlFreep) xmlChar *type = NULL;
+        const char *moref = soap_text(obj);
 
-        *ret_token = soap_child_text(rv, "token");
-        SOAP_FOREACH(oc, rv, "objects") {
-                xmlNode *obj = soap_child(oc, "obj");
-                _cleanup_(xmlFreep) xmlChar *type = NULL;
-                const char *moref = soap_text(obj);
-                int r;
-
-                if (!obj || !moref)
-                        return nw_errf(err, -NW_EREPLY, "%s: object without <obj>", method);
-                type = xmlGetNoNsProp(obj, (const xmlChar *) "type");
-                if (!type)
-                        return nw_errf(err, -NW_EREPLY, "%s: object %s without a type", method, moref);
-                if (xmlHashLookup2(rt->seen, type, (const xmlChar *) moref))
-                        continue;
-                if (rt->n_seen >= RETRIEVE_MAX_OBJECTS)
-                        return nw_errf(err, -E2BIG, "%s: more than %d objects in one retrieval", method,
-                                       RETRIEVE_MAX_OBJECTS);
-                if (xmlHashAddEntry2(rt->seen, type, (const xmlChar *) moref, (void *) 1) < 0)
-                        return nw_errf(err, -ENOMEM, "out of memory");
-                rt->n_seen++;
-                n_new++;
-                r = rt->cb(rt->userdata, (const char *) type, moref, oc, err);
-                if (r < 0)
-                        return r;
-        }
-        *ret_new = n_new;
-        return 0;
+        if (!obj || !moref)
+                return nw_errf(err, -NW_EREPLY, "%s: object without <obj>", rt->method);
+        type = xmlGetNoNsProp(obj, (const xmlChar *) "type");
+        if (!type)
+                return nw_errf(err, -NW_EREPLY, "%s: object %s without a type", rt->method, moref);
+        if (xmlHashLookup2(rt->seen, type, (const xmlChar *) moref))
+                return 0;
+        if (rt->n_seen >= RETRIEVE_MAX_OBJECTS)
+                return nw_errf(err, -E2BIG, "%s: more than %d objects in one retrieval", rt->method,
+                               RETRIEVE_MAX_OBJECTS);
+        if (xmlHashAddEntry2(rt->seen, type, (const xmlChar *) moref, (void *) 1) < 0)
+                return nw_errf(err, -ENOMEM, "out of memory");
+        rt->n_seen++;
+        rt->n_new++;
+        return rt->cb(rt->userdata, (const char *) type, moref, oc, err);
 }
 
 int vim_retrieve(vim_ctx *vc, const vim_filter_spec *spec, int64_t page_size, vim_object_cb cb, void *userdata,
                  nw_err *err) {
+        static const char *const path[] = { "returnval", "objects", NULL };
         _cleanup_xmldoc_ xmlDoc *doc = NULL;
         _cleanup_buf_ nw_buf body = {};
         _cleanup_free_ char *token = NULL;
         _cleanup_xmlhash_ xmlHashTable *seen = NULL;
-        const char *method = "RetrievePropertiesEx";
         unsigned stale = 0;
         xmlNode *rv;
         const char *t;
@@ -317,16 +316,15 @@ int vim_retrieve(vim_ctx *vc, const vim_filter_spec *spec, int64_t page_size, vi
         seen = xmlHashCreate(64);
         if (!seen)
                 return nw_errf(err, -ENOMEM, "out of memory");
-        retrieval rt = { .seen = seen, .cb = cb, .userdata = userdata };
+        retrieval rt = { .seen = seen, .method = "RetrievePropertiesEx", .cb = cb, .userdata = userdata };
+        soap_records records = { .path = path, .fn = on_object, .userdata = &rt };
 
         vim_body_retrieve(&body, vc->property_collector, spec, page_size);
-        r = vim_call(vc, method, &body, &doc, &rv, NULL, err);
+        r = vim_call_records(vc, rt.method, &body, &records, &doc, &rv, err);
         if (r < 0)
                 return r;
 
         for (;;) {
-                size_t n_new = 0;
-
                 if (!rv) {
                         /* With reportMissingObjectsInResults, vCenter accounts for every object asked
                          * for (a missingSet for one it cannot read): nothing at all is no answer. */
@@ -336,19 +334,18 @@ int vim_retrieve(vim_ctx *vc, const vim_filter_spec *spec, int64_t page_size, vi
                          * hence NOTAUTH, so that run logs in again before it calls it an outage. */
                         return nw_errf(err, -NW_ENOTAUTH,
                                        "%s: empty reply for %zu objects asked for (a vCenter whose session timed "
-                                       "out answers so)", method, spec->n_objs);
+                                       "out answers so)", rt.method, spec->n_objs);
                 }
-                r = walk_result(&rt, method, rv, &n_new, &t, err);
-                if (r < 0)
-                        return r;
+                /* The objects went to cb as the page was read; what is left is the token. */
+                t = soap_child_text(rv, "token");
                 if (!t)
                         return 0;
                 if (token && strcmp(token, t) == 0)
-                        return nw_errf(err, -NW_EREPLY, "%s: the same continuation token twice in a row", method);
-                stale = n_new == 0 ? stale + 1 : 0;
+                        return nw_errf(err, -NW_EREPLY, "%s: the same continuation token twice in a row", rt.method);
+                stale = rt.n_new == 0 ? stale + 1 : 0;
                 if (stale > RETRIEVE_MAX_STALE_PAGES)
                         return nw_errf(err, -NW_EREPLY, "%s: %u pages in a row without a new object: the "
-                                       "server keeps paging without end", method, stale);
+                                       "server keeps paging without end", rt.method, stale);
                 free(token);
                 token = strdup(t);
                 if (!token)
@@ -357,8 +354,9 @@ int vim_retrieve(vim_ctx *vc, const vim_filter_spec *spec, int64_t page_size, vi
                 doc = NULL;
                 nw_buf_done(&body);
                 vim_body_continue(&body, vc->property_collector, token);
-                method = "ContinueRetrievePropertiesEx";
-                r = vim_call(vc, method, &body, &doc, &rv, NULL, err);
+                rt.method = "ContinueRetrievePropertiesEx";
+                rt.n_new = 0;
+                r = vim_call_records(vc, rt.method, &body, &records, &doc, &rv, err);
                 if (r < 0)
                         return r;
         }
@@ -432,36 +430,48 @@ int vim_wait_for_updates(vim_ctx *vc, const char *version, int max_wait_seconds,
                                        ret_version, err);
 }
 
+typedef struct update_walk {
+        vim_update_cb cb;
+        void *userdata;
+} update_walk;
+
+/* One child of a PropertyFilterUpdate, as the update set is read: an ObjectUpdate goes to cb; the
+ * filter's moref and its missingSet (objects gone before the filter saw them: their leave, or the
+ * next gather, accounts for them) are let go like the rest. */
+static int on_object_update(void *userdata, xmlNode *ou, nw_err *err) {
+        update_walk *u = userdata;
+        xmlNode *obj = soap_child(ou, "obj");
+        const char *kind = soap_child_text(ou, "kind"), *moref = soap_text(obj);
+        _cleanup_(xmlFreep) xmlChar *type = NULL;
+
+        if (strcmp((const char *) ou->name, "objectSet") != 0)
+                return 0;
+        if (!obj || !moref || !kind)
+                return nw_errf(err, -NW_EREPLY, "WaitForUpdatesEx: object update without obj or kind");
+        type = xmlGetNoNsProp(obj, (const xmlChar *) "type");
+        return u->cb(u->userdata, type ? (const char *) type : "", moref, kind, ou, err);
+}
+
 int vim_wait_for_updates_on(vim_ctx *vc, const char *collector, const char *version, int max_wait_seconds,
                             vim_update_cb cb, void *userdata, char **ret_version, nw_err *err) {
+        static const char *const path[] = { "returnval", "filterSet", "*", NULL };
         _cleanup_xmldoc_ xmlDoc *doc = NULL;
         _cleanup_buf_ nw_buf body = {};
+        update_walk u = { .cb = cb, .userdata = userdata };
+        soap_records records = { .path = path, .fn = on_object_update, .userdata = &u };
         xmlNode *set;
         const char *v;
         char *copy;
         int r;
 
+        /* The first update set restates every object watched: read as a stream, one update at a
+         * time, like a page. */
         vim_body_wait_for_updates(&body, collector, version, max_wait_seconds);
-        r = vim_call(vc, "WaitForUpdatesEx", &body, &doc, &set, NULL, err);
+        r = vim_call_records(vc, "WaitForUpdatesEx", &body, &records, &doc, &set, err);
         if (r < 0)
                 return r;
-
         if (!set)
                 return 0; /* maxWaitSeconds passed without a change: the version stays */
-        SOAP_FOREACH(fs, set, "filterSet")
-                SOAP_FOREACH(ou, fs, "objectSet") {
-                        xmlNode *obj = soap_child(ou, "obj");
-                        const char *kind = soap_child_text(ou, "kind"), *moref = soap_text(obj);
-                        xmlChar *type;
-
-                        if (!obj || !moref || !kind)
-                                return nw_errf(err, -NW_EREPLY, "WaitForUpdatesEx: object update without obj or kind");
-                        type = xmlGetNoNsProp(obj, (const xmlChar *) "type");
-                        r = cb(userdata, type ? (const char *) type : "", moref, kind, ou, err);
-                        xmlFree(type);
-                        if (r < 0)
-                                return r;
-                }
         /* A truncated set's version is good for exactly the next call, which brings the rest. */
         v = soap_child_text(set, "version");
         if (!v)

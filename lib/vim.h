@@ -46,7 +46,8 @@ typedef struct vim_filter_spec {
         size_t n_objs;
 } vim_filter_spec;
 
-/* Called once per ObjectContent; oc holds <obj> and the <propSet> children. Non-zero stops. */
+/* Called once per ObjectContent, as the page is read; oc holds <obj> and the <propSet> children and
+ * is freed on return. A negative return stops (the retrieval fails with it). */
 typedef int (*vim_object_cb)(void *userdata, const char *type, const char *moref, const xmlNode *oc, nw_err *err);
 
 /* RetrieveServiceContent: fills a new context for url. */
@@ -67,7 +68,7 @@ int vim_retrieve(vim_ctx *vc, const vim_filter_spec *spec, int64_t page_size, vi
                  nw_err *err);
 
 /* Called once per ObjectUpdate: kind is "enter", "modify" or "leave"; ou holds <changeSet> children
- * ({name, op, val}). Non-zero stops. */
+ * ({name, op, val}), as the update set is read, and is freed on return. A negative return stops. */
 typedef int (*vim_update_cb)(void *userdata, const char *type, const char *moref, const char *kind,
                              const xmlNode *ou, nw_err *err);
 

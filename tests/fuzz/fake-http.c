@@ -117,10 +117,24 @@ int nw_http_do(nw_http *h, const nw_http_req *req, long *ret_status, nw_buf *ret
                 return nw_errf(err, -ECONNREFUSED, "no more replies in the input");
         r = h->q[h->next++];
         status = take_status(&r);
+        *ret_status = status;
+        if (req->sink) {
+                /* As curl's write callback hands it out: pieces of at most 16 KiB, the first one of
+                 * a length that varies with the reply, so that piece boundaries fall everywhere. */
+                size_t piece = 1 + r.len % 97;
+
+                for (size_t off = 0; off < r.len; off += piece, piece = 16384) {
+                        size_t n = piece < r.len - off ? piece : r.len - off;
+                        int ret = req->sink(req->sink_userdata, status, (const char *) r.p + off, n, err);
+
+                        if (ret < 0)
+                                return ret;
+                }
+                return 0;
+        }
         /* As curl's write callback: an empty reply leaves the buffer without data. */
         if (r.len > 0 && nw_buf_append(&body, r.p, r.len) < 0)
                 return nw_errf(err, -ENOMEM, "out of memory");
-        *ret_status = status;
         if (ret_body) {
                 nw_buf_done(ret_body);
                 *ret_body = body;

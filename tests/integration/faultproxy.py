@@ -113,25 +113,37 @@ def rewrite(fn):
 _BOMBS = {}
 _BOMB_HEAD = (b'<?xml version="1.0" encoding="UTF-8"?>\n<soapenv:Envelope '
               b'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>'
-              b'<RetrievePropertiesExResponse xmlns="urn:vim25"><returnval><objects><obj type="VirtualMachine">')
-_BOMB_TAIL = b"</obj></objects></returnval></RetrievePropertiesExResponse></soapenv:Body></soapenv:Envelope>"
+              b'<RetrievePropertiesExResponse xmlns="urn:vim25"><returnval>')
+_BOMB_TAIL = b"</returnval></RetrievePropertiesExResponse></soapenv:Body></soapenv:Envelope>"
+# One ObjectContent, repeated: each is a complete record, read and let go one at a time.
+_BOMB_OBJECT = b'<objects><obj type="VirtualMachine">vm-1</obj></objects>'
 
 
-def gzip_bomb(decoded_bytes):
-    """200 with Content-Encoding: gzip: a well-formed SOAP reply of decoded_bytes, nearly all spaces,
-    which compresses about 1000:1 (250 MB -> 250 KB)."""
-    if decoded_bytes not in _BOMBS:
+def gzip_bomb(decoded_bytes, shape="text"):
+    """200 with Content-Encoding: gzip: a well-formed SOAP reply of decoded_bytes that compresses
+    about 1000:1 (250 MB -> 250 KB). shape "text": one object whose moref is nearly all spaces (a
+    single huge text node); "objects": the same small object over and over."""
+    key = (decoded_bytes, shape)
+    if key not in _BOMBS:
+        head, tail = _BOMB_HEAD, _BOMB_TAIL
+        if shape == "text":
+            head += b'<objects><obj type="VirtualMachine">'
+            tail = b"</obj></objects>" + tail
+            unit = b" "
+        else:
+            unit = _BOMB_OBJECT
         co = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # gzip framing
-        parts = [co.compress(_BOMB_HEAD)]
-        left = max(0, decoded_bytes - len(_BOMB_HEAD) - len(_BOMB_TAIL))
-        chunk = b" " * (1 << 20)
+        parts = [co.compress(head)]
+        left = max(0, decoded_bytes - len(head) - len(tail)) // len(unit)
+        chunk = unit * ((1 << 20) // len(unit))
+        per_chunk = len(chunk) // len(unit)
         while left:
-            n = min(left, len(chunk))
-            parts.append(co.compress(chunk[:n]))
+            n = min(left, per_chunk)
+            parts.append(co.compress(chunk[:n * len(unit)]))
             left -= n
-        parts += [co.compress(_BOMB_TAIL), co.flush()]
-        _BOMBS[decoded_bytes] = b"".join(parts)
-    body = _BOMBS[decoded_bytes]
+        parts += [co.compress(tail), co.flush()]
+        _BOMBS[key] = b"".join(parts)
+    body = _BOMBS[key]
     return lambda req: Reply(200, [("Content-Type", "text/xml; charset=utf-8"), ("Content-Encoding", "gzip")],
                              body)
 

@@ -42,7 +42,7 @@ static const struct {
         { "HTTP 500 without a fault", 500, HEAD "<LoginResponse/>" TAIL, -NW_EREPLY, "",
           "Login: HTTP 500 without a SOAP fault" },
         { "not XML", 500, "<html>Bad gateway", -NW_EREPLY, "",
-          "Login: HTTP 500 with a reply that is not XML (line 1: Premature end of data in tag html line 1)" },
+          "Login: HTTP 500 with a reply that is not XML (line 1: premature end of data, 1 element still open)" },
         { "an HTML error page", 503, "<!DOCTYPE html>\n<html><body>Service Unavailable</body></html>", -NW_EREPLY, "",
           "Login: HTTP 503: not a SOAP reply (a proxy or load balancer answered, or vCenter's services are down)" },
         { "not an envelope", 200, "<?xml version=\"1.0\"?><a/>", -NW_EREPLY, "",
@@ -54,27 +54,182 @@ static const struct {
 };
 
 static void test_replies(void) {
-        for (size_t i = 0; i < ELEMENTSOF(replies); i++) {
+        /* Whole, and in the pieces a transfer may bring: the same results. */
+        static const size_t chunks[] = { 0, 1, 7, 4096 };
+
+        for (size_t i = 0; i < ELEMENTSOF(replies) * ELEMENTSOF(chunks); i++) {
+                size_t c = i % ELEMENTSOF(chunks), k = i / ELEMENTSOF(chunks);
                 xmlDoc *doc = NULL;
                 xmlNode *res = NULL;
                 nw_err err = {};
                 int r;
 
-                r = soap_parse_reply(replies[i].body, strlen(replies[i].body), replies[i].status, "Login", &doc, &res,
-                                     &err);
-                if (r != replies[i].code)
-                        fprintf(stderr, "case '%s'\n", replies[i].what);
-                CHECK_INTEQ(r, replies[i].code);
+                r = soap_parse_reply_records(replies[k].body, strlen(replies[k].body), chunks[c], replies[k].status,
+                                             "Login", NULL, NULL, &doc, &res, &err);
+                if (r != replies[k].code || (r < 0 && strcmp(err.msg, replies[k].msg) != 0))
+                        fprintf(stderr, "case '%s', pieces of %zu\n", replies[k].what, chunks[c]);
+                CHECK_INTEQ(r, replies[k].code);
                 if (r < 0) {
                         CHECK(doc == NULL);
-                        CHECK_STREQ(err.fault, replies[i].fault);
-                        CHECK_STREQ(err.msg, replies[i].msg);
+                        CHECK_STREQ(err.fault, replies[k].fault);
+                        CHECK_STREQ(err.msg, replies[k].msg);
                 } else {
                         CHECK(doc != NULL);
                         CHECK_STREQ(soap_child_text(soap_child(res, "returnval"), "key"), "k");
                         xmlFreeDoc(doc);
                 }
         }
+}
+
+/* Records: what the callback saw, and a way to make it fail. */
+typedef struct seen {
+        unsigned n;
+        char morefs[512];
+        unsigned fail_at;       /* 1-based; 0: never */
+} seen;
+
+static int on_record(void *userdata, xmlNode *oc, nw_err *err) {
+        seen *s = userdata;
+        size_t len = strlen(s->morefs);
+        const char *moref = soap_child_text(oc, "obj");
+
+        s->n++;
+        snprintf(s->morefs + len, sizeof(s->morefs) - len, "%s%s", len ? "," : "", moref ? moref : "?");
+        /* Whole when handed out: its last child is there. */
+        CHECK(soap_child(oc, "propSet") != NULL);
+        if (s->n == s->fail_at)
+                return nw_errf(err, -EBADMSG, "record %u refused", s->n);
+        return 0;
+}
+
+#define OBJ(m) "<objects><obj type=\"VirtualMachine\">" m "</obj><propSet><name>name</name><val>" m "</val></propSet></objects>"
+#define PAGE(inner) HEAD "<RetrievePropertiesExResponse xmlns=\"urn:vim25\"><returnval>" inner "</returnval>" \
+        "</RetrievePropertiesExResponse>" TAIL
+
+static int parse_records(const char *body, size_t chunk, long status, seen *s, xmlDoc **ret_doc, xmlNode **ret_rv,
+                         nw_err *err) {
+        static const char *const path[] = { "returnval", "objects", NULL };
+        soap_records records = { .path = path, .fn = on_record, .userdata = s };
+        xmlNode *res = NULL;
+        int r;
+
+        *err = (nw_err) {};
+        r = soap_parse_reply_records(body, strlen(body), chunk, status, "RetrievePropertiesEx", &records, NULL,
+                                     ret_doc, &res, err);
+        if (r == 0)
+                *ret_rv = soap_child(res, "returnval");
+        return r;
+}
+
+static void test_records(void) {
+        static const char page[] = PAGE("<token>t1</token>" OBJ("vm-1") OBJ("vm-2") OBJ("vm-3"));
+        /* Mixed content around the records (no vCenter sends it): the text beside a record that is
+         * gone must still be appended safely. */
+        static const char mixed[] = PAGE("<token>t2</token>abc" OBJ("vm-1") "def" OBJ("vm-2") "ghi");
+        static const size_t chunks[] = { 0, 1, 2, 3, 7, 64, 4096 };
+
+        for (size_t c = 0; c < ELEMENTSOF(chunks); c++) {
+                _cleanup_xmldoc_ xmlDoc *doc = NULL, *doc2 = NULL;
+                xmlNode *rv = NULL, *rv2 = NULL;
+                seen s = {}, s2 = {};
+                nw_err err;
+                xmlChar *text;
+
+                CHECK_INTEQ(parse_records(page, chunks[c], 200, &s, &doc, &rv, &err), 0);
+                CHECK_INTEQ(s.n, 3);
+                CHECK_STREQ(s.morefs, "vm-1,vm-2,vm-3");
+                /* What is not a record stays; the records are gone. */
+                CHECK_STREQ(soap_child_text(rv, "token"), "t1");
+                CHECK(soap_child(rv, "objects") == NULL);
+
+                CHECK_INTEQ(parse_records(mixed, chunks[c], 200, &s2, &doc2, &rv2, &err), 0);
+                CHECK_STREQ(s2.morefs, "vm-1,vm-2");
+                text = xmlNodeGetContent(rv2);
+                CHECK_STREQ((const char *) text, "t2abcdefghi");
+                xmlFree(text);
+        }
+
+        /* A record refused stops the parse there, with the callback's code and message. */
+        {
+                xmlDoc *doc = NULL;
+                xmlNode *rv = NULL;
+                seen s = { .fail_at = 2 };
+                nw_err err;
+
+                CHECK_INTEQ(parse_records(page, 5, 200, &s, &doc, &rv, &err), -EBADMSG);
+                CHECK_INTEQ(s.n, 2);
+                CHECK_STREQ(err.msg, "record 2 refused");
+                CHECK(doc == NULL);
+        }
+
+        /* Only a 200 reply has records: a fault's are never handed out. */
+        {
+                static const char fault500[] = HEAD "<soapenv:Fault><faultcode>ServerFaultCode</faultcode>"
+                        "<faultstring>no</faultstring><detail><RetrievePropertiesExResponse xmlns=\"urn:vim25\">"
+                        "<returnval>" OBJ("vm-9") "</returnval></RetrievePropertiesExResponse></detail>"
+                        "</soapenv:Fault>" TAIL;
+                xmlDoc *doc = NULL;
+                xmlNode *rv = NULL;
+                seen s = {};
+                nw_err err;
+
+                CHECK_INTEQ(parse_records(fault500, 0, 500, &s, &doc, &rv, &err), -NW_ESOAPFAULT);
+                CHECK_INTEQ(s.n, 0);
+                /* Elsewhere than at Envelope/Body/METHODResponse/returnval, "objects" is no record. */
+                CHECK_INTEQ(parse_records(HEAD "<RetrievePropertiesExResponse xmlns=\"urn:vim25\"><x>" OBJ("vm-8")
+                                          "</x></RetrievePropertiesExResponse>" TAIL, 0, 200, &s, &doc, &rv, &err), 0);
+                CHECK_INTEQ(s.n, 0);
+                xmlFreeDoc(doc);
+        }
+
+        /* A body cut short after some records: those were handed out, the parse still fails. */
+        {
+                char cut[sizeof(page)];
+                xmlDoc *doc = NULL;
+                xmlNode *rv = NULL;
+                seen s = {};
+                nw_err err;
+
+                snprintf(cut, sizeof(cut), "%.*s", (int) (strstr(page, "vm-3") - page), page);
+                CHECK_INTEQ(parse_records(cut, 16, 200, &s, &doc, &rv, &err), -NW_EREPLY);
+                CHECK_INTEQ(s.n, 2);
+                CHECK_STREQ(err.msg, "RetrievePropertiesEx: HTTP 200 with a reply that is not XML (line 1: "
+                                     "premature end of data, 6 elements still open)");
+                CHECK(doc == NULL);
+        }
+}
+
+/* Beside the records, a reply keeps only a bounded number of elements; and libxml2's own limits
+ * (a text node over 10 MB) stop a parse loudly, never by leaving the rest out. */
+static void test_records_bounded(void) {
+        nw_buf b = {};
+        xmlDoc *doc = NULL;
+        xmlNode *rv = NULL;
+        seen s = {};
+        nw_err err;
+
+        nw_buf_puts(&b, HEAD "<RetrievePropertiesExResponse xmlns=\"urn:vim25\"><returnval>");
+        for (int i = 0; i < 10100; i++)
+                nw_buf_puts(&b, i % 1000 ? "<junk/>" : OBJ("vm-1"));
+        nw_buf_puts(&b, "</returnval></RetrievePropertiesExResponse>" TAIL);
+        CHECK_INTEQ(parse_records(b.data, 16384, 200, &s, &doc, &rv, &err), -NW_EREPLY);
+        CHECK_STREQ(err.msg, "RetrievePropertiesEx: HTTP 200: reply holds more than 10000 elements besides its "
+                             "objects: refused");
+        CHECK(s.n >= 10);
+        nw_buf_done(&b);
+
+        s = (seen) {};
+        nw_buf_puts(&b, HEAD "<RetrievePropertiesExResponse xmlns=\"urn:vim25\"><returnval>" OBJ("vm-1")
+                        "<objects><obj type=\"VirtualMachine\">");
+        for (int i = 0; i < 11 * 1000 * 1000 / 64; i++)
+                nw_buf_puts(&b, "vm-1vm-1vm-1vm-1vm-1vm-1vm-1vm-1vm-1vm-1vm-1vm-1vm-1vm-1vm-1vm-1");
+        nw_buf_puts(&b, "</obj></objects>" OBJ("vm-3") "</returnval></RetrievePropertiesExResponse>" TAIL);
+        CHECK_INTEQ(parse_records(b.data, 16384, 200, &s, &doc, &rv, &err), -NW_EREPLY);
+        CHECK_STREQ(err.msg, "RetrievePropertiesEx: HTTP 200: reply refused by the XML parser (line 1: "
+                             "xmlSAX2Characters: huge text node)");
+        CHECK_INTEQ(s.n, 1);
+        CHECK(doc == NULL);
+        nw_buf_done(&b);
 }
 
 static void test_escaping(void) {
@@ -234,6 +389,8 @@ static void test_hostile(void) {
 
 int main(void) {
         test_replies();
+        test_records();
+        test_records_bounded();
         test_hostile();
         test_escaping();
         test_envelope();
