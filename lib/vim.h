@@ -63,7 +63,8 @@ int vim_login(vim_ctx *vc, const char *user, const char *password, nw_err *err);
 int vim_logout(vim_ctx *vc, nw_err *err);
 
 /* RetrievePropertiesEx with maxObjects = page_size, then ContinueRetrievePropertiesEx until the
- * token runs out. Objects that vanished meanwhile are skipped (reportMissingObjectsInResults). */
+ * token runs out; over 1,000 objects in spec, one such retrieval per 1,000. Objects that vanished
+ * meanwhile come back with a missingSet (reportMissingObjectsInResults). */
 int vim_retrieve(vim_ctx *vc, const vim_filter_spec *spec, int64_t page_size, vim_object_cb cb, void *userdata,
                  nw_err *err);
 

@@ -8,6 +8,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import testmain  # noqa: E402
+from faultproxy import FaultProxy  # noqa: E402
 from scenario import PASSWORD, Scenario, run_check  # noqa: E402
 
 COMPARED = ("object", "kind", "name", "check", "expected", "actual")
@@ -174,6 +175,30 @@ class ScaleTest(unittest.TestCase):
             # Never one request per VM: the request count does not grow with the VM count, only with pages.
             requests = int(re.search(r"(\d+) HTTP requests", err).group(1))
             self.assertLess(requests, 300 // 7 + 60)
+
+    def test_requests_name_at_most_1000_objects(self):
+        # 2,300 tagged VMs: named in three RetrievePropertiesEx of at most 1,000 (the request, too, is
+        # bounded by a page), and the verdict is the same as from one.
+        with Scenario("-vms", "2600", "-tagged", "2300", "-hosts", "4", "-seed", "3") as scn:
+            proxy = FaultProxy(scn.url, ca_file=scn.ca_file, tmp=scn.tmp)
+            try:
+                named = []
+
+                def count(req):
+                    named.append(req.body.count(b'<obj type="VirtualMachine">'))
+                    return req.forward()
+
+                proxy.add_rule("RetrievePropertiesEx", count)
+                rc, out, err = run_check(scn.config(vcenter__url=proxy.url, vcenter__ca_file=proxy.ca_file),
+                                         "--json")
+            finally:
+                proxy.stop()
+            self.assertIn(rc, (0, 1), err)
+            doc = json.loads(out)
+            self.assertEqual(doc["checked"], scn.truth["checked"])
+            self.assertEqual(strip(doc["findings"]), strip(scn.truth["findings"]))
+            self.assertLessEqual(max(named), 1000, named)
+            self.assertEqual(named[:3], [1000, 1000, 300], named)
 
 
 if __name__ == "__main__":
