@@ -99,11 +99,13 @@ static void test_verdicts(void) {
 static void test_forget(void) {
         nw_watch w = { .early_waits = 7, .updates = 2 };
 
-        w.filter = strdup("session[52b1]filter-1");
+        CHECK_INTEQ(nw_strv_push(&w.filters, "session[52b1]filter-1"), 0);
+        CHECK_INTEQ(nw_strv_push(&w.filters, "session[52b1]filter-2"), 0);
         w.version = strdup("12");
-        CHECK(w.filter && w.version);
+        CHECK(w.version);
         watch_forget(&w);
-        CHECK(!w.filter);
+        CHECK_INTEQ(w.filters.n, 0);
+        CHECK(!w.filters.v);
         CHECK(!w.version);
         /* The path to vCenter outlives the session. */
         CHECK_INTEQ(w.early_waits, 7);
