@@ -6,32 +6,12 @@
 
 #include "http.h"
 
-/* Objects named per CreateFilter: as for a retrieval (vim_retrieve), the request stays the size of
- * a page; 9,000 tagged VMs in one filter made a 4 MB request. */
-#define WATCH_FILTER_BATCH 1000
-
 int watch_start(nw_watch *w, vim_ctx *vc, const vim_filter_spec *spec, nw_err *err) {
-        size_t off = 0;
-
         free(w->version);
         w->version = strdup("");
         if (!w->version)
                 return nw_errf(err, -ENOMEM, "out of memory");
-        do {
-                vim_filter_spec batch = *spec;
-                _cleanup_free_ char *filter = NULL;
-                int r;
-
-                batch.objs = spec->objs ? spec->objs + off : NULL;
-                batch.n_objs = spec->n_objs - off < WATCH_FILTER_BATCH ? spec->n_objs - off : WATCH_FILTER_BATCH;
-                r = vim_create_filter(vc, &batch, &filter, err);
-                if (r < 0)
-                        return r;
-                if (nw_strv_push(&w->filters, filter) < 0)
-                        return nw_errf(err, -ENOMEM, "out of memory");
-                off += batch.n_objs;
-        } while (off < spec->n_objs);
-        return 0;
+        return vim_create_filter(vc, spec, &w->filter, err);
 }
 
 typedef struct counted_cb {
@@ -81,13 +61,14 @@ watch_pace_verdict watch_pace(nw_watch *w, double asked, double took, double *re
 }
 
 void watch_stop(nw_watch *w, vim_ctx *vc) {
-        for (size_t i = 0; i < w->filters.n; i++)
-                (void) vim_destroy_filter(vc, w->filters.v[i], NULL);
+        if (w->filter)
+                (void) vim_destroy_filter(vc, w->filter, NULL);
         watch_forget(w);
 }
 
 void watch_forget(nw_watch *w) {
-        nw_strv_done(&w->filters);
+        free(w->filter);
+        w->filter = NULL;
         free(w->version);
         w->version = NULL;
 }

@@ -1,5 +1,5 @@
-/* The watch: PropertyFilters on the session's collector (one per 1,000 objects named, so that no
- * request grows with the tagged set) and the version of the last update set taken from them, followed with WaitForUpdatesEx; and what its answers say about the path to vCenter
+/* The watch: one PropertyFilter on the session's collector and the version of the last update set
+ * taken from it, followed with WaitForUpdatesEx; and what its answers say about the path to vCenter
  * (a long-poll cut short every time is paced, not repeated at once). Does not log. */
 #pragma once
 
@@ -12,7 +12,7 @@
 #define WATCH_EARLY_WAITS_LOGGED 5
 
 typedef struct nw_watch {
-        nw_strv filters;       /* the PropertyFilter morefs; none when there is no watch */
+        char *filter;          /* the PropertyFilter moref; NULL when there is none */
         char *version;         /* of the last update set taken; "" before the first */
         unsigned long updates; /* ObjectUpdates fed by the last watch_wait */
         unsigned early_waits;  /* long-polls answered at once with nothing, in a row */
@@ -26,9 +26,8 @@ typedef enum watch_pace_verdict {
         WATCH_EARLY_WARN,      /* the WATCH_EARLY_WAITS_LOGGED-th of those in a row: pause, and worth a warning */
 } watch_pace_verdict;
 
-/* CreateFilter over spec (one per 1,000 of its objects), with the version reset to "": the next
- * watch_wait takes the first update set, which restates every property in spec. Call on a stopped
- * watch (watch_stop, watch_forget); on failure the filters made so far are in w->filters. */
+/* CreateFilter over spec, with the version reset to "": the next watch_wait takes the first update
+ * set, which restates every property in spec. Call on a stopped watch (watch_stop, watch_forget). */
 int watch_start(nw_watch *w, vim_ctx *vc, const vim_filter_spec *spec, nw_err *err);
 
 /* WaitForUpdatesEx from the current version, holding the line up to max_wait_seconds (0: answer at
@@ -42,11 +41,11 @@ int watch_wait(nw_watch *w, vim_ctx *vc, int max_wait_seconds, vim_update_cb cb,
  * flaky proxy), then doubling up to WATCH_WAIT_MAX (a broken one). Pure. */
 watch_pace_verdict watch_pace(nw_watch *w, double asked, double took, double *ret_pause);
 
-/* DestroyPropertyFilter on each, best effort (a filter vCenter no longer has is stopped too), then
+/* DestroyPropertyFilter, best effort (a filter vCenter no longer has is stopped too), then
  * watch_forget: before a new filter over a reshaped set of objects. */
 void watch_stop(nw_watch *w, vim_ctx *vc);
 
-/* Frees the filter morefs and version without a call: the session that held the filter is gone or
+/* Frees the filter moref and version without a call: the session that held the filter is gone or
  * going, and the filter with it. Also the watch's destructor. The early-wait count stays: it is about
  * the path to vCenter, which a new session takes too. */
 void watch_forget(nw_watch *w);
