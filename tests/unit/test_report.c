@@ -59,6 +59,20 @@ static void check_finding(json_object *o, const char *object, const char *kind, 
         CHECK_STREQ(get_str(o, "hint"), hint);
 }
 
+/* The document as json-c prints it whole: what report_json wrote when it built one tree. It writes a
+ * piece at a time now, and must not change a byte. */
+static void check_as_one_tree(const char *s) {
+        json_object *root = s ? json_tokener_parse(s) : NULL;
+        const char *whole = root ? json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+                                                                          JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
+        size_t n = whole ? strlen(whole) : 0;
+
+        CHECK(whole && strlen(s) == n + 1 && strncmp(s, whole, n) == 0 && s[n] == '\n');
+        if (whole && !(strlen(s) == n + 1 && strncmp(s, whole, n) == 0))
+                fprintf(stderr, "got:\n%s\nwant:\n%s\n", s, whole);
+        json_object_put(root);
+}
+
 static void test_json(void) {
         nw_findings f = sample_findings();
         _cleanup_free_ char *s = NULL;
@@ -67,6 +81,7 @@ static void test_json(void) {
         CHECK_INTEQ(report_json("https://vc.example.com/sdk", &f, &s), 0);
         if (!s)
                 return;
+        check_as_one_tree(s);
         CHECK(strlen(s) > 2 && strcmp(s + strlen(s) - 2, "}\n") == 0);
         CHECK(strstr(s, "\"https://vc.example.com/sdk\""));
         CHECK(strstr(s, "✓ Ünïcödé")); /* UTF-8 as is, not \u-escaped */
@@ -134,6 +149,7 @@ static void test_json_empty(void) {
         json_object *root;
 
         CHECK_INTEQ(report_json(NULL, &f, &s), 0);
+        check_as_one_tree(s);
         root = s ? json_tokener_parse(s) : NULL;
         CHECK(root);
         CHECK(json_object_object_get_ex(root, "vcenter", NULL) && !get(root, "vcenter"));
@@ -143,6 +159,22 @@ static void test_json_empty(void) {
         json_object_put(root);
 
         CHECK_INTEQ(report_json(NULL, NULL, &s), -EINVAL);
+
+        /* Notices, and a document with every array filled, as json-c would print it whole. */
+        {
+                nw_notice n[] = {
+                        { NW_NOTICE_PORT_OVERRIDE_ALLOWED, NW_KIND_DVPG, "dvportgroup-1", "pg \"a\"/b", "ports may" },
+                        { NW_NOTICE_PORT_OVERRIDE_ALLOWED, NW_KIND_DVPG, "dvportgroup-2", NULL, "" },
+                };
+                nw_findings g = sample_findings();
+                _cleanup_free_ char *doc = NULL;
+
+                g.notices = n;
+                g.n_notices = ELEMENTSOF(n);
+                CHECK_INTEQ(report_json("https://vc/sdk", &g, &doc), 0);
+                check_as_one_tree(doc);
+                CHECK(doc && strstr(doc, "\"detail\":\"ports may\""));
+        }
 }
 
 /* --- table --- */
@@ -380,6 +412,7 @@ static void test_hostile_names(void) {
                 if (!json)
                         continue;
                 CHECK(valid_utf8((const unsigned char *) json));
+                check_as_one_tree(json);
                 root = json_tokener_parse(json);
                 CHECK(root != NULL);
                 json_object_put(root);
