@@ -27,7 +27,7 @@ class Scenario:
     (a dict, see tests/scenario/deny.go), nestwarden's account may not read what it names; .deny()
     changes that while the scenario runs."""
 
-    def __init__(self, *flags, tmp=None, deny=None):
+    def __init__(self, *flags, tmp=None, deny=None, start_timeout=120):
         self.tmp = tmp or tempfile.mkdtemp(prefix="nw-scn-")
         if deny is not None:
             self.deny_path = os.path.join(self.tmp, "deny.json")
@@ -43,7 +43,7 @@ class Scenario:
                  "-cert-out", self.ca_file, *flags],
                 stdout=subprocess.PIPE, stderr=log, preexec_fn=_die_with_parent)
         try:
-            self.line = self._first_line(timeout=120).decode()
+            self.line = self._first_line(timeout=start_timeout).decode()
             info = json.loads(self.line)
         except Exception:
             self.stop()
