@@ -33,7 +33,7 @@ static void warn_if_untagged(const nw_config *cfg, const nw_session *s) {
                         cfg->selection.tag);
 }
 
-int check_connect(const nw_config *cfg, nw_session *s, inventory_ctx *ctx) {
+int check_connect(const nw_config *cfg, nw_session *s, bool blast_radius, inventory_ctx *ctx) {
         nw_err err = {};
         int r;
 
@@ -41,7 +41,7 @@ int check_connect(const nw_config *cfg, nw_session *s, inventory_ctx *ctx) {
                 fprintf(stderr, "nestwarden: warning: " INSECURE_WARNING "\n");
         r = session_open(cfg, NULL, s, &err);
         if (r >= 0)
-                r = session_gather(cfg, s, ctx, &err);
+                r = session_gather(cfg, s, blast_radius, ctx, &err);
         if (r < 0)
                 return check_fail_line(cfg, &err);
         warn_if_untagged(cfg, s);
@@ -61,7 +61,7 @@ int cmd_check(const nw_opts *o) {
         r = config_load(o->config, &cfg, &err);
         if (r < 0)
                 return check_fail_line(NULL, &err);
-        r = check_connect(cfg, &s, &inv);
+        r = check_connect(cfg, &s, false, &inv);
         if (r != 0)
                 return r;
         session_close(&s);

@@ -101,7 +101,7 @@ int cmd_fix(const nw_opts *o) {
                 cfg->remediation.dry_run = true;
         log_setup(config_log_level(cfg), false);
 
-        r = check_connect(cfg, &s, &ctx);
+        r = check_connect(cfg, &s, true, &ctx);
         if (r != 0)
                 return r;
 

@@ -34,7 +34,8 @@ typedef struct nw_session {
  * abort flag and tick (the rest comes from cfg). On failure s is freed and err says why. */
 int session_open(const nw_config *cfg, const nw_http_opts *hooks, nw_session *s, nw_err *err);
 /* Tags → VMs → facts. */
-int session_gather(const nw_config *cfg, nw_session *s, inventory_ctx *ret, nw_err *err);
+/* blast_radius: read who else sits on each portgroup too (fix needs it, check does not). */
+int session_gather(const nw_config *cfg, nw_session *s, bool blast_radius, inventory_ctx *ret, nw_err *err);
 /* Logs out (best effort) and frees; safe on a closed session. */
 void session_close(nw_session *s);
 /* Frees without logging out: the session is gone already (vCenter restarted, network down). */
@@ -62,7 +63,7 @@ int check_exit_code(const nw_findings *f);
 /* The one-shot commands' way in: the insecure warning, login, the gather into ctx, and a warning when
  * the tag resolves to no VM (not an error, but worth a word). 0, or the exit code to return after the
  * error line is printed. */
-int check_connect(const nw_config *cfg, nw_session *s, inventory_ctx *ctx);
+int check_connect(const nw_config *cfg, nw_session *s, bool blast_radius, inventory_ctx *ctx);
 
 /* "REASON; on it: NAME (vm-1), ...": a shared-portgroup refusal with the untagged VMs by name (fetched
  * from vc once, best effort), cut to fit size. */

@@ -108,7 +108,9 @@ static int resync_once(service *d, nw_err *err) {
                             err);
         if (r < 0)
                 return r;
-        r = inventory_gather(d->s.vc, &vms, d->cfg->policy.standard_portgroups, d->cfg->vcenter.page_size, &facts, err);
+        /* Who else is on a portgroup only matters to a plan (remediate mode). */
+        r = inventory_gather(d->s.vc, &vms, d->cfg->policy.standard_portgroups,
+                             strcmp(d->cfg->daemon.mode, "remediate") == 0, d->cfg->vcenter.page_size, &facts, err);
         if (r < 0)
                 return r;
         inventory_ctx_done(&d->facts);
@@ -167,7 +169,7 @@ static int resync(service *d, nw_err *err) {
 
         if (r < 0)
                 d->need_resync = true;
-        /* A gather's transients (the request naming every tagged VM, the first update set's
+        /* A gather's transients (the old facts beside the new, the requests, the first update set's
          * records) leave free holes malloc keeps; hand them back, or a daemon that gathers every
          * interval for months sits on the high-water mark of its busiest minute. */
         malloc_trim(0);

@@ -35,14 +35,15 @@ int session_open(const nw_config *cfg, const nw_http_opts *hooks, nw_session *s,
         return r;
 }
 
-int session_gather(const nw_config *cfg, nw_session *s, inventory_ctx *ret, nw_err *err) {
+int session_gather(const nw_config *cfg, nw_session *s, bool blast_radius, inventory_ctx *ret, nw_err *err) {
         int r;
 
         nw_strv_done(&s->vms);
         r = vapi_attached_vms(s->tags, cfg->selection.tag_category, cfg->selection.tag, &s->vms, err);
         if (r < 0)
                 return r;
-        return inventory_gather(s->vc, &s->vms, cfg->policy.standard_portgroups, cfg->vcenter.page_size, ret, err);
+        return inventory_gather(s->vc, &s->vms, cfg->policy.standard_portgroups, blast_radius, cfg->vcenter.page_size,
+                                ret, err);
 }
 
 void session_close(nw_session *s) {

@@ -14,8 +14,11 @@ static const char *const vm_paths[] = {
         "name", "runtime.powerState", "runtime.host", "config.template", "config.nestedHVEnabled",
         "config.version", "capability.nestedHVSupported", "network", "config.changeVersion", NULL,
 };
-/* vm: who else sits on a portgroup, the blast radius of changing it (DV portgroups are Networks too). */
+/* vm: who else sits on a portgroup, the blast radius of changing it (DV portgroups are Networks too).
+ * Only a plan needs it, and it is the one list that grows with the whole inventory rather than with
+ * the tagged VMs (every VM on the portgroup): read only with blast_radius. */
 static const char *const net_paths[] = { "name", "vm", NULL };
+static const char *const net_paths_lean[] = { "name", NULL };
 /* config.backingType exists from API 7.0 on; dvpg_paths_old is the retry for older vCenters. */
 static const char *const dvpg_paths[] = {
         "name", "config.distributedVirtualSwitch", "config.configVersion", "config.uplink",
@@ -177,14 +180,14 @@ static vim_obj_spec *objects_for(const inventory_ctx *ctx, const nw_strv *vms, b
         return objs;
 }
 
-#define ROUND1_PROPS(old_api)                                                              \
-        { "VirtualMachine", vm_paths }, { "Network", net_paths },                          \
-        { "DistributedVirtualPortgroup", (old_api) ? dvpg_paths_old : dvpg_paths }
+#define ROUND1_PROPS(ctx)                                                                  \
+        { "VirtualMachine", vm_paths }, { "Network", (ctx)->blast_radius ? net_paths : net_paths_lean }, \
+        { "DistributedVirtualPortgroup", (ctx)->old_api ? dvpg_paths_old : dvpg_paths }
 #define ROUND2_PROPS { "DistributedVirtualSwitch", dvs_paths }, { "HostSystem", host_paths }
 
 static int round1(vim_ctx *vc, const nw_strv *vms, int64_t page_size, gather *g, nw_err *err) {
         inventory_ctx *ctx = g->ctx;
-        const vim_prop_spec props[] = { ROUND1_PROPS(ctx->old_api) };
+        const vim_prop_spec props[] = { ROUND1_PROPS(ctx) };
         _cleanup_free_ vim_obj_spec *objs = NULL;
         size_t n;
 
@@ -218,9 +221,9 @@ void inventory_ctx_done(inventory_ctx *ctx) {
         *ctx = (inventory_ctx) {};
 }
 
-int inventory_gather(vim_ctx *vc, const nw_strv *vm_morefs, bool standard_portgroups, int64_t page_size,
-                     inventory_ctx *ret, nw_err *err) {
-        _cleanup_inventory_ctx_ inventory_ctx ctx = {};
+int inventory_gather(vim_ctx *vc, const nw_strv *vm_morefs, bool standard_portgroups, bool blast_radius,
+                     int64_t page_size, inventory_ctx *ret, nw_err *err) {
+        _cleanup_inventory_ctx_ inventory_ctx ctx = { .blast_radius = blast_radius };
         _cleanup_(gather_done) gather g = { .ctx = &ctx, .wanted = xmlHashCreate(64) };
         int r;
 
@@ -236,6 +239,7 @@ int inventory_gather(vim_ctx *vc, const nw_strv *vm_morefs, bool standard_portgr
                         /* A vCenter before 7.0 has no config.backingType (and no NSX-backed DV portgroups). */
                         inventory_ctx_done(&ctx);
                         ctx.old_api = true;
+                        ctx.blast_radius = blast_radius;
                         r = round1(vc, vm_morefs, page_size, &g, err);
                 }
                 if (r < 0)
@@ -280,7 +284,7 @@ void inventory_watch_spec_free(void *storage) {
 }
 
 int inventory_watch_spec(const inventory_ctx *ctx, vim_filter_spec *ret, void **ret_storage) {
-        const vim_prop_spec props[] = { ROUND1_PROPS(ctx->old_api), ROUND2_PROPS };
+        const vim_prop_spec props[] = { ROUND1_PROPS(ctx), ROUND2_PROPS };
         watch_storage *w = calloc(1, sizeof(*w));
         size_t n;
 
@@ -447,7 +451,7 @@ static int on_refresh(void *userdata, const char *type, const char *moref, const
 }
 
 int inventory_refresh(vim_ctx *vc, inventory_ctx *ctx, const char *type, const char *moref, nw_err *err) {
-        const vim_prop_spec props[] = { ROUND1_PROPS(ctx->old_api), ROUND2_PROPS };
+        const vim_prop_spec props[] = { ROUND1_PROPS(ctx), ROUND2_PROPS };
         const vim_obj_spec obj = { type, moref, NULL, 0 };
         refresh rf = { .ctx = ctx };
         int r;

@@ -12,6 +12,7 @@ typedef struct inventory_ctx {
         nw_strv hosts;  /* hosts whose portgroups we read */
         nw_strv network_systems; /* "HOST\nNETWORKSYSTEM": kept per host, an update does not carry it */
         bool old_api;   /* the vCenter knows no config.backingType (before 7.0) */
+        bool blast_radius; /* who else sits on each portgroup (Network.vm) was read: a plan needs it */
 } inventory_ctx;
 
 void inventory_ctx_done(inventory_ctx *ctx);
@@ -22,10 +23,11 @@ static inline void inventory_ctx_donep(inventory_ctx *ctx) {
 
 /* Reads everything policy needs about the VMs in vm_morefs, in as few PropertyCollector calls as
  * the API allows: one for the VMs and (by traversal) their networks, one for the switches and hosts
- * behind them (the hosts only when standard_portgroups); each paged by page_size. On failure ret is
- * untouched. */
-int inventory_gather(vim_ctx *vc, const nw_strv *vm_morefs, bool standard_portgroups, int64_t page_size,
-                     inventory_ctx *ret, nw_err *err);
+ * behind them (the hosts only when standard_portgroups); each paged by page_size. With
+ * blast_radius also every VM on each of those networks, which a remediation plan needs (the
+ * shared-portgroup rail) and a verdict does not. On failure ret is untouched. */
+int inventory_gather(vim_ctx *vc, const nw_strv *vm_morefs, bool standard_portgroups, bool blast_radius,
+                     int64_t page_size, inventory_ctx *ret, nw_err *err);
 
 /* A filter spec over everything gathered (same properties as the gather), for CreateFilter.
  * The spec points into ctx and into *ret_storage, which the caller frees. */

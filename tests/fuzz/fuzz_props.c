@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         nw_policy_cfg_defaults(&cfg);
         cfg.standard_portgroups = true;
 
-        r = inventory_gather(vc, &vms, cfg.standard_portgroups, 100, &ctx, &err);
+        r = inventory_gather(vc, &vms, cfg.standard_portgroups, true, 100, &ctx, &err);
         if (r < 0) {
                 FUZZ_LOG("gather: %s\n", err.msg);
                 FUZZ_ASSERT(err.code == r && err.msg[0] != '\0');

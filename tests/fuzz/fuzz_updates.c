@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fuzz_http_queue(http, gather, gather_left);
         vc = fuzz_vim_new(http);
         nw_policy_cfg_defaults(&cfg);
-        r = inventory_gather(vc, &vms, cfg.standard_portgroups, 100, &w.ctx, &err);
+        r = inventory_gather(vc, &vms, cfg.standard_portgroups, true, 100, &w.ctx, &err);
         if (r < 0 || fuzz_http_left(http) != 0) {
                 fprintf(stderr, "%s: the gather does not take exactly its replies: %s\n", FUZZ_SEED_GATHER,
                         r < 0 ? err.msg : "replies left over");

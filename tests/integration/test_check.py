@@ -3,6 +3,7 @@ works, and every way of failing to check gives exit 3 with one clear line."""
 import json
 import os
 import re
+import subprocess
 import sys
 import unittest
 
@@ -59,6 +60,32 @@ class CheckTest(unittest.TestCase):
         req = lambda err: int(re.search(r"(\d+) HTTP requests", err).group(1))  # noqa: E731
         # Each page beyond the first is one ContinueRetrievePropertiesEx.
         self.assertGreater(req(err_small), req(err_big) + 3)
+
+    def test_blast_radius_read_only_for_a_plan(self):
+        # Who else sits on a portgroup (Network.vm) grows with the whole inventory and only a fix's
+        # shared-portgroup rail reads it: check leaves it out, fix --dry-run asks for it.
+        proxy = FaultProxy(self.scn.url, ca_file=self.scn.ca_file, tmp=self.scn.tmp)
+        try:
+            bodies = []
+
+            def keep(req):
+                bodies.append(req.body)
+                return req.forward()
+
+            proxy.add_rule("RetrievePropertiesEx", keep)
+            conf = self.scn.config("proxied.conf", vcenter__url=proxy.url, vcenter__ca_file=proxy.ca_file)
+            rc, out, err = run_check(conf, "--json")
+            self.assertEqual(rc, 1, err)
+            self.assertEqual(strip(json.loads(out)["findings"]), strip(self.scn.truth["findings"]))
+            self.assertTrue(bodies)
+            self.assertFalse([b for b in bodies if b"<pathSet>vm</pathSet>" in b])
+            del bodies[:]
+            p = subprocess.run([os.environ["NW_BIN"], "fix", "--dry-run", "--config", conf], capture_output=True,
+                               text=True, timeout=120)
+            self.assertIn(p.returncode, (0, 1), p.stderr)
+            self.assertTrue([b for b in bodies if b"<pathSet>vm</pathSet>" in b])
+        finally:
+            proxy.stop()
 
     def test_table(self):
         rc, out, err = run_check(self.scn.config())

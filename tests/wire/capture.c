@@ -66,7 +66,8 @@ int main(int argc, char **argv) {
         if (r >= 0)
                 r = vapi_attached_vms(tags, cfg->selection.tag_category, cfg->selection.tag, &vms, &err);
         if (r >= 0)
-                r = inventory_gather(vc, &vms, cfg->policy.standard_portgroups, cfg->vcenter.page_size, &inv, &err);
+                r = inventory_gather(vc, &vms, cfg->policy.standard_portgroups, true, cfg->vcenter.page_size, &inv,
+                                     &err);
         /* What `run` adds: a filter over the same objects, its first update set, and its end. */
         if (r >= 0) {
                 _cleanup_free_ char *filter = NULL, *version = strdup("");
