@@ -49,7 +49,7 @@ int vim_fetch_dvports(vim_ctx *vc, const char *dvs_type, const char *dvs, const 
         _cleanup_xmldoc_ xmlDoc *doc = NULL;
         port_walk w = { .cb = cb, .userdata = userdata };
         soap_records records = { .path = path, .fn = on_port, .userdata = &w };
-        xmlNode *rv;
+        xmlNode *rv = NULL;
 
         vim_body_fetch_dvports(&body, dvs_type, dvs, keys, n_keys);
         return vim_call_records(vc, "FetchDVPorts", &body, &records, &doc, &rv, err);

@@ -310,7 +310,7 @@ static int retrieve_batch(vim_ctx *vc, retrieval *rt, const vim_filter_spec *spe
         _cleanup_free_ char *token = NULL;
         soap_records records = { .path = path, .fn = on_object, .userdata = rt };
         unsigned stale = 0;
-        xmlNode *rv;
+        xmlNode *rv = NULL;
         const char *t;
         int r;
 
@@ -399,7 +399,7 @@ int vim_log_user_event(vim_ctx *vc, const char *entity_type, const char *entity,
 int vim_add_custom_field_def(vim_ctx *vc, const char *name, const char *mo_type, int32_t *ret_key, nw_err *err) {
         _cleanup_xmldoc_ xmlDoc *doc = NULL;
         _cleanup_buf_ nw_buf body = {};
-        xmlNode *rv;
+        xmlNode *rv = NULL;
         int64_t key;
         int r;
 
@@ -484,7 +484,7 @@ int vim_wait_for_updates_on(vim_ctx *vc, const char *collector, const char *vers
         _cleanup_buf_ nw_buf body = {};
         update_walk u = { .cb = cb, .userdata = userdata };
         soap_records records = { .path = path, .fn = on_object_update, .userdata = &u };
-        xmlNode *set;
+        xmlNode *set = NULL;
         const char *v;
         char *copy;
         int r;
