@@ -47,7 +47,7 @@ DEFAULT_SIZES = ["1000:200", "5000:1000", "10000:2000", "10000:1000"]
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("builddir")
-    ap.add_argument("--runs", type=int, default=3, help="timed runs per tool and size (default 3)")
+    ap.add_argument("--runs", type=int, default=5, help="timed runs per tool and size (default 5)")
     ap.add_argument("--sizes", nargs="+", default=DEFAULT_SIZES, metavar="VMS:TAGGED",
                     help="inventory sizes (default: %s)" % " ".join(DEFAULT_SIZES))
     ap.add_argument("--hosts", type=int, default=8, help="ESXi hosts at every size (default 8)")
@@ -174,22 +174,26 @@ def _bench_scenario(a, vms, tagged, scenario, t0):
         if reference is None:
             print("  nestwarden failed: nothing to compare with, size skipped")
             return []
-        diff = differences(reference, scn.truth, hints=False)
-        if diff:
-            report_differences("nestwarden differs from the scenario's truth", diff)
-        verified = {"nestwarden": True}
-        for tool in TOOLS[1:]:
+        # status: "reference" (nestwarden), "same" (as nestwarden), "differs" or "failed"; truth: same as the truth.
+        status, truth = {"nestwarden": "reference"}, {}
+        for tool in TOOLS:
             if docs[tool] is None:
-                verified[tool] = False
+                status[tool], truth[tool] = "failed", False
+                continue
+            truth_diff = differences(docs[tool], scn.truth, hints=False)
+            truth[tool] = not truth_diff
+            if tool == "nestwarden":
+                if truth_diff:
+                    report_differences("nestwarden differs from the scenario's truth", truth_diff)
                 continue
             diff = differences(docs[tool], reference, hints=True)
-            verified[tool] = not diff
+            status[tool] = "differs" if diff else "same"
             if diff:
                 report_differences("%s differs from nestwarden: not timed" % tool, diff)
-            truth_diff = differences(docs[tool], scn.truth, hints=False)
-            if truth_diff and not diff:
-                print("  %s: same as nestwarden, so also differs from the truth" % tool)
-        print("  findings: %s" % ", ".join("%s %s" % (t, "same" if verified[t] else "DIFFERENT") for t in TOOLS[1:]))
+            elif truth_diff:
+                print("  %s: same as nestwarden, so it too differs from the truth" % tool)
+        print("  findings: %s" % ", ".join("%s %s" % (t, status[t]) for t in TOOLS[1:]))
+        verified = {t: status[t] in ("reference", "same") for t in TOOLS}
         timed = [t for t in TOOLS if verified[t]]
 
         # 2. Count requests and bytes, one run each through the proxy (not timed: the proxy slows it).
@@ -234,7 +238,7 @@ def _bench_scenario(a, vms, tagged, scenario, t0):
         doc = docs.get(tool) or {}
         rows.append({
             "vms": vms, "tagged": tagged, "hosts": a.hosts, "extra_portgroups": a.portgroups, "tool": tool,
-            "verified": verified.get(tool, False), "runs": len(rs),
+            "verified": verified[tool], "status": status[tool], "same_as_truth": truth[tool], "runs": len(rs),
             "wall_median_s": med("wall"), "wall_min_s": min((r["wall"] for r in rs), default=None),
             "wall_max_s": max((r["wall"] for r in rs), default=None),
             "cpu_median_s": med("cpu"), "user_median_s": med("user"), "sys_median_s": med("sys"),
@@ -259,8 +263,9 @@ def table(rows):
            "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if not r["verified"]:
-            out.append("| %s VMs, %s tagged | %s | findings differ: not timed | | | | | |"
-                       % (format(r["vms"], ","), format(r["tagged"], ","), r["tool"]))
+            out.append("| %s VMs, %s tagged | %s | not timed: %s | | | | | |" % (
+                format(r["vms"], ","), format(r["tagged"], ","), r["tool"],
+                "its findings differ from nestwarden's" if r["status"] == "differs" else "it failed"))
             continue
         out.append("| %s VMs, %s tagged | %s | %s s (%s–%s) | %s s | %s MiB | %s | %s / %s | %s |" % (
             format(r["vms"], ","), format(r["tagged"], ","), r["tool"],
@@ -290,8 +295,10 @@ def _panel(x0, y0, w, h, title, ylabel, rows, key):
         return []
     xlo, xhi, xt = _log_ticks(min(r["vms"] for r in pts), max(r["vms"] for r in pts))
     ylo, yhi, yt = _log_ticks(min(r[key] for r in pts), max(r[key] for r in pts))
-    X = lambda v: x0 + (math.log10(v) - math.log10(xlo)) / (math.log10(xhi) - math.log10(xlo)) * w  # noqa: E731
-    Y = lambda v: y0 + h - (math.log10(v) - math.log10(ylo)) / (math.log10(yhi) - math.log10(ylo)) * h  # noqa: E731
+    # A margin inside the frame, so that points at a decade's end do not sit on it.
+    pad = 12
+    X = lambda v: x0 + pad + (math.log10(v) - math.log10(xlo)) / (math.log10(xhi) - math.log10(xlo)) * (w - 2 * pad)  # noqa: E731
+    Y = lambda v: y0 + h - pad - (math.log10(v) - math.log10(ylo)) / (math.log10(yhi) - math.log10(ylo)) * (h - 2 * pad)  # noqa: E731
     s = ['<text x="%g" y="%g" font-size="15" font-weight="bold" text-anchor="middle">%s</text>'
          % (x0 + w / 2, y0 - 12, title),
          '<rect x="%g" y="%g" width="%g" height="%g" fill="none" stroke="#444"/>' % (x0, y0, w, h)]
@@ -341,6 +348,8 @@ def svg(rows, path):
     for i, (share, _) in enumerate(shares.most_common()):
         dash = "" if i == 0 else ' stroke-dasharray="5,4"'
         body.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#444" stroke-width="2"%s/>' % (x, ly, x + 28, ly, dash))
+        body.append('<circle cx="%d" cy="%d" r="4" fill="%s" stroke="#444" stroke-width="2"/>'
+                    % (x + 14, ly, "#444" if i == 0 else "white"))
         body.append('<text x="%d" y="%d" font-size="12">%g %% tagged</text>' % (x + 34, ly + 4, share * 100))
         x += 130
     with open(path, "w") as f:
