@@ -7,9 +7,10 @@ findings differ from nestwarden's.
   bench/compare.py BUILDDIR [--runs N] [--sizes VMS:TAGGED ...] [--hosts N] [--portgroups N] [--out DIR]
 
 For each size it starts the scenario (BUILDDIR/tests/nw-scenario), then
-1. verifies: runs each tool once and compares its findings, notices and counts with nestwarden's and
-   with the scenario's ground truth (object, kind, name, check, expected, actual; for VM findings the
-   hint too, which says how power state and templates bear on the fix), printing any difference;
+1. verifies: runs each tool once and compares its findings (object, kind, name, check, expected,
+   actual), notices and counts with the scenario's ground truth and, for a peer, with nestwarden's,
+   VM findings' hints included (they say how power state and templates bear on the fix); it prints
+   any difference, and a peer that differs from nestwarden is not timed;
 2. counts: one more run of each tool through a counting TLS proxy (bench/countproxy.py): HTTP
    requests, bytes sent and received (HTTP after TLS), TLS connections;
 3. times: N runs of each tool, round-robin (the order rotates each round), each measuring wall time,
@@ -362,10 +363,14 @@ def main():
     os.environ["NW_SCENARIO"] = os.path.join(a.builddir, "tests", "nw-scenario")
     os.makedirs(a.out, exist_ok=True)
     t0 = time.monotonic()
+    # Other work on the machine skews the figures: say how busy it was.
+    load0 = os.getloadavg()[0]
     rows = []
     for vms, tagged in a.sizes:
         rows += bench_size(a, vms, tagged)
-    md = table(rows)
+    md = "%s, %d cores; load average %.2f at the start, %.2f at the end; %d timed runs per tool and size, " \
+         "%d hosts, %d extra DV portgroups\n\n" % (time.strftime("%Y-%m-%d"), os.cpu_count(), load0,
+                                                   os.getloadavg()[0], a.runs, a.hosts, a.portgroups) + table(rows)
     print()
     print(md)
     with open(os.path.join(a.out, "results.md"), "w") as f:
