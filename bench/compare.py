@@ -25,6 +25,7 @@ import csv
 import json
 import math
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -358,19 +359,34 @@ def svg(rows, path):
                 '<rect width="100%%" height="100%%" fill="white"/>\n%s\n</svg>\n' % (width, ly + 30, "\n".join(body)))
 
 
+def cpu_seconds():
+    """(CPU time the whole machine was busy, CPU time of this process and its reaped children: the
+    scenarios, the tools), in seconds. Their difference over a run is what other processes took,
+    which skews the figures."""
+    with open("/proc/stat") as f:
+        user, nice, system, _idle, _iowait, irq, softirq = (int(x) for x in f.readline().split()[1:8])
+    busy = (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+    own = sum(ru.ru_utime + ru.ru_stime for ru in (resource.getrusage(resource.RUSAGE_SELF),
+                                                   resource.getrusage(resource.RUSAGE_CHILDREN)))
+    return busy, own
+
+
 def main():
     a = parse_args()
     os.environ["NW_SCENARIO"] = os.path.join(a.builddir, "tests", "nw-scenario")
     os.makedirs(a.out, exist_ok=True)
     t0 = time.monotonic()
-    # Other work on the machine skews the figures: say how busy it was.
-    load0 = os.getloadavg()[0]
+    busy0, own0 = cpu_seconds()
     rows = []
     for vms, tagged in a.sizes:
         rows += bench_size(a, vms, tagged)
-    md = "%s, %d cores; load average %.2f at the start, %.2f at the end; %d timed runs per tool and size, " \
-         "%d hosts, %d extra DV portgroups\n\n" % (time.strftime("%Y-%m-%d"), os.cpu_count(), load0,
-                                                   os.getloadavg()[0], a.runs, a.hosts, a.portgroups) + table(rows)
+    busy1, own1 = cpu_seconds()
+    wall = time.monotonic() - t0
+    others = max(0.0, (busy1 - busy0) - (own1 - own0))
+    md = "%s, %d cores, %.0f s; other processes used %.2f CPU-seconds meanwhile (%.1f %% of the machine); " \
+         "%d timed runs per tool and size, %d hosts, %d extra DV portgroups\n\n" % (
+             time.strftime("%Y-%m-%d"), os.cpu_count(), wall, others, 100 * others / (wall * os.cpu_count()),
+             a.runs, a.hosts, a.portgroups) + table(rows)
     print()
     print(md)
     with open(os.path.join(a.out, "results.md"), "w") as f:
@@ -380,8 +396,7 @@ def main():
         w.writeheader()
         w.writerows(rows)
     svg(rows, os.path.join(a.out, "results.svg"))
-    print("%s: results.md, results.csv, results.svg; %d runs per tool and size, %.0f s in all"
-          % (a.out, a.runs, time.monotonic() - t0))
+    print("%s: results.md, results.csv, results.svg" % a.out)
     return 0 if rows and all(r["verified"] for r in rows) else 1
 
 
