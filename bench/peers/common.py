@@ -40,7 +40,8 @@ def parse_args(doc):
     ap.add_argument("--ca-file", required=True, help="CA certificate(s) to trust, PEM")
     ap.add_argument("--category", default="nested")
     ap.add_argument("--tag", default="nested-hyperv")
-    ap.add_argument("--page-size", type=int, default=1000, help="maxObjects per RetrievePropertiesEx page")
+    ap.add_argument("--page-size", type=int, default=1000,
+                    help="maxObjects per RetrievePropertiesEx page (collector.py; pervm.py reads one at a time)")
     a = ap.parse_args()
     with open(a.password_file) as f:
         a.password = f.readline().rstrip("\r\n")
