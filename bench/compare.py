@@ -14,7 +14,8 @@ For each size it starts the scenario (BUILDDIR/tests/nw-scenario), then
 2. counts: one more run of each tool through a counting TLS proxy (bench/countproxy.py): HTTP
    requests, bytes sent and received (HTTP after TLS), TLS connections;
 3. times: N runs of each tool, round-robin (the order rotates each round), each measuring wall time,
-   CPU time (user + sys) and peak RSS of the child through os.wait4; the table gives the medians.
+   CPU time (user + sys) of the child through os.wait4 and its peak RSS from /usr/bin/time; the
+   table gives the medians.
 Then it prints a markdown table and writes DIR/results.md, DIR/results.csv (one row per tool and
 size) and DIR/results.svg (log-log: wall time and peak RSS against VMs in the inventory). DIR
 defaults to BUILDDIR/bench-compare.
@@ -27,6 +28,7 @@ import math
 import os
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -37,7 +39,6 @@ import time
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "tests", "integration"))
 sys.path.insert(0, here)
-import procs  # noqa: E402
 from countproxy import CountProxy  # noqa: E402
 
 PYTHON = "/usr/bin/python3"     # Debian's, the one python3-pyvmomi is installed for
@@ -67,13 +68,19 @@ def parse_args():
 # ---- running a tool -----------------------------------------------------------------------------
 
 def measure(argv, timeout):
-    """Runs argv; returns wall, cpu (user+sys), rss (peak, KiB), rc, stdout, stderr. The child's
-    rusage comes from wait4 on its own PID, so nothing else on the machine is counted."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    """Runs argv under /usr/bin/time; returns wall, cpu (user+sys), rss (peak, KiB), rc, stdout,
+    stderr. CPU comes from wait4 on our child (time, which adds next to nothing, and the tool it
+    waited for); the peak RSS from time's own report. wait4's ru_maxrss would not do: Linux carries
+    the high-water mark of the image a child replaces into it, so a child of this Python process
+    reports Python's RSS as its floor (nestwarden's 19 MiB came out as 44)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r") as peak:
         t0 = time.monotonic()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err)
+        # Its own session: a timeout or an interruption stops time and the tool under it together.
+        proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", peak.name, *argv], stdout=out, stderr=err,
+                                start_new_session=True)
         reaped = False
-        timer = threading.Timer(timeout, proc.kill)
+        timer = threading.Timer(timeout, os.killpg, (proc.pid, signal.SIGKILL))
         timer.start()
         try:
             _, status, ru = os.wait4(proc.pid, 0)
@@ -82,12 +89,19 @@ def measure(argv, timeout):
         finally:
             timer.cancel()
             if not reaped:
-                procs.terminate(proc)   # interrupted: the child must not outlive us
+                # Interrupted: neither time nor the tool may outlive us.
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                proc.wait()
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
+        # time writes "Command exited with non-zero status N" first when it did.
+        rss = int(peak.read().split()[-1])
         return {"wall": wall, "user": ru.ru_utime, "sys": ru.ru_stime, "cpu": ru.ru_utime + ru.ru_stime,
-                "rss": ru.ru_maxrss, "rc": proc.returncode, "stdout": out.read().decode(), "stderr": err.read().decode()}
+                "rss": rss, "rc": proc.returncode, "stdout": out.read().decode(), "stderr": err.read().decode()}
 
 
 def command(a, tool, scn, url, ca_file, conf):
