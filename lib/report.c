@@ -163,16 +163,14 @@ static void put_indented(nw_buf *b, const char *s, const char *indent) {
 
 /* json-c's pretty form of o (NULL: null), at the depth indent says; takes ownership of o. */
 static int put_json(nw_buf *b, json_object *o, const char *indent) {
-        _cleanup_json_ json_object *owned = o;
         const char *s = "null";
 
-        if (o) {
+        if (o)
                 s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-                if (!s)
-                        return -ENOMEM;
-        }
-        put_indented(b, s, indent);
-        return b->oom ? -ENOMEM : 0;
+        if (s)
+                put_indented(b, s, indent);
+        json_object_put(o);
+        return !s || b->oom ? -ENOMEM : 0;
 }
 
 static void put_key(nw_buf *b, const char *key, bool first) {
