@@ -44,16 +44,6 @@ def retrieve(pc, spec, page_size):
     return out
 
 
-def main():
-    a = common.parse_args(__doc__)
-    tagged = common.tagged_vms(a)
-    si = common.connect(a)
-    try:
-        return check(a, si, tagged)
-    finally:
-        common.disconnect(si)
-
-
 def check(a, si, tagged):
     content = si.RetrieveContent()
     pc, stub = content.propertyCollector, si._stub
@@ -152,4 +142,4 @@ def ports(a, pc, stub, f, objs, dvpgs, port_vms):
 
 
 if __name__ == "__main__":
-    common.run(main)
+    common.run(__doc__, check)

@@ -51,8 +51,18 @@ def parse_args(doc):
     return a
 
 
-def run(main):
-    """Runs a peer's main(args) -> Findings, prints the JSON, exits with nestwarden's codes."""
+def run(doc, check):
+    """A peer's whole run: its arguments (usage from doc), the tagged VMs, a pyVmomi session for
+    check(args, si, tagged) -> Findings; prints the JSON and exits with nestwarden's codes."""
+    def main():
+        a = parse_args(doc)
+        tagged = tagged_vms(a)
+        si = connect(a)
+        try:
+            return check(a, si, tagged)
+        finally:
+            disconnect(si)
+
     try:
         f = main()
     except (PeerError, vim.fault.VimFault, OSError, http.client.HTTPException) as e:

@@ -21,16 +21,6 @@ import common  # noqa: E402
 from pyVmomi import vim  # noqa: E402
 
 
-def main():
-    a = common.parse_args(__doc__)
-    tagged = common.tagged_vms(a)
-    si = common.connect(a)
-    try:
-        return check(a, si, tagged)
-    finally:
-        common.disconnect(si)
-
-
 def check(a, si, tagged):
     f = common.Findings(a.url)
     dvpgs = {}          # portgroup moref -> (config, Switch, judged), for the NICs' ports below
@@ -87,4 +77,4 @@ def check(a, si, tagged):
 
 
 if __name__ == "__main__":
-    common.run(main)
+    common.run(__doc__, check)
