@@ -194,6 +194,7 @@ typedef struct nw_inventory {
         size_t n_others;
         nw_unreadable *unreadable; /* each object a verdict needs that was not read, once */
         size_t n_unreadable;
+        bool blast_radius;      /* the networks' vms (Network.vm) were read: a plan needs them */
 } nw_inventory;
 
 void nw_inventory_done(nw_inventory *inv);

@@ -181,7 +181,7 @@ static vim_obj_spec *objects_for(const inventory_ctx *ctx, const nw_strv *vms, b
 }
 
 #define ROUND1_PROPS(ctx)                                                                  \
-        { "VirtualMachine", vm_paths }, { "Network", (ctx)->blast_radius ? net_paths : net_paths_lean }, \
+        { "VirtualMachine", vm_paths }, { "Network", (ctx)->inv.blast_radius ? net_paths : net_paths_lean }, \
         { "DistributedVirtualPortgroup", (ctx)->old_api ? dvpg_paths_old : dvpg_paths }
 #define ROUND2_PROPS { "DistributedVirtualSwitch", dvs_paths }, { "HostSystem", host_paths }
 
@@ -223,7 +223,7 @@ void inventory_ctx_done(inventory_ctx *ctx) {
 
 int inventory_gather(vim_ctx *vc, const nw_strv *vm_morefs, bool standard_portgroups, bool blast_radius,
                      int64_t page_size, inventory_ctx *ret, nw_err *err) {
-        _cleanup_inventory_ctx_ inventory_ctx ctx = { .blast_radius = blast_radius };
+        _cleanup_inventory_ctx_ inventory_ctx ctx = { .inv.blast_radius = blast_radius };
         _cleanup_(gather_done) gather g = { .ctx = &ctx, .wanted = xmlHashCreate(64) };
         int r;
 
@@ -239,7 +239,7 @@ int inventory_gather(vim_ctx *vc, const nw_strv *vm_morefs, bool standard_portgr
                         /* A vCenter before 7.0 has no config.backingType (and no NSX-backed DV portgroups). */
                         inventory_ctx_done(&ctx);
                         ctx.old_api = true;
-                        ctx.blast_radius = blast_radius;
+                        ctx.inv.blast_radius = blast_radius;
                         r = round1(vc, vm_morefs, page_size, &g, err);
                 }
                 if (r < 0)

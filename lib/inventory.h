@@ -12,7 +12,6 @@ typedef struct inventory_ctx {
         nw_strv hosts;  /* hosts whose portgroups we read */
         nw_strv network_systems; /* "HOST\nNETWORKSYSTEM": kept per host, an update does not carry it */
         bool old_api;   /* the vCenter knows no config.backingType (before 7.0) */
-        bool blast_radius; /* who else sits on each portgroup (Network.vm) was read: a plan needs it */
 } inventory_ctx;
 
 void inventory_ctx_done(inventory_ctx *ctx);

@@ -339,6 +339,12 @@ static int shared_collect(nw_fix *fix, const source *src, const nw_inventory *in
          * tagged: no one else is reached. */
         if (src->dvport)
                 return 0;
+        /* Facts gathered for a verdict (check, run in report mode) hold no one's neighbours: an empty
+         * list there means "not read", never "no one". */
+        if (!inv->blast_radius) {
+                *ret_known = false;
+                return 0;
+        }
         if (src->dvpg)
                 return shared_add(fix, inv, &src->dvpg->vms);
 

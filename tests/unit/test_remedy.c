@@ -166,7 +166,7 @@ static const struct vm_case {
 static void test_vms(void) {
         for (size_t i = 0; i < ELEMENTSOF(vm_cases); i++) {
                 const struct vm_case *c = &vm_cases[i];
-                _cleanup_inventory_ nw_inventory inv = {};
+                _cleanup_inventory_ nw_inventory inv = { .blast_radius = true };
                 _cleanup_findings_ nw_findings f = {};
                 _cleanup_fix_plan_ nw_fix_plan p = {};
                 _cleanup_rcfg_ nw_remedy_cfg rc = make_rcfg(c->r, c->exclude);
@@ -354,7 +354,7 @@ static void check_changes(const nw_fix *x, const chg *c, size_t n) {
 static void test_dvpgs(void) {
         for (size_t i = 0; i < ELEMENTSOF(dvpg_cases); i++) {
                 const struct dvpg_case *c = &dvpg_cases[i];
-                _cleanup_inventory_ nw_inventory inv = {};
+                _cleanup_inventory_ nw_inventory inv = { .blast_radius = true };
                 _cleanup_findings_ nw_findings f = {};
                 _cleanup_fix_plan_ nw_fix_plan p = {};
                 _cleanup_rcfg_ nw_remedy_cfg rc = make_rcfg(0, NULL);
@@ -424,7 +424,7 @@ static const struct stdpg_case {
 static void test_stdpgs(void) {
         for (size_t i = 0; i < ELEMENTSOF(stdpg_cases); i++) {
                 const struct stdpg_case *c = &stdpg_cases[i];
-                _cleanup_inventory_ nw_inventory inv = {};
+                _cleanup_inventory_ nw_inventory inv = { .blast_radius = true };
                 _cleanup_findings_ nw_findings f = {};
                 _cleanup_fix_plan_ nw_fix_plan p = {};
                 _cleanup_rcfg_ nw_remedy_cfg rc = make_rcfg(0, NULL);
@@ -522,7 +522,7 @@ static void test_shared_dv(void) {
 
         for (size_t i = 0; i < ELEMENTSOF(t); i++) {
                 static const double recent[] = { -30, -20, -10 };
-                _cleanup_inventory_ nw_inventory inv = {};
+                _cleanup_inventory_ nw_inventory inv = { .blast_radius = true };
                 _cleanup_findings_ nw_findings f = {};
                 _cleanup_fix_plan_ nw_fix_plan p = {};
                 _cleanup_rcfg_ nw_remedy_cfg rc = make_rcfg(t[i].r, t[i].exclude);
@@ -545,13 +545,31 @@ static void test_shared_dv(void) {
                 make_plan(&inv, &pol, &rc, &flap, &f, &p);
                 check_shared(t[i].desc, &p, t[i].verdict, t[i].reason, t[i].want, t[i].n_want);
         }
+
+        /* Facts gathered for a verdict only (check, run in report mode) never read who sits on a
+         * portgroup: an empty list there is "not known", never "nobody", and the rail holds. */
+        {
+                _cleanup_inventory_ nw_inventory inv = { .blast_radius = false };
+                _cleanup_findings_ nw_findings f = {};
+                _cleanup_fix_plan_ nw_fix_plan p = {};
+                _cleanup_rcfg_ nw_remedy_cfg rc = make_rcfg(0, NULL);
+                _cleanup_(nw_flap_done) nw_flap flap = {};
+                nw_policy_cfg pol = make_pol(0);
+
+                add_vm(&inv, "vm-1", NULL, YES, YES, 13, "poweredOn");
+                add_legacy_dvpg(&inv, "dvportgroup-7");
+                make_plan(&inv, &pol, &rc, &flap, &f, &p);
+                check_shared("neighbours not read", &p, NW_FIX_SHARED,
+                             "cannot tell which VMs sit on this portgroup, so promiscuous mode could reach untagged "
+                             "ones (allow_promiscuous_on_shared = no)", NULL, 0);
+        }
 }
 
 static void test_shared_standard(void) {
         /* Across every standard network of that name (any host, any datacenter), each VM once. */
         {
                 static const char *const want[] = { "vm-20", "vm-21" };
-                _cleanup_inventory_ nw_inventory inv = {};
+                _cleanup_inventory_ nw_inventory inv = { .blast_radius = true };
                 _cleanup_findings_ nw_findings f = {};
                 _cleanup_fix_plan_ nw_fix_plan p = {};
                 _cleanup_rcfg_ nw_remedy_cfg rc = make_rcfg(0, NULL);
@@ -576,7 +594,7 @@ static void test_shared_standard(void) {
         }
         /* Nobody knows who is on it: held back, with nobody to name. */
         {
-                _cleanup_inventory_ nw_inventory inv = {};
+                _cleanup_inventory_ nw_inventory inv = { .blast_radius = true };
                 _cleanup_findings_ nw_findings f = {};
                 _cleanup_fix_plan_ nw_fix_plan p = {};
                 _cleanup_rcfg_ nw_remedy_cfg rc = make_rcfg(0, NULL);
@@ -591,7 +609,7 @@ static void test_shared_standard(void) {
         }
         /* Forged transmits alone floods nobody: no need to know. */
         {
-                _cleanup_inventory_ nw_inventory inv = {};
+                _cleanup_inventory_ nw_inventory inv = { .blast_radius = true };
                 _cleanup_findings_ nw_findings f = {};
                 _cleanup_fix_plan_ nw_fix_plan p = {};
                 _cleanup_rcfg_ nw_remedy_cfg rc = make_rcfg(0, NULL);
@@ -603,7 +621,7 @@ static void test_shared_standard(void) {
         }
         /* Excluded by name: every host's portgroup of that name. */
         {
-                _cleanup_inventory_ nw_inventory inv = {};
+                _cleanup_inventory_ nw_inventory inv = { .blast_radius = true };
                 _cleanup_findings_ nw_findings f = {};
                 _cleanup_fix_plan_ nw_fix_plan p = {};
                 _cleanup_rcfg_ nw_remedy_cfg rc = make_rcfg(0, "VM Network");
@@ -618,7 +636,7 @@ static void test_shared_standard(void) {
         }
         /* A long list is cut, the key to change never. */
         {
-                _cleanup_inventory_ nw_inventory inv = {};
+                _cleanup_inventory_ nw_inventory inv = { .blast_radius = true };
                 _cleanup_findings_ nw_findings f = {};
                 _cleanup_fix_plan_ nw_fix_plan p = {};
                 _cleanup_rcfg_ nw_remedy_cfg rc = make_rcfg(0, NULL);
@@ -678,7 +696,7 @@ static void test_flap_window(void) {
 
         for (size_t i = 0; i < ELEMENTSOF(t); i++) {
                 static const double other[] = { -3, -2, -1 };
-                _cleanup_inventory_ nw_inventory inv = {};
+                _cleanup_inventory_ nw_inventory inv = { .blast_radius = true };
                 _cleanup_findings_ nw_findings f = {};
                 _cleanup_fix_plan_ nw_fix_plan p = {};
                 _cleanup_rcfg_ nw_remedy_cfg rc = make_rcfg(0, NULL);
@@ -702,7 +720,7 @@ static void test_flap_window(void) {
 
         /* flap may be NULL: no memory at all. */
         {
-                _cleanup_inventory_ nw_inventory inv = {};
+                _cleanup_inventory_ nw_inventory inv = { .blast_radius = true };
                 _cleanup_findings_ nw_findings f = {};
                 _cleanup_fix_plan_ nw_fix_plan p = {};
                 _cleanup_rcfg_ nw_remedy_cfg rc = make_rcfg(0, NULL);
@@ -774,7 +792,7 @@ static void test_budget(void) {
 
         for (size_t i = 0; i < ELEMENTSOF(t); i++) {
                 static const double recent[] = { -30, -20, -10 };
-                _cleanup_inventory_ nw_inventory inv = {};
+                _cleanup_inventory_ nw_inventory inv = { .blast_radius = true };
                 _cleanup_findings_ nw_findings f = {};
                 _cleanup_fix_plan_ nw_fix_plan p = {};
                 _cleanup_rcfg_ nw_remedy_cfg rc = make_rcfg(t[i].r, "vm-00");
@@ -828,7 +846,7 @@ static void test_budget(void) {
 /* --- one inventory: order, templates, and what does not get a fix --- */
 
 static void test_plan_shape(void) {
-        _cleanup_inventory_ nw_inventory inv = {};
+        _cleanup_inventory_ nw_inventory inv = { .blast_radius = true };
         _cleanup_findings_ nw_findings f = {};
         _cleanup_fix_plan_ nw_fix_plan p = {};
         _cleanup_rcfg_ nw_remedy_cfg rc = make_rcfg(R_FIX_TEMPLATES, NULL);
@@ -877,7 +895,7 @@ static void test_self_contained(void) {
         _cleanup_fix_plan_ nw_fix_plan p = {};
         _cleanup_rcfg_ nw_remedy_cfg rc = make_rcfg(0, NULL);
         nw_policy_cfg pol = make_pol(0);
-        nw_inventory inv = {};
+        nw_inventory inv = { .blast_radius = true };
         nw_findings f = {};
 
         add_vm(&inv, "vm-9", "hv-9", NO, YES, 13, "poweredOff");
@@ -906,7 +924,7 @@ static void test_self_contained(void) {
 }
 
 static void test_args(void) {
-        _cleanup_inventory_ nw_inventory inv = {};
+        _cleanup_inventory_ nw_inventory inv = { .blast_radius = true };
         _cleanup_rcfg_ nw_remedy_cfg rc = make_rcfg(0, NULL);
         nw_policy_cfg pol = make_pol(0);
         nw_findings f = {};
@@ -961,7 +979,7 @@ static void test_strings(void) {
 /* Nothing read, nothing planned: an unreadable object gets no fix; and with exclusions in force, a VM
  * whose name vCenter did not give cannot be told from an excluded one, so it is left alone. */
 static void test_unreadable_and_nameless(void) {
-        _cleanup_inventory_ nw_inventory inv = {};
+        _cleanup_inventory_ nw_inventory inv = { .blast_radius = true };
         _cleanup_findings_ nw_findings f = {};
         _cleanup_fix_plan_ nw_fix_plan p = {}, q = {};
         _cleanup_rcfg_ nw_remedy_cfg none = make_rcfg(0, NULL), some = make_rcfg(0, "lab-vm");
