@@ -227,9 +227,9 @@ static void test_table(void) {
                 { "dvportgroup", "dvportgroup-2", "mac_learning_limit", "4096/drop", "unset/unset", "set the MAC" },
                 { "portgroup", "host-1/VM Network", "forged_transmits", "true", "false", "accept forged" },
                 { "vm", "vm-9", "nested_hv", "true", "false", "VM is powered on" },
-                { NULL },
+                { .kind = NULL },
                 { .kind = "Templates:" },
-                { NULL },
+                { .kind = NULL },
                 { "vm", "vm-3", "nested_hv", "true", "unset", "template: fix it" },
         };
         size_t col_object, col_name, col_check, col_expected, col_actual, col_hint;
