@@ -113,7 +113,7 @@ static int judge(service *d) {
         return 0;
 }
 
-static bool remediating(const service *d) {
+bool pass_remediating(const service *d) {
         return strcmp(d->cfg->daemon.mode, "remediate") == 0;
 }
 
@@ -165,7 +165,7 @@ static int evaluate_and_fix(service *d, nw_err *err) {
         r = judge(d);
         if (r < 0)
                 return nw_errf(err, r, "%s", strerror(-r));
-        if (!remediating(d))
+        if (!pass_remediating(d))
                 return 0;
         d->deferred = 0;
         r = remediate_pass(d->cfg, d->s.vc, &d->facts, &d->flap, nw_now_mono(), hold_failed, on_fix, d, err);
@@ -186,7 +186,7 @@ int pass_evaluate(service *d, nw_err *err) {
 
         annotator_attach(&d->ann, d->s.vc, &d->facts);
         r = evaluate_and_fix(d, err);
-        annotator_pass_end(&d->ann, remediating(d), r >= 0);
+        annotator_pass_end(&d->ann, pass_remediating(d), r >= 0);
         /* A pass over thousands of tagged VMs builds and drops findings by the thousand; hand the
          * holes back, or RSS keeps the busiest pass's high-water mark (see resync in run.c). */
         malloc_trim(0);

@@ -109,8 +109,8 @@ static int resync_once(service *d, nw_err *err) {
         if (r < 0)
                 return r;
         /* Who else is on a portgroup only matters to a plan (remediate mode). */
-        r = inventory_gather(d->s.vc, &vms, d->cfg->policy.standard_portgroups,
-                             strcmp(d->cfg->daemon.mode, "remediate") == 0, d->cfg->vcenter.page_size, &facts, err);
+        r = inventory_gather(d->s.vc, &vms, d->cfg->policy.standard_portgroups, pass_remediating(d),
+                             d->cfg->vcenter.page_size, &facts, err);
         if (r < 0)
                 return r;
         inventory_ctx_done(&d->facts);

@@ -50,5 +50,7 @@ typedef struct service {
  * judges again, so that what was fixed is reported resolved at once. 0 or a negative errno-style
  * code with err set (a lost vCenter ends the pass). */
 int pass_evaluate(service *d, nw_err *err);
+/* [daemon] mode = remediate: passes fix, and gathers read who else sits on each portgroup. */
+bool pass_remediating(const service *d);
 /* STATUS= for systemd: what is watched, what drifts, when the last pass was. */
 void pass_notify_status(service *d);

@@ -16,7 +16,7 @@ int soap_envelope(nw_buf *out, const char *method_xml);
  * handed out; what is not a record (a continuation token, a version) stays in the returned doc. */
 typedef struct soap_records {
         const char *const *path;  /* NULL-terminated, at least one name; "*" stands for any */
-        int (*fn)(void *userdata, xmlNode *record, nw_err *err);
+        int (*fn)(void *userdata, const xmlNode *record, nw_err *err);
         void *userdata;
 } soap_records;
 

@@ -1,6 +1,5 @@
 /* The two calls on a distributed switch's ports. Ports are no managed objects: no PropertyCollector
  * reads them, FetchDVPorts does, and ReconfigureDVPort_Task changes them. Bodies in schema order. */
-#include <string.h>
 
 #include "vim-internal.h"
 
@@ -29,30 +28,16 @@ int vim_body_reconfigure_dvport(nw_buf *b, const char *dvs_type, const char *dvs
         return b->oom ? -ENOMEM : 0;
 }
 
-typedef struct port_walk {
-        vim_port_cb cb;
-        void *userdata;
-} port_walk;
-
-static int on_port(void *userdata, xmlNode *port, nw_err *err) {
-        port_walk *w = userdata;
-
-        return w->cb(w->userdata, port, err);
-}
-
 int vim_fetch_dvports(vim_ctx *vc, const char *dvs_type, const char *dvs, const char *const *keys, size_t n_keys,
                       vim_port_cb cb, void *userdata, nw_err *err) {
         /* One <returnval> per port (none when vCenter knows none of the keys), read one at a time:
          * a page of ports is as big as a page of VMs. */
         static const char *const path[] = { "returnval", NULL };
         _cleanup_buf_ nw_buf body = {};
-        _cleanup_xmldoc_ xmlDoc *doc = NULL;
-        port_walk w = { .cb = cb, .userdata = userdata };
-        soap_records records = { .path = path, .fn = on_port, .userdata = &w };
-        xmlNode *rv = NULL;
+        soap_records records = { .path = path, .fn = cb, .userdata = userdata };
 
         vim_body_fetch_dvports(&body, dvs_type, dvs, keys, n_keys);
-        return vim_call_records(vc, "FetchDVPorts", &body, &records, &doc, &rv, err);
+        return vim_call_records(vc, "FetchDVPorts", &body, &records, NULL, NULL, err);
 }
 
 int vim_reconfigure_dvport(vim_ctx *vc, const char *dvs_type, const char *dvs, const char *key,

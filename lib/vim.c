@@ -279,7 +279,7 @@ typedef struct retrieval {
 /* One ObjectContent, as the page is read: new objects go to cb (an object already passed on is
  * skipped: a page repeating one must not count it twice). Objects with a missingSet go to cb too:
  * an object the account may not read must be accounted for, never dropped. */
-static int on_object(void *userdata, xmlNode *oc, nw_err *err) {
+static int on_object(void *userdata, const xmlNode *oc, nw_err *err) {
         retrieval *rt = userdata;
         xmlNode *obj = soap_child(oc, "obj");
         _cleanup_(xmlFreep) xmlChar *type = NULL;
@@ -463,7 +463,7 @@ typedef struct update_walk {
 /* One child of a PropertyFilterUpdate, as the update set is read: an ObjectUpdate goes to cb; the
  * filter's moref and its missingSet (objects gone before the filter saw them: their leave, or the
  * next gather, accounts for them) are let go like the rest. */
-static int on_object_update(void *userdata, xmlNode *ou, nw_err *err) {
+static int on_object_update(void *userdata, const xmlNode *ou, nw_err *err) {
         update_walk *u = userdata;
         xmlNode *obj = soap_child(ou, "obj");
         const char *kind = soap_child_text(ou, "kind"), *moref = soap_text(obj);

@@ -43,7 +43,7 @@ static void walk(const xmlNode *n, unsigned depth) {
         }
 }
 
-static int on_record(void *userdata, xmlNode *record, nw_err *err) {
+static int on_record(void *userdata, const xmlNode *record, nw_err *err) {
         unsigned *n = userdata;
 
         (*n)++;

@@ -88,7 +88,7 @@ typedef struct seen {
         unsigned fail_at;       /* 1-based; 0: never */
 } seen;
 
-static int on_record(void *userdata, xmlNode *oc, nw_err *err) {
+static int on_record(void *userdata, const xmlNode *oc, nw_err *err) {
         seen *s = userdata;
         size_t len = strlen(s->morefs);
         const char *moref = soap_child_text(oc, "obj");
