@@ -1,6 +1,6 @@
 #!/bin/sh
 # The whole test suite, as CI runs it: install, build plain and with ASan+UBSan, meson test both,
-# then run each libFuzzer harness for a bounded time.
+# then run each libFuzzer harness for a bounded time, then build and lint the Debian package.
 set -eu
 cd "$(dirname "$0")/.."
 sh tests/deps.sh
@@ -20,6 +20,10 @@ for variant in plain asan; do
 done
 # Every libFuzzer harness for 30 s from its seed corpus, built with clang (README: Fuzzing).
 sh tests/fuzz/run-fuzzers.sh build-test-fuzz 30 || status=1
+# The Debian package, built from a copy of the tracked tree and linted (README: Debian package).
+mkdir -p build-test-deb
+if sh tests/deb/build.sh build-test-deb; then deb=OK; else deb=FAIL; status=1; fi
+echo "deb $deb" > build-test-deb/deb-result.txt
 
 /usr/bin/python3 - <<'PY'
 import json
@@ -42,6 +46,11 @@ try:
                 failed += 1
 except FileNotFoundError:
     failed += 1
+with open("build-test-deb/deb-result.txt") as f:
+    if f.read().split()[1:2] == ["OK"]:
+        passed += 1
+    else:
+        failed += 1
 print("%d passed, %d failed" % (passed, failed))
 PY
 exit $status
