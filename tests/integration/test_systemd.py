@@ -188,6 +188,18 @@ class Systemd(unittest.TestCase):
         self.assertIn("A setting that nested Hyper-V needs has changed on a watched object", text)
         self.assertRegex(text, r"Subject: Nested Hyper-V drift: \w+ on ")
 
+    def test_check_by_hand_with_the_credential(self):
+        """README's first-hour step: a one-off check as the service would run it, password as credential."""
+        self.config("/etc/nestwarden/nestwarden.conf", self.scn)
+        self.c.write("/etc/nestwarden/vcenter.password", slurp(self.scn.password_file), mode=0o600)
+        p = self.c.run("systemd-run", "--quiet", "--pipe", "--wait", "-p", "DynamicUser=yes", "-p",
+                       "LoadCredential=vcenter-password:/etc/nestwarden/vcenter.password",
+                       "nestwarden", "check", "--json", check=False)
+        self.assertEqual(p.returncode, 1, p.stderr)  # drift found, everything read
+        doc = json.loads(p.stdout)
+        self.assertEqual({(f["object"], f["check"]) for f in doc["findings"] + doc["template_findings"]},
+                         self.truth_ids())
+
     def test_reload_good_and_broken(self):
         pid = self.start_main()["MainPID"]
         self.config("/etc/nestwarden/nestwarden.conf", self.scn, daemon__interval="45")
