@@ -27,7 +27,7 @@ class Scenario:
     (a dict, see tests/scenario/deny.go), nestwarden's account may not read what it names; .deny()
     changes that while the scenario runs."""
 
-    def __init__(self, *flags, tmp=None, deny=None, start_timeout=120):
+    def __init__(self, *flags, tmp=None, deny=None, start_timeout=120, password=PASSWORD):
         self.tmp = tmp or tempfile.mkdtemp(prefix="nw-scn-")
         if deny is not None:
             self.deny_path = os.path.join(self.tmp, "deny.json")
@@ -35,7 +35,7 @@ class Scenario:
             flags = ("-deny", self.deny_path) + flags
         self.password_file = os.path.join(self.tmp, "vcenter.password")
         with open(os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
-            f.write(PASSWORD + "\n")
+            f.write(password + "\n")
         self.ca_file = os.path.join(self.tmp, "ca.pem")
         with open(os.path.join(self.tmp, "scenario.log"), "w") as log:
             self.proc = subprocess.Popen(
