@@ -8,6 +8,13 @@
 # warning, or a version in debian/changelog other than meson.build's fails.
 set -eu
 [ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
+# dpkg-dev and lintian, and below debian/control's Build-Depends, from Debian's packages: the
+# README's first-hour install runs this script alone on a fresh machine.
+export DEBIAN_FRONTEND=noninteractive
+if ! command -v dpkg-parsechangelog >/dev/null || ! command -v lintian >/dev/null; then
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends dpkg-dev lintian >/dev/null
+fi
 top=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 mkdir -p "$1"
 out=$(realpath "$1")
@@ -27,6 +34,12 @@ mkdir -p "$src"
 (cd "$top" && git ls-files -z --cached |
         xargs -0 sh -c 'for f; do if [ -e "$f" ] || [ -L "$f" ]; then printf "%s\0" "$f"; fi; done' sh |
         tar --null -T - -cf -) | tar -xf - -C "$src"
+
+# What debian/control asks to build with, from Debian's packages.
+if ! (cd "$src" && dpkg-checkbuilddeps) 2>/dev/null; then
+        apt-get update -qq
+        apt-get build-dep -y -qq "$src" >/dev/null
+fi
 
 start=$(date +%s)
 (cd "$src" && dpkg-buildpackage -us -uc -b) > "$out/build.log" 2>&1 || {
