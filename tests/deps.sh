@@ -3,7 +3,7 @@
 set -eu
 pkgs="build-essential meson ninja-build pkg-config libcurl4-openssl-dev libxml2-dev libssl-dev \
 libsystemd-dev libinih-dev libjson-c-dev golang-go golang-github-vmware-govmomi-dev python3 python3-pyvmomi \
-systemd clang libclang-rt-14-dev time debhelper dpkg-dev lintian scdoc \
+systemd clang libclang-rt-14-dev time debhelper dpkg-dev lintian scdoc groff-base \
 systemd-container man-db"
 missing=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' $pkgs 2>/dev/null | awk '$1 != "ii" {print $2}')
 # dpkg-query prints nothing for packages it has never heard of: count those as missing too.
