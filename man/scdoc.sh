@@ -7,4 +7,8 @@
 set -eu
 src=$(sed "s/@VERSION@/$2/")
 page=$(printf '%s\n' "$src" | "$1")
-printf '%s\n' "$page" | awk '{ print } /^\.TH / { print ".nh" }'
+# And groff breaks lines after a hyphen between two word characters (vcenter-/password,
+# dvportgroup-/17): those get \-, which it neither breaks after nor renders as anything but '-' in a
+# terminal. Requests, and scdoc's own \h'-04' moves, keep theirs.
+printf '%s\n' "$page" | awk '{ print } /^\.TH / { print ".nh" }' |
+        sed -E "/^[.']/!{ :a; s/([[:alnum:]_])-([[:alnum:]_])/\\1\\\\-\\2/; ta; }"
