@@ -85,12 +85,26 @@ int main(int argc, char **argv) {
                 return EXIT_UNKNOWN;
         }
 
+        if (strcmp(cmd, "check") != 0 && strcmp(cmd, "run") != 0 && strcmp(cmd, "fix") != 0) {
+                fprintf(stderr, "nestwarden: unknown command '%s' (try --help)\n", cmd);
+                return EXIT_UNKNOWN;
+        }
+        /* An option another command takes is refused, not ignored: `fix --json` that silently
+         * prints a table would break the pipeline reading it. */
+        if ((o.json || o.stats) && strcmp(cmd, "check") != 0) {
+                fprintf(stderr, "nestwarden: %s is an option of check, not of %s\n", o.json ? "--json" : "--stats",
+                        cmd);
+                return EXIT_UNKNOWN;
+        }
+        if (o.dry_run && strcmp(cmd, "fix") != 0) {
+                fprintf(stderr, "nestwarden: --dry-run is an option of fix, not of %s%s\n", cmd,
+                        strcmp(cmd, "run") == 0 ? " (set [remediation] dry_run = yes)" : "");
+                return EXIT_UNKNOWN;
+        }
+
         if (strcmp(cmd, "check") == 0)
                 return cmd_check(&o);
         if (strcmp(cmd, "run") == 0)
                 return cmd_run(&o);
-        if (strcmp(cmd, "fix") == 0)
-                return cmd_fix(&o);
-        fprintf(stderr, "nestwarden: unknown command '%s' (try --help)\n", cmd);
-        return EXIT_UNKNOWN;
+        return cmd_fix(&o);
 }
