@@ -145,9 +145,9 @@ static void render_drift(const metrics_facts *m, nw_buf *b) {
 
 static void render_remediations(const metrics_facts *m, nw_buf *b) {
         family(b, "nestwarden_remediations_total", "counter",
-               "Remediations since nestwarden started, by result, one per journal entry: applied (REMEDIATED), "
-               "failed (REMEDIATION_FAILED), dry_run (DRY_RUN), skipped (REMEDIATION_SKIPPED: a rail held it "
-               "back), fight (FIGHT).");
+               "Remediation entries in the journal since nestwarden started, by result: applied (REMEDIATED), "
+               "failed (REMEDIATION_FAILED) and dry_run (DRY_RUN), one per property; skipped (REMEDIATION_SKIPPED: "
+               "a rail held the object back) and fight (FIGHT), one per object.");
         for (metrics_result r = 0; r < _METRICS_RESULT_MAX; r++)
                 sample(b, m, "nestwarden_remediations_total",
                        (const char *const[]) { "result", metrics_result_to_string(r), NULL }, "%" PRIu64,

@@ -5,12 +5,13 @@
 
 #include "drift.h"
 
-/* How a remediation ended, one per journal entry of its kind. */
+/* How a remediation ended, counted as the journal's entries are: one per property for the first
+ * three, one per object for the others. */
 typedef enum metrics_result {
         METRICS_APPLIED,   /* REMEDIATED */
         METRICS_FAILED,    /* REMEDIATION_FAILED */
         METRICS_DRY_RUN,   /* DRY_RUN */
-        METRICS_SKIPPED,   /* REMEDIATION_SKIPPED: a rail held it back */
+        METRICS_SKIPPED,   /* REMEDIATION_SKIPPED: a rail held the object back */
         METRICS_FIGHT,     /* FIGHT */
         _METRICS_RESULT_MAX,
 } metrics_result;
