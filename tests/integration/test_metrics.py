@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.join(here, "..", "scenario"))
 import journald  # noqa: E402
 import testmain  # noqa: E402
 from daemon import Daemon, start_ready  # noqa: E402
-from events import DRIFT, LOST, REGAINED, RESOLVED  # noqa: E402
+from events import CONFIG_PROBLEM, DRIFT, LOST, REGAINED, RESOLVED  # noqa: E402
 from scenario import USER, Scenario  # noqa: E402
 
 CATALOG = os.path.join(here, "..", "..", "systemd", "nestwarden.catalog")
@@ -398,6 +398,24 @@ class MetricsTest(unittest.TestCase):
             time.sleep(2)
             self.assertEqual(os.listdir(self.dir), [])
             self.assertIsNone(d.proc.poll())
+
+    def test_config_problem_is_down_but_not_lost(self):
+        with Scenario() as scn:
+            conf = scn.config(daemon__metrics_file=self.path, selection__tag="no-such-tag")
+            d = start_ready(self, conf)
+            self.journal.wait_for(1, MESSAGE_ID=CONFIG_PROBLEM)
+            fam = self.read()
+            self.assertEqual((value(fam, "nestwarden_up"), value(fam, "nestwarden_vcenter_lost"),
+                              value(fam, "nestwarden_last_pass_timestamp_seconds")), (0, 0, 0))
+            # The tag fixed and reloaded: up, and the scenario's figures.
+            with open(conf) as f:
+                text = f.read().replace("tag = no-such-tag", "tag = nested-hyperv")
+            with open(conf, "w") as f:
+                f.write(text)
+            d.signal(signal.SIGHUP)
+            fam = self.wait_file(lambda f: value(f, "nestwarden_up") == 1)
+            self.assert_truth(fam, scn)
+            self.assertEqual(value(fam, "nestwarden_vcenter_losses_total"), 0)
 
     @staticmethod
     def set_metrics_file(conf, path):
