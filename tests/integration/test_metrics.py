@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -314,7 +315,7 @@ class MetricsTest(unittest.TestCase):
         tmp = tempfile.mkdtemp(prefix="nw-metrics-restart-")
         self.addCleanup(shutil.rmtree, tmp, ignore_errors=True)
         # The same port and certificate after the restart, as a rebooted vCenter keeps them.
-        with __import__("socket").socket() as s:
+        with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         flags = ("-listen", "127.0.0.1:%d" % port, "-tls-dir", os.path.join(tmp, "tls"))
