@@ -106,6 +106,7 @@ static int judge(service *d) {
         d->drift = now;
         now = (nw_drift_set) {};
         d->n_portgroups = findings.portgroups;
+        memcpy(d->metrics.watched, findings.judged, sizeof(d->metrics.watched));
 
         t = time(NULL);
         strftime(d->last_pass, sizeof(d->last_pass), "%H:%M:%S", localtime_r(&t, &tm));
@@ -134,9 +135,12 @@ static void on_fix(void *userdata, const nw_fix *fix, nw_fix_verdict verdict, co
         if (res) {
                 if (err) {
                         log_fix(url, fix, NW_EVENT_REMEDIATION_FAILED, res->task, err->fault, err->msg);
+                        d->metrics.remediations[METRICS_FAILED] += fix->n_changes;
                         (void) nw_strv_push(&d->failed, fix->object);
-                } else if (!res->already_compliant)
+                } else if (!res->already_compliant) {
                         log_fix(url, fix, NW_EVENT_REMEDIATED, res->task, NULL, NULL);
+                        d->metrics.remediations[METRICS_APPLIED] += fix->n_changes;
+                }
                 return;
         }
         if (verdict == NW_FIX_DEFERRED) {
@@ -155,6 +159,11 @@ static void on_fix(void *userdata, const nw_fix *fix, nw_fix_verdict verdict, co
                 verdict == NW_FIX_DRY_RUN ? NW_EVENT_DRY_RUN :
                 verdict == NW_FIX_FIGHT ? NW_EVENT_FIGHT : NW_EVENT_REMEDIATION_SKIPPED,
                 NULL, NULL, detail);
+        /* As many as log_fix() wrote entries. */
+        if (verdict == NW_FIX_DRY_RUN)
+                d->metrics.remediations[METRICS_DRY_RUN] += fix->n_changes;
+        else
+                d->metrics.remediations[verdict == NW_FIX_FIGHT ? METRICS_FIGHT : METRICS_SKIPPED]++;
 }
 
 /* Judge; in remediate mode also fix what may be fixed, and judge again so that what was fixed is
@@ -181,12 +190,26 @@ static int evaluate_and_fix(service *d, nw_err *err) {
         return r < 0 ? nw_errf(err, r, "%s", strerror(-r)) : 0;
 }
 
+/* For the metrics: when it ended (unix time) and how long it took from the first read of its facts. */
+static void pass_done(service *d, double started) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        d->metrics.last_pass = (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+        d->metrics.pass_duration = nw_now_mono() - started;
+        d->metrics_due = true;
+}
+
 int pass_evaluate(service *d, nw_err *err) {
+        double started = d->gather_started > 0 ? d->gather_started : nw_now_mono();
         int r;
 
+        d->gather_started = 0;
         annotator_attach(&d->ann, d->s.vc, &d->facts);
         r = evaluate_and_fix(d, err);
         annotator_pass_end(&d->ann, pass_remediating(d), r >= 0);
+        if (r >= 0)
+                pass_done(d, started);
         /* A pass over thousands of tagged VMs builds and drops findings by the thousand; hand the
          * holes back, or RSS keeps the busiest pass's high-water mark (see resync in run.c). */
         malloc_trim(0);

@@ -54,7 +54,8 @@ static void disconnect(service *d, bool logout) {
 }
 
 static int connect_vcenter(service *d, nw_err *err) {
-        const nw_http_opts hooks = { .abort_flag = &abort_requests, .tick = watchdog_tick, .tick_userdata = d };
+        const nw_http_opts hooks = { .abort_flag = &abort_requests, .tick = watchdog_tick, .tick_userdata = d,
+                                     .request_count = &d->metrics.vcenter_requests };
         int r;
 
         r = session_open(d->cfg, &hooks, &d->s, err);
@@ -82,6 +83,9 @@ static int apply_update(void *userdata, const char *type, const char *moref, con
         int r;
 
         log_msg(LOG_DEBUG, "update: %s %s %s", kind, type, moref);
+        /* A change-feed reply's first record: the facts of the pass it leads to begin here. */
+        if (d->gather_started == 0)
+                d->gather_started = nw_now_mono();
         /* Ports have no change feed: a reconfigure of a VM whose ports are judged, or of a DV
          * portgroup (its override rights, its default), is the reason to read them again. */
         if (strcmp(type, "DistributedVirtualPortgroup") == 0 || nw_inventory_vm_has_ports(&d->facts.inv, moref))
@@ -101,6 +105,7 @@ static int resync_once(service *d, nw_err *err) {
         int r;
 
         log_msg(LOG_DEBUG, "full gather of %s", d->cfg->vcenter.url);
+        d->gather_started = nw_now_mono();
         d->need_resync = false;
         nw_strv_done(&d->failed);
         /* Read the tag and its category by id as well: a rename would go unnoticed otherwise. */
@@ -159,6 +164,7 @@ static int refresh_ports(service *d, nw_err *err) {
 
         d->next_ports = nw_now_mono() + (double) d->cfg->daemon.port_refresh;
         d->ports_stale = false;
+        d->gather_started = nw_now_mono();
         r = inventory_ports_read(d->s.vc, &d->facts, d->cfg->vcenter.page_size, err);
         return r < 0 ? r : pass_evaluate(d, err);
 }
@@ -257,6 +263,13 @@ static bool vcenter_answered(int r) {
                 r == -NW_ENOTAUTH || r == -EACCES || r == -ESTALE;
 }
 
+/* nestwarden_up: a change is due in the metrics file, the same value again is not. */
+static void set_up(service *d, bool up) {
+        if (d->metrics.up != up)
+                d->metrics_due = true;
+        d->metrics.up = up;
+}
+
 /* One place for every failure: re-login once on an expired session, otherwise mark vCenter lost
  * (once per outage, not per attempt) and back off with jitter. */
 static void handle_failure(service *d, int r, const nw_err *err) {
@@ -272,6 +285,8 @@ static void handle_failure(service *d, int r, const nw_err *err) {
                         snprintf(d->config_problem, sizeof(d->config_problem), "%s", err->msg);
                 }
                 send_ready(d);
+                set_up(d, false);
+                textfile_flush(d);
                 d->need_resync = true;
                 delay = fmin(BACKOFF_MAX, ldexp(1.0, (int) fmin(d->failures, 16)));
                 d->failures++;
@@ -290,10 +305,14 @@ static void handle_failure(service *d, int r, const nw_err *err) {
                                         .detail = err->msg });
                 d->outage = true;
                 d->outage_since = nw_now_mono();
+                d->metrics.vcenter_losses++;
+                d->metrics_due = true;
                 pass_notify_status(d);
         } else
                 log_msg(LOG_DEBUG, "vCenter %s still unreachable: %s", d->cfg->vcenter.url, err->msg);
         send_ready(d);
+        set_up(d, false);
+        textfile_flush(d);
         /* A vCenter that answered (a fault, a reply we could not use) still holds our session: end it,
          * or every retry would take one more of vpxd's session slots. */
         disconnect(d, vcenter_answered(r));
@@ -309,6 +328,7 @@ static void recovered(service *d) {
 
         d->failures = 0;
         d->relogin_tried = false;
+        set_up(d, true);
         if (d->config_problem[0]) {
                 log_msg(LOG_NOTICE, "vCenter %s: resolved: %s", d->cfg->vcenter.url, d->config_problem);
                 d->config_problem[0] = '\0';
@@ -318,6 +338,7 @@ static void recovered(service *d) {
         snprintf(detail, sizeof(detail), " after %.0f s", nw_now_mono() - d->outage_since);
         log_event(&(nw_event) { .type = NW_EVENT_VCENTER_REGAINED, .vcenter = d->cfg->vcenter.url, .detail = detail });
         d->outage = false;
+        d->metrics_due = true;
 }
 
 /* SIGHUP: validate first, swap only on success; the old config stays in force otherwise. */
@@ -346,9 +367,12 @@ static void reload(service *d) {
                 vapi_tag_ref_done(&d->tag_ref);
                 /* Credentials, TLS or the vCenter itself may have changed: start the session afresh. */
                 disconnect(d, true);
+                /* metrics_file may be another now, or none (the old one goes), and the vcenter label too. */
+                d->metrics_due = true;
         }
         sd_notify(0, "READY=1");
         pass_notify_status(d);
+        textfile_flush(d);
 }
 
 static void setup_signals(void) {
@@ -376,6 +400,7 @@ static int run_once(service *d, nw_err *err) {
                         return r;
                 recovered(d);
                 send_ready(d);
+                textfile_flush(d);
         }
         if (nw_now_mono() >= d->next_tags) {
                 r = refresh_tags(d, err);
@@ -388,10 +413,13 @@ static int run_once(service *d, nw_err *err) {
                 r = refresh_ports(d, err);
                 if (r < 0)
                         return r;
+                textfile_flush(d);
         }
         r = wait_for_changes(d, err);
-        if (r >= 0)
+        if (r >= 0) {
                 recovered(d);
+                textfile_flush(d);
+        }
         return r;
 }
 
@@ -415,6 +443,10 @@ int cmd_run(const nw_opts *o) {
                 log_msg(LOG_WARNING, INSECURE_WARNING);
         log_msg(LOG_INFO, "nestwarden %s starting: vCenter %s, tag %s/%s, mode %s", NW_VERSION, d.cfg->vcenter.url,
                 d.cfg->selection.tag_category, d.cfg->selection.tag, d.cfg->daemon.mode);
+        /* At once, up 0: a file that is there says the service runs, and a path that cannot be
+         * written is reported now rather than after the first gather. */
+        d.metrics_due = true;
+        textfile_flush(&d);
 
         while (!got_term) {
                 if (got_hup)
@@ -429,6 +461,7 @@ int cmd_run(const nw_opts *o) {
         sd_notify(0, "STOPPING=1");
         log_msg(LOG_INFO, "stopping");
         disconnect(&d, true);
+        textfile_stop(&d);
         inventory_ctx_done(&d.facts);
         drift_set_done(&d.drift);
         annotator_done(&d.ann);

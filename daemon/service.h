@@ -3,6 +3,7 @@
 
 #include "annotator.h"
 #include "drift.h"
+#include "metrics.h"
 #include "nestwarden.h"
 #include "tagged.h"
 #include "watch.h"
@@ -44,6 +45,14 @@ typedef struct service {
 
         char config_problem[1024];   /* the CONFIG_PROBLEM last sent, "" when none is open */
         annotator ann;               /* [vcenter] annotate: transitions told to vCenter too */
+
+        /* [daemon] metrics_file (textfile.c). The figures are kept whether or not it is set: a reload
+         * may set it. vcenter, vcenter_lost and drift are filled in as the file is written. */
+        metrics_facts metrics;
+        double gather_started;       /* CLOCK_MONOTONIC: reading the next pass's facts began; 0: not yet */
+        bool metrics_due;            /* a pass or a change of state since the file was written */
+        char *metrics_written;       /* the file written, removed when the config stops naming it */
+        char metrics_failure[1024];  /* the write failure last logged, "" once a write worked */
 } service;
 
 /* Judges the facts and reports the transitions; in remediate mode also fixes what may be fixed and
@@ -54,3 +63,10 @@ int pass_evaluate(service *d, nw_err *err);
 bool pass_remediating(const service *d);
 /* STATUS= for systemd: what is watched, what drifts, when the last pass was. */
 void pass_notify_status(service *d);
+
+/* Writes metrics_file when a pass or a change of state made it due (metrics_due), and removes the
+ * file written before when the config names another or none. A failure is logged once while it lasts
+ * and leaves the file due; the service goes on. */
+void textfile_flush(service *d);
+/* At a clean stop: the file goes with the service, as /run/nestwarden does under systemd. */
+void textfile_stop(service *d);

@@ -58,6 +58,8 @@ const config_key config_keys[] = {
         { "daemon", "mode", KEY_CHOICE, .choices = modes, FIELD(daemon.mode), FIELD_SIZE(daemon.mode) },
         { "daemon", "log_level", KEY_CHOICE, .choices = log_levels, FIELD(daemon.log_level),
           FIELD_SIZE(daemon.log_level) },
+        /* node_exporter's textfile collector reads *.prom files only: another name would never be read. */
+        { "daemon", "metrics_file", KEY_PATH, FIELD(daemon.metrics_file), .suffix = ".prom" },
 
         { "remediation", "nested_hv", KEY_BOOL, FIELD(remediation.nested_hv) },
         { "remediation", "portgroups", KEY_BOOL, FIELD(remediation.portgroups) },
@@ -282,11 +284,18 @@ int config_key_set(nw_config *cfg, const config_key *k, const char *value, char 
         case KEY_STRING:
                 return set_string_copy(cfg, k, value);
 
-        case KEY_PATH:
+        case KEY_PATH: {
+                const char *name = strrchr(value, '/');
+
                 /* The daemon may be started from any directory; a relative path would move with it. */
                 if (value[0] != '/')
                         return key_error(why, why_size, "key '%s': '%s' is not an absolute path", k->name, value);
+                if (k->suffix && (strlen(name + 1) <= strlen(k->suffix) ||
+                                  strcmp(value + strlen(value) - strlen(k->suffix), k->suffix) != 0))
+                        return key_error(why, why_size, "key '%s': '%s' must name a file ending in %s", k->name,
+                                         value, k->suffix);
                 return set_string_copy(cfg, k, value);
+        }
 
         case KEY_URL:
                 r = url_normalize(value, &copy, &url_why);

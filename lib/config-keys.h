@@ -26,6 +26,7 @@ typedef struct config_key {
         size_t offset;
         size_t size;
         const char *def; /* KEY_STRING default */
+        const char *suffix; /* KEY_PATH: the file name must end in it, after at least one character */
 } config_key;
 
 extern const config_key config_keys[];

@@ -264,6 +264,7 @@ void config_free(nw_config *cfg) {
         free(cfg->vcenter.annotation_field);
         free(cfg->selection.tag_category);
         free(cfg->selection.tag);
+        free(cfg->daemon.metrics_file);
         nw_strv_done(&cfg->remediation.exclude);
         free(cfg);
 }

@@ -33,6 +33,7 @@ typedef struct nw_config {
                 int64_t port_refresh; /* seconds between DV port reads: ports have no change feed either */
                 char mode[16];        /* "report" or "remediate" */
                 char log_level[16];   /* err, warning, notice, info, debug */
+                char *metrics_file;   /* Prometheus textfile for node_exporter; NULL: none */
         } daemon;
         nw_remedy_cfg remediation;
         char limit_policy_buf[8]; /* storage behind policy.mac_learning_limit_policy */

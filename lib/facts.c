@@ -44,6 +44,7 @@ const char *nw_kind_to_string(nw_kind k) {
         case NW_KIND_DVPORT:
                 return "dvport";
         case NW_KIND_NONE:
+        case _NW_KIND_MAX:
                 break;
         }
         return NULL;

@@ -156,6 +156,7 @@ typedef enum nw_kind {
         NW_KIND_SWITCH,
         NW_KIND_HOST,
         NW_KIND_DVPORT,   /* a DV switch port, SWITCH/KEY */
+        _NW_KIND_MAX,
 } nw_kind;
 
 /* "nested_hv": the name in JSON and journal fields. NULL for NONE and invalid values. */

@@ -285,6 +285,8 @@ int nw_http_do(nw_http *h, const nw_http_req *req, long *ret_status, nw_buf *ret
         h->too_big = false;
         h->errbuf[0] = '\0';
         h->requests++;
+        if (h->opts.request_count)
+                (*h->opts.request_count)++;
         cc = curl_easy_perform(c);
         h->body = NULL;
         h->req = NULL;

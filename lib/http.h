@@ -17,6 +17,9 @@ typedef struct nw_http_opts {
         /* Called about once a second while a request is in flight (the daemon's watchdog). */
         void (*tick)(void *userdata);
         void *tick_userdata;
+        /* Each request is counted here too (NULL: not): a count that outlives the handle, across
+         * sessions (the daemon's metrics). */
+        uint64_t *request_count;
 } nw_http_opts;
 
 typedef struct nw_http nw_http;

@@ -96,6 +96,7 @@ static const char *kind_label(nw_kind kind) {
         case NW_KIND_HOST:
                 return nw_kind_to_string(kind); /* "portgroup", "host", "network" read well as they are */
         case NW_KIND_NONE:
+        case _NW_KIND_MAX:
                 break;
         }
         return "object";

@@ -271,6 +271,7 @@ static int judge_vm(nw_findings *f, const nw_policy_cfg *cfg, const nw_vm *vm) {
                 f->templates++;
         else
                 f->vms++;
+        f->judged[NW_KIND_VM]++;
 
         if (!cfg->nested_hv)
                 return 0;
@@ -426,6 +427,7 @@ static int judge_dvpg(nw_findings *f, const nw_inventory *inv, const nw_policy_c
         if (sw && sw->unreadable)
                 return 0;
         f->portgroups++;
+        f->judged[NW_KIND_DVPG]++;
         if (nw_dvpg_override_allowed(pg)) {
                 r = notice_add(f, &proto, NW_NOTICE_PORT_OVERRIDE_ALLOWED,
                                pg->security_override == NW_TRUE && pg->mac_override == NW_TRUE ?
@@ -450,6 +452,7 @@ static int judge_dvport(nw_findings *f, const nw_inventory *inv, const nw_policy
         if (sw && sw->unreadable)
                 return 0;
         f->ports++;
+        f->judged[NW_KIND_DVPORT]++;
         return judge_setting(f, cfg, &proto, sw, &inv->dvpgs[k], &port->mac, &port->sec, true);
 }
 
@@ -465,10 +468,33 @@ static int judge_stdpg(nw_findings *f, const nw_policy_cfg *cfg, const nw_stdpg 
         int r;
 
         f->portgroups++;
+        f->judged[NW_KIND_PG]++;
         r = judge_promiscuous_flood(f, &proto, pg->promiscuous, "vSwitch", vswitch, why);
         if (r < 0)
                 return r;
         return judge_forged(f, cfg, &proto, pg->forged_transmits, "vSwitch", vswitch, why);
+}
+
+/* The judge_* functions above, read as a table. */
+bool policy_judges(nw_kind kind, nw_check check) {
+        switch (check) {
+        case NW_CHECK_NESTED_HV:
+        case NW_CHECK_NESTED_HV_SUPPORTED:
+                return kind == NW_KIND_VM;
+        case NW_CHECK_PROMISCUOUS:
+        case NW_CHECK_FORGED_TRANSMITS:
+                return kind == NW_KIND_DVPG || kind == NW_KIND_DVPORT || kind == NW_KIND_PG;
+        case NW_CHECK_MAC_LEARNING:
+        case NW_CHECK_MAC_CHANGES:
+        case NW_CHECK_MAC_LEARNING_LIMIT:
+                /* Standard switches have no MAC learning. */
+                return kind == NW_KIND_DVPG || kind == NW_KIND_DVPORT;
+        case NW_CHECK_NONE:
+        case NW_CHECK_UNREADABLE:
+        case _NW_CHECK_MAX:
+                break;
+        }
+        return false;
 }
 
 /* What the admin can do about an object nestwarden could not read. */
@@ -493,6 +519,7 @@ static const char *unreadable_hint(const nw_unreadable *u) {
         case NW_KIND_DVPORT:
                 return "grant System.Read on the distributed switch (FetchDVPorts reads its ports)";
         case NW_KIND_NONE:
+        case _NW_KIND_MAX:
                 break;
         }
         return "";

@@ -64,6 +64,7 @@ typedef struct nw_findings {
         nw_notice *notices;       /* sorted by object */
         size_t n_notices;
         size_t vms, templates, portgroups, ports; /* what was checked */
+        size_t judged[_NW_KIND_MAX];  /* the same by kind (a template is a vm), as the metrics show them */
         size_t unreadable;        /* findings of check unreadable: compliance is unknown while > 0 */
 } nw_findings;
 
@@ -86,6 +87,10 @@ static inline void nw_findings_donep(nw_findings *f) {
  * override it gets a notice. The findings own their strings: inv may change or go afterwards. Sorted by
  * (object, check). 0 or -ENOMEM; out is empty on failure. */
 int policy_evaluate(const nw_inventory *inv, const nw_policy_cfg *cfg, nw_findings *out);
+
+/* Whether policy_evaluate can find drift of check on an object of kind (not counting unreadable,
+ * which any kind can be): the series the metrics list at 0 when nothing drifts. */
+bool policy_judges(nw_kind kind, nw_check check);
 
 /* Whether MAC learning applies on a DV portgroup; why (static text) says what decided it. */
 bool policy_mac_learning_available(const nw_switch *sw, const nw_dvpg *pg, const char **why);

@@ -2,8 +2,9 @@
 systemd as PID 1, the .deb is installed with dpkg, and the service runs for real against the
 simulator scenario on the host: active under its DynamicUser with the sandbox in force, READY and
 STATUS, drift in the journal with MESSAGE_ID and the catalog under `journalctl -x`, reload of a good
-and a broken config, stop within 2 s, the watchdog restarting a hung daemon, and
-nestwarden@lab.service with its own config and credential fixing drift in remediate mode.
+and a broken config, stop within 2 s, the watchdog restarting a hung daemon,
+nestwarden@lab.service with its own config and credential fixing drift in remediate mode, and the
+metrics file in each unit's own runtime directory.
 
 NW_DEB names the package (tests/run-all.sh builds it with tests/deb/build.sh). Skips (exit 77)
 without it, or where the machine cannot boot the container."""
@@ -11,6 +12,7 @@ import glob
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
 import time
@@ -21,6 +23,7 @@ sys.path.insert(0, here)
 import testmain  # noqa: E402
 from container import Container, Unavailable  # noqa: E402
 from scenario import USER, Scenario, run_check  # noqa: E402
+from test_metrics import PROMTOOL, parse_exposition, value as sample  # noqa: E402
 
 DEB = os.environ.get("NW_DEB", "")
 LAB_PASSWORD = "lab-Pa55 w0rd;#\"other\""
@@ -301,6 +304,54 @@ class Systemd(unittest.TestCase):
         self.assertLess(len(left), len(lab.truth["findings"]))
         # The main unit's config and credential were not used for it.
         self.assertEqual(self.systemctl("is-active", "nestwarden.service", check=False).stdout.strip(), "inactive")
+
+    def metrics(self, path):
+        """The metrics file inside the container, parsed (and checked by promtool where installed),
+        once it says up; its stat too."""
+        def up():
+            try:
+                with open(self.c.path(path)) as f:
+                    text = f.read()
+            except FileNotFoundError:
+                return None
+            fam = parse_exposition(text)
+            return (text, fam) if sample(fam, "nestwarden_up") == 1 else None
+        text, fam = wait_until("%s saying up" % path, up, timeout=60)
+        if os.access(PROMTOOL, os.X_OK):
+            p = subprocess.run([PROMTOOL, "check", "metrics"], input=text, capture_output=True, text=True)
+            self.assertEqual((p.returncode, p.stdout + p.stderr), (0, ""))
+        return fam, os.stat(self.c.path(path))
+
+    def test_metrics_file_in_the_runtime_directory(self):
+        """[daemon] metrics_file under the real sandbox: RuntimeDirectory= is writable under
+        ProtectSystem=strict, the file and its directory are readable by another user (node_exporter
+        is one), each instance has its own directory, and a unit's directory goes when it stops,
+        leaving the others'."""
+        self.start_main(daemon__metrics_file="/run/nestwarden/nestwarden.prom")
+        fam, st = self.metrics("/run/nestwarden/nestwarden.prom")
+        self.assertEqual(sample(fam, "nestwarden_objects_watched", kind="vm"),
+                         self.scn.truth["checked"]["vms"] + self.scn.truth["checked"]["templates"])
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o644)
+        self.assertTrue(61184 <= st.st_uid <= 65519, "DynamicUser's range, got uid %d" % st.st_uid)
+        self.assertEqual(stat.S_IMODE(os.stat(self.c.path("/run/nestwarden")).st_mode), 0o755)
+        # node_exporter's side: another unprivileged user reads it.
+        p = self.c.run("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "cat",
+                       "/run/nestwarden/nestwarden.prom")
+        self.assertIn("nestwarden_up{", p.stdout)
+
+        self.config("/etc/nestwarden/lab.conf", self.scn, daemon__metrics_file="/run/nestwarden-lab/lab.prom")
+        self.c.write("/etc/nestwarden/lab.password", slurp(self.scn.password_file), mode=0o600)
+        self.systemctl("start", "nestwarden@lab.service")
+        self.addCleanup(self.systemctl, "stop", "nestwarden@lab.service", check=False)
+        _, lab = self.metrics("/run/nestwarden-lab/lab.prom")
+        self.assertEqual(stat.S_IMODE(lab.st_mode), 0o644)
+        self.assertEqual(stat.S_IMODE(os.stat(self.c.path("/run/nestwarden-lab")).st_mode), 0o755)
+
+        self.systemctl("stop", "nestwarden.service")
+        self.assertFalse(os.path.exists(self.c.path("/run/nestwarden")))
+        self.assertTrue(os.path.exists(self.c.path("/run/nestwarden-lab/lab.prom")))
+        self.systemctl("stop", "nestwarden@lab.service")
+        self.assertFalse(os.path.exists(self.c.path("/run/nestwarden-lab")))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The systemd units: `systemd-analyze verify` accepts both without a word (ExecStart pointing at the
 built binary), `systemd-analyze security --offline=yes` rates each 2.0 or lower, the template keeps
-the plain unit's sandbox, and meson configures ExecStart to the install path."""
+the plain unit's sandbox (its own runtime directory aside), and meson configures ExecStart to the
+install path."""
 import functools
 import os
 import re
@@ -112,7 +113,7 @@ class UnitsTest(unittest.TestCase):
                 self.assertLessEqual(level, MAX_EXPOSURE, out)
 
     def test_template_has_the_same_sandbox(self):
-        differ = ("ExecStart=", "LoadCredential=")
+        differ = ("ExecStart=", "LoadCredential=", "RuntimeDirectory=")
         plain = [l for l in service_lines(read("nestwarden.service")) if not l.startswith(differ)]
         template = [l for l in service_lines(read("nestwarden@.service")) if not l.startswith(differ)]
         self.assertEqual(plain, template)
@@ -120,6 +121,9 @@ class UnitsTest(unittest.TestCase):
                       service_lines(read("nestwarden@.service")))
         self.assertIn("LoadCredential=vcenter-password:/etc/nestwarden/%i.password",
                       service_lines(read("nestwarden@.service")))
+        # metrics_file's directory: one per instance, none inside another unit's.
+        self.assertIn("RuntimeDirectory=nestwarden", service_lines(read("nestwarden.service")))
+        self.assertIn("RuntimeDirectory=nestwarden-%i", service_lines(read("nestwarden@.service")))
 
     def test_meson_configures_the_install_path(self):
         self.assertTrue(BUILT and os.path.isdir(BUILT), "NW_UNITS_DIR must name the build's systemd/")

@@ -49,6 +49,7 @@ static void test_good(void) {
         CHECK_STREQ(cfg->daemon.mode, "report");
         CHECK_STREQ(cfg->daemon.log_level, "debug");
         CHECK_INTEQ(config_log_level(cfg), LOG_DEBUG);
+        CHECK_STREQ(cfg->daemon.metrics_file, "/run/nestwarden/lab.prom");
         CHECK(!cfg->remediation.nested_hv);
         CHECK(!cfg->remediation.portgroups);
         CHECK(!cfg->remediation.fix_on_power_off);
@@ -128,6 +129,7 @@ static void check_defaults(const nw_config *cfg) {
         CHECK_STREQ(cfg->daemon.mode, "report");
         CHECK_STREQ(cfg->daemon.log_level, "info");
         CHECK_INTEQ(config_log_level(cfg), LOG_INFO);
+        CHECK(!cfg->daemon.metrics_file);
         CHECK(cfg->remediation.nested_hv);
         CHECK(cfg->remediation.portgroups);
         CHECK(cfg->remediation.fix_on_power_off);
@@ -300,6 +302,17 @@ static void test_bad(void) {
                 { "bad-thumbprint-ca", -NW_ECONFIG,
                   "config/bad-thumbprint-ca.conf:5: key 'thumbprint': the pin replaces CA verification; ca_file would "
                   "be ignored beside it; drop one of them" },
+                { "bad-metrics-suffix", -NW_ECONFIG,
+                  "config/bad-metrics-suffix.conf:5: key 'metrics_file': '/run/nestwarden/nestwarden.txt' must name a "
+                  "file ending in .prom" },
+                { "bad-metrics-dir", -NW_ECONFIG,
+                  "config/bad-metrics-dir.conf:5: key 'metrics_file': '/run/nestwarden/' must name a file ending in "
+                  ".prom" },
+                { "bad-metrics-name", -NW_ECONFIG,
+                  "config/bad-metrics-name.conf:5: key 'metrics_file': '/run/nestwarden/.prom' must name a file "
+                  "ending in .prom" },
+                { "bad-metrics-relative", -NW_ECONFIG,
+                  "config/bad-metrics-relative.conf:5: key 'metrics_file': 'nestwarden.prom' is not an absolute path" },
                 { "nonexistent", -ENOENT, "config/nonexistent.conf: cannot open: No such file or directory" },
         };
 

@@ -359,11 +359,18 @@ static void test_sort_and_counts(void) {
         CHECK_INTEQ(f.vms, 3);
         CHECK_INTEQ(f.templates, 1);
         CHECK_INTEQ(f.portgroups, 5); /* 3 DV (uplink and NSX skipped) + 2 standard */
+        CHECK_INTEQ(f.judged[NW_KIND_VM], 4);
+        CHECK_INTEQ(f.judged[NW_KIND_DVPG], 3);
+        CHECK_INTEQ(f.judged[NW_KIND_PG], 2);
+        CHECK_INTEQ(f.judged[NW_KIND_DVPORT], 0);
+        CHECK_INTEQ(f.judged[NW_KIND_SWITCH] + f.judged[NW_KIND_HOST] + f.judged[NW_KIND_NETWORK], 0);
         CHECK_INTEQ(f.n, ELEMENTSOF(order));
         for (size_t i = 0; i < ELEMENTSOF(order) && i < f.n; i++) {
                 CHECK_STREQ(f.v[i].object, order[i].object);
                 CHECK_STREQ(nw_check_to_string(f.v[i].check), nw_check_to_string(order[i].check));
                 CHECK_INTEQ(f.v[i].template, order[i].template);
+                /* The table the metrics list their series from knows every finding made here. */
+                CHECK(policy_judges(f.v[i].kind, f.v[i].check));
         }
         /* Findings own copies: the inventory may be read again while they are in use (facts.h). */
         CHECK(f.n > 0 && f.v[f.n - 1].object != inv.vms[0].moref);
@@ -536,6 +543,37 @@ static void test_mac_learning_available(void) {
                 CHECK_INTEQ(policy_mac_learning_available(cases[i].sw.absent ? NULL : &sw, &pg, NULL),
                             cases[i].available);
         }
+}
+
+/* policy_judges() as a whole: what the judge_* functions can find on each kind. */
+static void test_judges(void) {
+        static const struct {
+                nw_kind kind;
+                nw_check checks[6]; /* up to the first NW_CHECK_NONE */
+        } t[] = {
+                { NW_KIND_VM, { NW_CHECK_NESTED_HV, NW_CHECK_NESTED_HV_SUPPORTED } },
+                { NW_KIND_DVPG, { NW_CHECK_MAC_LEARNING, NW_CHECK_PROMISCUOUS, NW_CHECK_FORGED_TRANSMITS,
+                                  NW_CHECK_MAC_CHANGES, NW_CHECK_MAC_LEARNING_LIMIT } },
+                { NW_KIND_DVPORT, { NW_CHECK_MAC_LEARNING, NW_CHECK_PROMISCUOUS, NW_CHECK_FORGED_TRANSMITS,
+                                    NW_CHECK_MAC_CHANGES, NW_CHECK_MAC_LEARNING_LIMIT } },
+                { NW_KIND_PG, { NW_CHECK_PROMISCUOUS, NW_CHECK_FORGED_TRANSMITS } },
+                { NW_KIND_NETWORK, {} },
+                { NW_KIND_SWITCH, {} },
+                { NW_KIND_HOST, {} },
+                { NW_KIND_NONE, {} },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(t); i++)
+                for (nw_check c = NW_CHECK_NONE; c <= _NW_CHECK_MAX; c++) {
+                        bool judged = false;
+
+                        for (size_t j = 0; j < ELEMENTSOF(t[i].checks) && t[i].checks[j] != NW_CHECK_NONE; j++)
+                                judged = judged || t[i].checks[j] == c;
+                        CHECK_INTEQ(policy_judges(t[i].kind, c), judged);
+                        if (policy_judges(t[i].kind, c) != judged)
+                                fprintf(stderr, "  ^ kind %s, check %s\n", nw_kind_to_string(t[i].kind) ?: "(none)",
+                                        nw_check_to_string(c) ?: "(none)");
+                }
 }
 
 static void test_strings(void) {
@@ -717,6 +755,7 @@ int main(void) {
         test_version_cmp();
         test_mac_learning_available();
         test_strings();
+        test_judges();
         test_facts_lookup();
         return tap_exit("policy");
 }

@@ -130,6 +130,8 @@ static void test_policy(void) {
                 CHECK_INTEQ(policy_evaluate(&inv, &cfg, &f), 0);
                 CHECK_INTEQ(f.portgroups, 1);
                 CHECK_INTEQ(f.ports, 2);
+                CHECK_INTEQ(f.judged[NW_KIND_DVPORT], 2);
+                CHECK_INTEQ(f.judged[NW_KIND_DVPG], 1);
                 CHECK_INTEQ(f.n, 1);
                 if (f.n == 1) {
                         CHECK_INTEQ(f.v[0].kind, NW_KIND_DVPORT);
