@@ -15,3 +15,16 @@ if [ -n "$(echo $missing)" ]; then
         apt-get update -qq
         apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
 fi
+
+# promtool, to check the metrics file as Prometheus reads it: unpacked from Debian's prometheus
+# package into tests/.tools (git-ignored), not installed, since installing it starts a Prometheus
+# server on a machine with systemd.
+tools=$(dirname "$0")/.tools
+if [ ! -x "$tools/promtool" ]; then
+        d=$(mktemp -d)
+        (cd "$d" && apt-get download prometheus >/dev/null 2>&1 || { apt-get update -qq && apt-get download prometheus >/dev/null; })
+        dpkg-deb -x "$d"/prometheus_*.deb "$d/x"
+        mkdir -p "$tools"
+        cp "$d/x/usr/bin/promtool" "$tools/promtool"
+        rm -rf "$d"
+fi

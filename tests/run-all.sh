@@ -5,6 +5,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 sh tests/deps.sh
+export NW_PROMTOOL="$PWD/tests/.tools/promtool"
 
 status=0
 for variant in plain asan; do
