@@ -32,6 +32,17 @@ static bool still_watched(void *userdata, const nw_drift *x) {
         return nw_inventory_has_any(&d->facts.inv, x->object);
 }
 
+/* A VM seen powered on stays so for fix_on_power_off = no while its nested_hv drift lasts; a VM
+ * that could not be read keeps its drift (drift_carry), so it is not forgotten either. */
+static bool nested_hv_drifts(void *userdata, const char *vm) {
+        service *d = userdata;
+
+        for (size_t i = 0; i < d->drift.n; i++)
+                if (d->drift.v[i].check == NW_CHECK_NESTED_HV && strcmp(d->drift.v[i].object, vm) == 0)
+                        return true;
+        return false;
+}
+
 static bool unobserved(void *userdata, const nw_drift *x) {
         service *d = userdata;
 
@@ -105,6 +116,7 @@ static int judge(service *d) {
         drift_set_done(&d->drift);
         d->drift = now;
         now = (nw_drift_set) {};
+        remedy_flap_prune_seen_on(&d->flap, nested_hv_drifts, d);
         d->n_portgroups = findings.portgroups;
         memcpy(d->metrics.watched, findings.judged, sizeof(d->metrics.watched));
 
@@ -147,6 +159,10 @@ static void on_fix(void *userdata, const nw_fix *fix, nw_fix_verdict verdict, co
                 d->deferred++;
                 return;
         }
+        /* Remembered, so that the VM is still left alone when it is next seen powered off. */
+        if (verdict == NW_FIX_POWERED_ON && remedy_flap_seen_on(&d->flap, fix->object) < 0)
+                log_msg(LOG_WARNING, "VM %s: out of memory: it may be fixed once powered off, although "
+                        "fix_on_power_off = no", fix->object);
         /* Left alone: said once while it stays so, not at every pass. */
         if (asprintf(&key, "%s\t%s", fix->object, nw_fix_verdict_to_string(verdict)) < 0 ||
             nw_strv_push(&d->left_now, key) < 0 || nw_strv_contains(&d->left_alone, key))

@@ -1,5 +1,6 @@
-/* The anti-flap memory: when nestwarden fixed which object, so that a fix something keeps
- * reverting is recognised as a fight rather than repeated forever. Pure, like the plan. */
+/* The memory of `run`'s remediation: when nestwarden fixed which object, so that a fix something keeps
+ * reverting is recognised as a fight rather than repeated forever; and which drifted VMs it saw
+ * powered on, which fix_on_power_off = no leaves to a person. Pure, like the plan. */
 #include "remedy-flap.h"
 
 #include <string.h>
@@ -10,11 +11,43 @@ void nw_flap_done(nw_flap *f) {
         for (size_t i = 0; i < f->n; i++)
                 free(f->v[i].object);
         free(f->v);
+        nw_strv_done(&f->seen_on);
         *f = (nw_flap) {};
 }
 
 void remedy_flap_reset(nw_flap *f) {
+        nw_strv seen_on;
+
+        if (!f)
+                return;
+        seen_on = f->seen_on;
+        f->seen_on = (nw_strv) {};
         nw_flap_done(f);
+        f->seen_on = seen_on;
+}
+
+int remedy_flap_seen_on(nw_flap *f, const char *vm) {
+        if (!f || !vm)
+                return -EINVAL;
+        return nw_strv_contains(&f->seen_on, vm) ? 0 : nw_strv_push(&f->seen_on, vm);
+}
+
+bool remedy_flap_was_on(const nw_flap *f, const char *vm) {
+        return f && vm && nw_strv_contains(&f->seen_on, vm);
+}
+
+void remedy_flap_prune_seen_on(nw_flap *f, bool (*keep)(void *userdata, const char *vm), void *userdata) {
+        size_t n = 0;
+
+        if (!f)
+                return;
+        for (size_t i = 0; i < f->seen_on.n; i++) {
+                if (keep(userdata, f->seen_on.v[i]))
+                        f->seen_on.v[n++] = f->seen_on.v[i];
+                else
+                        free(f->seen_on.v[i]);
+        }
+        f->seen_on.n = n;
 }
 
 static ssize_t flap_index(const nw_flap *f, const char *object) {

@@ -448,6 +448,14 @@ static int fix_judge(nw_fix *fix, const source *src, const nw_inventory *inv, co
                 }
                 return 0;
         }
+        /* Off now, but seen on with this drift: "no" means a person powers it off and fixes it, and
+         * nestwarden does not race them (run only: fix has no memory, and a VM found off is fixed). */
+        if (is_vm && !cfg->fix_on_power_off && remedy_flap_was_on(flap, fix->object)) {
+                fix->verdict = NW_FIX_POWERED_ON;
+                nw_textf(fix->reason, sizeof(fix->reason),
+                         "VM was powered on when its drift was seen: left to a person (fix_on_power_off = no)");
+                return 0;
+        }
         if (!is_vm && turns_promiscuous_on(fix) && !cfg->allow_promiscuous_on_shared) {
                 r = shared_collect(fix, src, inv, &known);
                 if (r < 0)

@@ -10,7 +10,8 @@
 typedef struct nw_remedy_cfg {
         bool nested_hv;                   /* fix config.nestedHVEnabled */
         bool portgroups;                  /* fix DV and standard portgroups */
-        bool fix_on_power_off;            /* a powered-on VM is fixed once it is seen powered off */
+        bool fix_on_power_off;            /* a powered-on VM is fixed once it is seen powered off; no: run
+                                           * leaves a VM it saw on to a person, even once it is off */
         bool fix_templates;
         bool allow_promiscuous_on_shared; /* promiscuous on where untagged VMs sit too */
         bool dry_run;
@@ -35,7 +36,8 @@ typedef enum nw_fix_verdict {
         NW_FIX_APPLY,             /* do it now */
         NW_FIX_DRY_RUN,           /* would do it; dry_run */
         NW_FIX_PENDING_POWER_OFF, /* VM powered on: fixed when seen powered off (fix_on_power_off) */
-        NW_FIX_POWERED_ON,        /* VM powered on and fix_on_power_off = no: left to a person */
+        NW_FIX_POWERED_ON,        /* VM powered on, or seen so (flap->seen_on), and fix_on_power_off = no:
+                                   * left to a person */
         NW_FIX_TEMPLATE,          /* a template and fix_templates = no */
         NW_FIX_SHARED,            /* promiscuous on would reach untagged VMs; allow_promiscuous_on_shared = no */
         NW_FIX_EXCLUDED,          /* in exclude */

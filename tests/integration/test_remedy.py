@@ -4,6 +4,7 @@ else, never power a VM off, respect every safety rail, retry on ConcurrentAccess
 tool that keeps reverting them, and leave an audit trail in a real journald."""
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -207,6 +208,40 @@ class DaemonRemediationTest(Base):
         self.assertLess(int(rem[0]["__REALTIME_TIMESTAMP"]) / 1e6 - t, 5.0)
         self.assertTrue(self.vm("hv-off-02")["nestedHVEnabled"])
         self.journal.wait_for(1, MESSAGE_ID=IDS["RESOLVED"], NESTWARDEN_OBJECT=vm)
+
+    def test_fix_on_power_off_no_leaves_it_to_a_person(self):
+        """A VM seen powered on with drift is not fixed once it is off, across a reload; a reload to
+        fix_on_power_off = yes fixes it."""
+        vm, pg = self.ids["hv-off-02"], self.ids["pg-ml-off"]
+        d = self.start(fix_on_power_off="no")
+        skipped = self.journal.wait_for(1, MESSAGE_ID=IDS["REMEDIATION_SKIPPED"], NESTWARDEN_OBJECT=vm)
+        self.assertEqual(skipped[0]["NESTWARDEN_REASON"], "powered-on")
+        self.journal.wait_for(1, MESSAGE_ID=IDS["REMEDIATED"], NESTWARDEN_OBJECT=pg)
+        self.mutate.power_off(self.si, vm)
+        # A change after the power-off, fixed in turn: the passes that saw the VM off are done.
+        self.mutate.set_dvpg_mac_policy(self.si, pg, learning_enabled=False)
+        self.journal.wait_for(2, MESSAGE_ID=IDS["REMEDIATED"], NESTWARDEN_OBJECT=pg)
+        self.assertEqual(self.vm("hv-off-02")["powerState"], "poweredOff")
+        self.assertFalse(self.vm("hv-off-02")["nestedHVEnabled"])
+        self.assertEqual(self.journal.entries(MESSAGE_ID=IDS["REMEDIATED"], NESTWARDEN_OBJECT=vm), [])
+        self.assertEqual(len(self.journal.entries(MESSAGE_ID=IDS["REMEDIATION_SKIPPED"], NESTWARDEN_OBJECT=vm)), 1)
+
+        # A reload forgets the fixes (anti-flap), not what was seen: still left alone.
+        t = time.monotonic()
+        d.signal(signal.SIGHUP)
+        d.notify.wait_for("READY", "1", after=t, timeout=60)
+        self.mutate.set_dvpg_mac_policy(self.si, pg, learning_enabled=False)
+        self.journal.wait_for(3, MESSAGE_ID=IDS["REMEDIATED"], NESTWARDEN_OBJECT=pg)
+        self.assertFalse(self.vm("hv-off-02")["nestedHVEnabled"])
+
+        # The admin changes their mind: with yes, the VM (off) is fixed at the reload's gather.
+        with open(os.path.join(self.scn.tmp, "run.conf")) as f:
+            text = f.read()
+        with open(os.path.join(self.scn.tmp, "run.conf"), "w") as f:
+            f.write(text.replace("fix_on_power_off = no", "fix_on_power_off = yes"))
+        d.signal(signal.SIGHUP)
+        self.journal.wait_for(1, MESSAGE_ID=IDS["REMEDIATED"], NESTWARDEN_OBJECT=vm, timeout=60)
+        self.assertTrue(self.vm("hv-off-02")["nestedHVEnabled"])
 
     def test_fight_stops_after_flap_limit(self):
         pg = self.ids["pg-ml-off"]

@@ -101,6 +101,7 @@ static const struct vm_case {
         const char *exclude;
         size_t n_flap;
         double flap[4];
+        bool seen_on;                   /* run saw it powered on with this drift */
         size_t n_fixes;
         nw_fix_verdict verdict;
         const char *reason;
@@ -161,6 +162,21 @@ static const struct vm_case {
           .n_fixes = 1, .verdict = NW_FIX_PENDING_POWER_OFF, .reason = FIXED, .n_changes = 1, .before = VB(false) },
         { "fight before dry run", NO, YES, 13, "poweredOff", .r = R_DRY_RUN, .n_flap = 3, .flap = { -3000, -100, -1 },
           .n_fixes = 1, .verdict = NW_FIX_FIGHT, .reason = FIGHT3, .n_changes = 1, .before = VB(false) },
+        { "seen on, now off, fix_on_power_off = no: left to a person", NO, YES, 13, "poweredOff",
+          .r = R_NO_FIX_ON_POWER_OFF, .seen_on = true, .n_fixes = 1, .verdict = NW_FIX_POWERED_ON,
+          .reason = "VM was powered on when its drift was seen: left to a person (fix_on_power_off = no)",
+          .n_changes = 1, .before = VB(false) },
+        { "seen on, now off, fix_on_power_off = yes: fixed", NO, YES, 13, "poweredOff", .seen_on = true,
+          .n_fixes = 1, .verdict = NW_FIX_APPLY, .reason = "", .n_changes = 1, .before = VB(false) },
+        { "found off, fix_on_power_off = no: fixed", NO, YES, 13, "poweredOff", .r = R_NO_FIX_ON_POWER_OFF,
+          .n_fixes = 1, .verdict = NW_FIX_APPLY, .reason = "", .n_changes = 1, .before = VB(false) },
+        { "seen on, still on, fix_on_power_off = no", NO, YES, 13, "poweredOn", .r = R_NO_FIX_ON_POWER_OFF,
+          .seen_on = true, .n_fixes = 1, .verdict = NW_FIX_POWERED_ON,
+          .reason = "VM is powered on: the change needs a power-off (fix_on_power_off = no)", .n_changes = 1,
+          .before = VB(false) },
+        { "excluded before seen on", NO, YES, 13, "poweredOff", .r = R_NO_FIX_ON_POWER_OFF, .seen_on = true,
+          .exclude = "vm-42", .n_fixes = 1, .verdict = NW_FIX_EXCLUDED, .reason = "excluded by [remediation] exclude",
+          .n_changes = 1, .before = VB(false) },
 };
 
 static void test_vms(void) {
@@ -178,6 +194,8 @@ static void test_vms(void) {
                 vm = add_vm(&inv, "vm-42", NULL, c->nested, c->supported, c->hw, c->power);
                 vm->template = c->template;
                 make_flap(&flap, "vm-42", c->flap, c->n_flap);
+                if (c->seen_on)
+                        CHECK_INTEQ(remedy_flap_seen_on(&flap, "vm-42"), 0);
                 make_plan(&inv, &pol, &rc, &flap, &f, &p);
 
                 CHECK_INTEQ(p.n, c->n_fixes);
@@ -771,6 +789,40 @@ static void test_flap_record(void) {
         remedy_flap_reset(NULL);
 }
 
+static bool keep_vm_7(void *userdata, const char *vm) {
+        (*(int *) userdata)++;
+        return strcmp(vm, "vm-7") == 0;
+}
+
+/* fix_on_power_off = no's memory: what run saw powered on, kept across a reload, dropped with the drift. */
+static void test_flap_seen_on(void) {
+        _cleanup_(nw_flap_done) nw_flap flap = {};
+        int asked = 0;
+
+        CHECK_INTEQ(remedy_flap_seen_on(NULL, "vm-7"), -EINVAL);
+        CHECK_INTEQ(remedy_flap_seen_on(&flap, NULL), -EINVAL);
+        CHECK(!remedy_flap_was_on(NULL, "vm-7"));
+        CHECK(!remedy_flap_was_on(&flap, NULL));
+        for (int i = 0; i < 3; i++)
+                CHECK_INTEQ(remedy_flap_seen_on(&flap, "vm-7"), 0);
+        CHECK_INTEQ(remedy_flap_seen_on(&flap, "vm-8"), 0);
+        CHECK_INTEQ(remedy_flap_seen_on(&flap, "vm-9"), 0);
+        CHECK_INTEQ(flap.seen_on.n, 3);  /* once each */
+        CHECK_INTEQ(remedy_flap_record(&flap, "vm-8", 1), 0);
+
+        /* A reload forgets the fixes, not what was seen. */
+        remedy_flap_reset(&flap);
+        CHECK_INTEQ(flap.n, 0);
+        CHECK(remedy_flap_was_on(&flap, "vm-7") && remedy_flap_was_on(&flap, "vm-8") && remedy_flap_was_on(&flap, "vm-9"));
+
+        remedy_flap_prune_seen_on(&flap, keep_vm_7, &asked);
+        CHECK_INTEQ(asked, 3);
+        CHECK_INTEQ(flap.seen_on.n, 1);
+        CHECK(remedy_flap_was_on(&flap, "vm-7"));
+        CHECK(!remedy_flap_was_on(&flap, "vm-8") && !remedy_flap_was_on(&flap, "vm-9"));
+        remedy_flap_prune_seen_on(NULL, keep_vm_7, &asked);
+}
+
 /* --- the budget --- */
 
 /* Candidates vm-a1..vm-a5 sort after four non-candidates (fight, shared, pending, excluded), which
@@ -1017,6 +1069,7 @@ int main(void) {
         test_shared_standard();
         test_flap_window();
         test_flap_record();
+        test_flap_seen_on();
         test_budget();
         test_plan_shape();
         test_self_contained();
