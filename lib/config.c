@@ -96,7 +96,7 @@ static char *reader(char *str, int num, void *stream) {
                 if (len == 0)
                         st->line++;
                 if (len + 1 >= (size_t) num) {
-                        line_error(st, "line longer than %d characters", num - 3);
+                        line_error(st, "line longer than %d characters", num - 2);
                         return NULL;
                 }
                 if (c == '\0') {

@@ -264,7 +264,7 @@ static void test_bad(void) {
                   "config/bad-unterminated.conf:1: expected '[section]' or 'key = value'" },
                 { "bad-relative", -NW_ECONFIG,
                   "config/bad-relative.conf:4: key 'password_file': 'vcenter.password' is not an absolute path" },
-                { "bad-long-line", -NW_ECONFIG, "config/bad-long-line.conf:4: line longer than 197 characters" },
+                { "bad-long-line", -NW_ECONFIG, "config/bad-long-line.conf:4: line longer than 198 characters" },
                 { "bad-nul", -NW_ECONFIG, "config/bad-nul.conf:3: contains a NUL byte" },
                 { "bad-remediation-bool", -NW_ECONFIG,
                   "config/bad-remediation-bool.conf:5: key 'dry_run': 'maybe' is not a boolean (yes/no, true/false, "
@@ -495,7 +495,7 @@ static void test_edges(void) {
                         CHECK_STREQ(cfg->selection.tag_category, "nested");
                 } else {
                         CHECK_INTEQ(r, -NW_ECONFIG);
-                        snprintf(want, sizeof(want), "%s:6: line longer than 197 characters", tmp_path("edge.conf"));
+                        snprintf(want, sizeof(want), "%s:6: line longer than 198 characters", tmp_path("edge.conf"));
                         CHECK_STREQ(err.msg, want);
                 }
         }
