@@ -258,8 +258,9 @@ class Systemd(unittest.TestCase):
         """The maintainer scripts: an upgrade restarts running units (the template's instances too)
         and keeps the admin's config; removal stops them and leaves the config."""
         deb = "/root/" + os.path.basename(DEB)
-        self.addCleanup(self.c.run, "dpkg", "-i", deb, timeout=300)  # whatever happens, installed again
         pid = self.start_main()["MainPID"]
+        # Registered after start_main's, so it runs first: installed again before the unit is disabled.
+        self.addCleanup(self.c.run, "dpkg", "-i", deb, timeout=300)
         mine = self.c.read("/etc/nestwarden/nestwarden.conf")
         self.config("/etc/nestwarden/lab.conf", self.scn)
         self.c.write("/etc/nestwarden/lab.password", slurp(self.scn.password_file), mode=0o600)
